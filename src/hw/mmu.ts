@@ -1,0 +1,188 @@
+// The MMU: control registers, CPL, the TLB and the page walk behind it.
+// translate() is the hot path: on a TLB hit it is a few typed-array reads,
+// allocates nothing and throws nothing; a fault returns -1 and leaves the
+// linear address in CR2 and the error code in faultCode.
+
+import { hex } from './addr.js';
+import type { PhysicalMemory } from './memory.js';
+import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
+import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, PTE_A, PTE_D } from './paging.js';
+import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
+import { needOf, walk, WalkState, type AccessedOrder, type PagingMode } from './walk.js';
+
+export interface MmuCounters {
+  hits: number;
+  misses: number;
+  walks: number;
+  dirtySets: number;
+  faults: number;
+  fills: number;
+  evictions: number;
+  flushes: number;
+  invlpgs: number;
+}
+
+export class Mmu implements PagingMode {
+  readonly mem: PhysicalMemory;
+  readonly tlb: Tlb;
+  accessedOrder: AccessedOrder;
+  private _cr0 = 0;
+  private _cr3 = 0;
+  private _cr4 = 0;
+  private _cpl: 0 | 3 = 0;
+  /** CR2: the linear address of the last page fault (SDM 4.7). */
+  cr2 = 0;
+  /** Error code of the last page fault. */
+  faultCode = 0;
+  hits = 0;
+  misses = 0;
+  walks = 0;
+  dirtySets = 0;
+  faults = 0;
+  private paging = false;
+  private needRead = 1;
+  private needWrite = 2;
+  /** What the last walk saw (reused; copy it if you keep it). */
+  readonly lastWalk = new WalkState();
+
+  constructor(mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu') {
+    this.mem = mem;
+    this.tlb = new Tlb(geometry);
+    this.accessedOrder = accessedOrder;
+  }
+
+  get cr0(): number { return this._cr0; }
+  get cr3(): number { return this._cr3; }
+  get cr4(): number { return this._cr4; }
+  get cpl(): 0 | 3 { return this._cpl; }
+  get pse(): boolean { return (this._cr4 & CR4_PSE) !== 0; }
+  get pge(): boolean { return (this._cr4 & CR4_PGE) !== 0; }
+  get wp(): boolean { return (this._cr0 & CR0_WP) !== 0; }
+  get pagingEnabled(): boolean { return this.paging; }
+
+  // translate maps a linear address for one access at the current CPL:
+  // the physical address, or -1 after a page fault (CR2, faultCode set).
+  translate(linear: number, kind: AccessKind): number {
+    if (!this.paging) return linear >>> 0;
+    const tlb = this.tlb;
+    const i = tlb.mru;
+    const need = kind === ACCESS_WRITE ? this.needWrite : this.needRead;
+    if (tlb.vpn[i] === linear >>> 12 && (tlb.rights[i]! & need) !== 0) {
+      this.hits++;
+      return tlb.pfn[i]! * 4096 + (linear & 0xfff);
+    }
+    return this.translateSlow(linear, kind, need);
+  }
+
+  // translateSlow handles a lookup beyond the most recent entry: a hit in the
+  // set, a write to a clean cached page, or a miss and walk.
+  private translateSlow(linear: number, kind: AccessKind, need: number): number {
+    const tlb = this.tlb;
+    const slot = tlb.find(linear >>> 12);
+    if (slot >= 0) {
+      if ((tlb.rights[slot]! & need) !== 0) {
+        this.hits++;
+        return tlb.pfn[slot]! * 4096 + (linear & 0xfff);
+      }
+      // SDM 4.8: the first write through a translation cached with D=0 sets D
+      // in the leaf entry in memory; the cached entry becomes dirty.
+      if ((tlb.allowed[slot]! & need) !== 0) {
+        const leaf = tlb.leafAddr[slot]!;
+        this.mem.write32(leaf, this.mem.read32(leaf) | PTE_A | PTE_D);
+        tlb.markDirty(slot);
+        this.hits++;
+        this.dirtySets++;
+        return tlb.pfn[slot]! * 4096 + (linear & 0xfff);
+      }
+      // The cached rights forbid it: walk again before faulting, as QEMU does.
+    }
+    this.misses++;
+    return this.walkAndFill(linear, kind);
+  }
+
+  private walkAndFill(linear: number, kind: AccessKind): number {
+    this.walks++;
+    const w = this.lastWalk;
+    const phys = walk(this.mem, this, linear, kind, this._cpl === 3, true, w);
+    if (phys < 0) {
+      // SDM 4.10.4.1: a page fault invalidates the TLB entries for the faulting page.
+      this.tlb.dropPage(linear);
+      this.cr2 = linear >>> 0;
+      this.faultCode = w.errorCode;
+      this.faults++;
+      return -1;
+    }
+    // SDM 4.10.2.3: a 4 MiB page may be cached as 4 KiB pieces; INVLPG drops them all.
+    // SDM 4.10.2.4: G is honoured only with CR4.PGE.
+    const flags = (w.large ? TLBF_LARGE : 0) | (w.global && this.pge ? TLBF_GLOBAL : 0);
+    this.tlb.insert(linear >>> 12, Math.floor(phys / 4096), w.allowed, w.dirty, flags, w.leafAddr);
+    return phys;
+  }
+
+  // probe walks like the processor would for this access but changes nothing:
+  // no A/D updates, no TLB lookup or fill. For tools (translate, inspect).
+  probe(linear: number, kind: AccessKind, user: boolean): WalkState {
+    const w = new WalkState();
+    if (!this.paging) {
+      w.phys = linear >>> 0;
+      return w;
+    }
+    walk(this.mem, this, linear >>> 0, kind, user, false, w);
+    return w;
+  }
+
+  // setCpl sets the current privilege level (0 kernel, 3 user).
+  setCpl(cpl: 0 | 3): void {
+    this._cpl = cpl;
+    this.needRead = needOf(0, cpl === 3);
+    this.needWrite = needOf(ACCESS_WRITE, cpl === 3);
+  }
+
+  // writeCr0 is MOV to CR0. PG without PE is #GP (SDM 2.5); changing PG, PE or
+  // WP flushes the whole TLB, global entries included (SDM 4.10.4.1 requires
+  // it for PG; flushing more is always allowed, and cached rights embed WP).
+  writeCr0(value: number): void {
+    const v = value >>> 0;
+    if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) throw new GeneralProtection(`MOV to CR0 ${hex(v)}: PG=1 requires PE=1`);
+    const changed = (this._cr0 ^ v) >>> 0;
+    this._cr0 = v;
+    this.paging = (v & CR0_PG) !== 0;
+    if ((changed & (CR0_PG | CR0_PE | CR0_WP)) !== 0) this.tlb.flush(false);
+  }
+
+  // writeCr3 is MOV to CR3: flushes every TLB entry except global ones (SDM 4.10.4.1).
+  writeCr3(value: number): void {
+    this._cr3 = value >>> 0;
+    this.tlb.flush(this.pge);
+  }
+
+  // writeCr4 is MOV to CR4. Changing PGE or PSE flushes everything, global
+  // entries included (SDM 4.10.4.1). PAE paging is not modelled yet: refused.
+  writeCr4(value: number): void {
+    const v = value >>> 0;
+    if ((v & CR4_PAE) !== 0) throw new GeneralProtection(`MOV to CR4 ${hex(v)}: PAE paging is not modelled yet`);
+    const changed = (this._cr4 ^ v) >>> 0;
+    this._cr4 = v;
+    if ((changed & (CR4_PGE | CR4_PSE)) !== 0) this.tlb.flush(false);
+  }
+
+  // invlpg is INVLPG: drops the translation of the page holding `linear` (SDM 4.10.4.1).
+  invlpg(linear: number): void {
+    this.tlb.invalidatePage(linear >>> 0);
+  }
+
+  /** A snapshot of the counters. */
+  counters(): MmuCounters {
+    const t = this.tlb;
+    return {
+      hits: this.hits, misses: this.misses, walks: this.walks, dirtySets: this.dirtySets, faults: this.faults,
+      fills: t.fills, evictions: t.evictions, flushes: t.flushes, invlpgs: t.invlpgs,
+    };
+  }
+
+  // resetCounters zeroes every counter (not the TLB contents).
+  resetCounters(): void {
+    this.hits = this.misses = this.walks = this.dirtySets = this.faults = 0;
+    this.tlb.fills = this.tlb.evictions = this.tlb.flushes = this.tlb.invlpgs = 0;
+  }
+}

@@ -1,0 +1,211 @@
+// The TLB: cached translations with their permissions and dirty state
+// (SDM 4.10.2). Geometry is a parameter: none, direct-mapped, set-associative
+// or fully associative, LRU within a set. Entries live in typed arrays; the
+// lookup is a few array reads and allocates nothing.
+
+import { PagelabError } from '../errors.js';
+
+export type TlbGeometry =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'direct'; readonly entries: number }
+  | { readonly kind: 'set'; readonly sets: number; readonly ways: number }
+  | { readonly kind: 'full'; readonly entries: number };
+
+// Rights cached per entry: which (privilege, access) pairs the translation
+// allows. Fetches need the read right (no NX in 32-bit paging).
+export const RIGHT_SUP_READ = 1;
+export const RIGHT_SUP_WRITE = 2;
+export const RIGHT_USER_READ = 4;
+export const RIGHT_USER_WRITE = 8;
+
+// Entry flags.
+export const TLBF_GLOBAL = 1;
+export const TLBF_LARGE = 2; // a 4 KiB piece of a 4 MiB page (SDM 4.10.2.3 allows such splitting)
+export const TLBF_DIRTY = 4;
+
+/** The default: 64 entries, 4-way set-associative, like many IA-32 data TLBs. */
+export const DEFAULT_TLB: TlbGeometry = { kind: 'set', sets: 16, ways: 4 };
+
+const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+// parseTlb reads `none`, `dm:N`, `fa:N` or `sa:SETSxWAYS` (N, SETS powers of two).
+export function parseTlb(spec: string): TlbGeometry {
+  const m = /^(?:(none)|(dm|fa):(\d+)|sa:(\d+)x(\d+))$/.exec(spec);
+  if (m === null) throw new PagelabError(`bad TLB spec '${spec}': expected none, dm:N, fa:N or sa:SETSxWAYS`);
+  if (m[1] !== undefined) return { kind: 'none' };
+  if (m[2] !== undefined) {
+    const n = Number(m[3]);
+    if (m[2] === 'dm' && !isPow2(n)) throw new PagelabError(`bad TLB spec '${spec}': dm:N needs N a power of two`);
+    if (n < 1 || n > 65536) throw new PagelabError(`bad TLB spec '${spec}': N must be 1..65536`);
+    return m[2] === 'dm' ? { kind: 'direct', entries: n } : { kind: 'full', entries: n };
+  }
+  const sets = Number(m[4]);
+  const ways = Number(m[5]);
+  if (!isPow2(sets) || ways < 1 || sets * ways > 65536) {
+    throw new PagelabError(`bad TLB spec '${spec}': SETS must be a power of two and SETS*WAYS at most 65536`);
+  }
+  return { kind: 'set', sets, ways };
+}
+
+// formatTlb is the inverse of parseTlb.
+export function formatTlb(g: TlbGeometry): string {
+  switch (g.kind) {
+    case 'none': return 'none';
+    case 'direct': return `dm:${g.entries}`;
+    case 'full': return `fa:${g.entries}`;
+    case 'set': return `sa:${g.sets}x${g.ways}`;
+  }
+}
+
+export class Tlb {
+  readonly geometry: TlbGeometry;
+  readonly sets: number;
+  readonly ways: number;
+  readonly setMask: number;
+  /** Virtual page number of each entry, -1 when invalid. */
+  readonly vpn: Int32Array;
+  /** Physical page number. */
+  readonly pfn: Int32Array;
+  /** RIGHT_* bits usable without further work (write rights only once dirty). */
+  readonly rights: Uint8Array;
+  /** RIGHT_* bits the translation allows at all (write rights even when clean). */
+  readonly allowed: Uint8Array;
+  readonly flags: Uint8Array;
+  /** Physical address of the leaf entry (PTE, or PDE of a 4 MiB page). */
+  readonly leafAddr: Float64Array;
+  private readonly stamp: Float64Array;
+  private clock = 0;
+  /** Slot of the most recently used entry: checked first on lookup. */
+  mru = 0;
+  private largeCount = 0;
+  // Counters.
+  fills = 0;
+  evictions = 0;
+  flushes = 0;
+  invlpgs = 0;
+
+  constructor(geometry: TlbGeometry = DEFAULT_TLB) {
+    this.geometry = geometry;
+    [this.sets, this.ways] =
+      geometry.kind === 'none' ? [0, 0]
+        : geometry.kind === 'direct' ? [geometry.entries, 1]
+          : geometry.kind === 'full' ? [1, geometry.entries]
+            : [geometry.sets, geometry.ways];
+    this.setMask = Math.max(this.sets - 1, 0);
+    const n = Math.max(this.sets * this.ways, 1);
+    this.vpn = new Int32Array(n).fill(-1);
+    this.pfn = new Int32Array(n);
+    this.rights = new Uint8Array(n);
+    this.allowed = new Uint8Array(n);
+    this.flags = new Uint8Array(n);
+    this.leafAddr = new Float64Array(n);
+    this.stamp = new Float64Array(n);
+  }
+
+  get entries(): number {
+    return this.sets * this.ways;
+  }
+
+  // find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used.
+  find(vpn: number): number {
+    if (this.vpn[this.mru] === vpn) return this.mru;
+    const ways = this.ways;
+    const base = (vpn & this.setMask) * ways;
+    for (let w = 0; w < ways; w++) {
+      const i = base + w;
+      if (this.vpn[i] === vpn) {
+        this.touch(i);
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // touch marks slot i most recently used.
+  touch(i: number): void {
+    this.stamp[i] = ++this.clock;
+    this.mru = i;
+  }
+
+  // insert caches a translation, replacing an invalid or the least recently used way of its set.
+  insert(vpn: number, pfn: number, allowed: number, dirty: boolean, flags: number, leafAddr: number): void {
+    if (this.sets === 0) return;
+    const i = this.victim(vpn);
+    if (this.vpn[i] !== -1) {
+      if (this.vpn[i] !== vpn) this.evictions++;
+      if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
+    }
+    const writeBits = RIGHT_SUP_WRITE | RIGHT_USER_WRITE;
+    this.vpn[i] = vpn;
+    this.pfn[i] = pfn;
+    this.allowed[i] = allowed;
+    this.rights[i] = dirty ? allowed : allowed & ~writeBits;
+    this.flags[i] = flags | (dirty ? TLBF_DIRTY : 0);
+    this.leafAddr[i] = leafAddr;
+    if (flags & TLBF_LARGE) this.largeCount++;
+    this.fills++;
+    this.touch(i);
+  }
+
+  // markDirty records that the leaf entry behind slot i now has D set.
+  markDirty(i: number): void {
+    this.flags[i]! |= TLBF_DIRTY;
+    this.rights[i] = this.allowed[i]!;
+  }
+
+  // invalidatePage drops every entry for the page holding `linear`, including
+  // all pieces of a 4 MiB page that contains it (SDM 4.10.4.1, INVLPG).
+  invalidatePage(linear: number): void {
+    this.invlpgs++;
+    this.dropPage(linear);
+  }
+
+  // dropPage removes the translations of the page holding `linear` without
+  // counting an INVLPG (a page fault does this too, SDM 4.10.4.1).
+  dropPage(linear: number): void {
+    const vpn = linear >>> 12;
+    const slot = this.find(vpn);
+    if (slot >= 0) this.drop(slot);
+    if (this.largeCount === 0) return;
+    const region = linear >>> 22;
+    for (let i = 0; i < this.vpn.length; i++) {
+      if (this.vpn[i] !== -1 && (this.flags[i]! & TLBF_LARGE) && this.vpn[i]! >>> 10 === region) this.drop(i);
+    }
+  }
+
+  // flush drops all entries, or all but global ones (SDM 4.10.4.1, MOV to CR3).
+  flush(keepGlobal: boolean): void {
+    this.flushes++;
+    for (let i = 0; i < this.vpn.length; i++) {
+      if (this.vpn[i] === -1 || (keepGlobal && this.flags[i]! & TLBF_GLOBAL)) continue;
+      this.drop(i);
+    }
+  }
+
+  /** Valid entries now cached. */
+  occupancy(): number {
+    let n = 0;
+    for (let i = 0; i < this.vpn.length; i++) if (this.vpn[i] !== -1) n++;
+    return n;
+  }
+
+  private drop(i: number): void {
+    if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
+    this.vpn[i] = -1;
+    this.flags[i] = 0;
+  }
+
+  // victim picks the slot to fill for vpn: the entry already caching vpn, an
+  // invalid way, else the least recently used.
+  private victim(vpn: number): number {
+    const base = (vpn & this.setMask) * this.ways;
+    for (let w = 0; w < this.ways; w++) if (this.vpn[base + w] === vpn) return base + w;
+    let best = base;
+    for (let w = 0; w < this.ways; w++) {
+      const i = base + w;
+      if (this.vpn[i] === -1) return i;
+      if (this.stamp[i]! < this.stamp[best]!) best = i;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,26 @@
+// The pagelab command line: one sub-command per file in ./commands.
+import { Command, CommanderError } from 'commander';
+import { PagelabError } from '../errors.js';
+import { registerBoot } from './commands/boot.js';
+
+// main parses argv (without node and script) and runs the chosen command.
+// A PagelabError prints one line and gives exit status 2; anything else is a bug.
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('pagelab')
+    .description('x86 virtual memory, from page walk to kernel heap, on a bit-exact IA-32 paging model')
+    .exitOverride()
+    .showHelpAfterError();
+  registerBoot(program);
+  try {
+    process.exitCode = undefined;
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof PagelabError) {
+      process.stderr.write(`pagelab: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
