@@ -64,7 +64,7 @@ export function needOf(kind: AccessKind, user: boolean): number {
 // memory as the processor does; without, it only looks. Returns the physical
 // address, or -1 with out.errorCode set.
 export function walk(
-  mem: PhysicalMemory, mode: PagingMode, linear: number, kind: AccessKind, user: boolean,
+  mem: Pick<PhysicalMemory, 'read32' | 'write32'>, mode: PagingMode, linear: number, kind: AccessKind, user: boolean,
   commit: boolean, out: WalkState,
 ): number {
   const write = kind === ACCESS_WRITE;
@@ -105,7 +105,7 @@ export function walk(
 
 // walkLarge finishes a walk whose PDE maps a 4 MiB page (SDM 4.3, Table 4-5).
 function walkLarge(
-  mem: PhysicalMemory, mode: PagingMode, linear: number, pde: number, write: boolean, need: number,
+  mem: Pick<PhysicalMemory, 'read32' | 'write32'>, mode: PagingMode, linear: number, pde: number, write: boolean, need: number,
   errBase: number, commit: boolean, out: WalkState,
 ): number {
   out.large = true;
@@ -124,7 +124,7 @@ function walkLarge(
 
 // setLeafFlags sets A, and D for a write, in the entry that maps the page (SDM 4.8),
 // only after every check passed. Returns the resulting D flag.
-function setLeafFlags(mem: PhysicalMemory, addr: number, entry: number, write: boolean, commit: boolean): boolean {
+function setLeafFlags(mem: Pick<PhysicalMemory, 'read32' | 'write32'>, addr: number, entry: number, write: boolean, commit: boolean): boolean {
   const want = PTE_A | (write ? PTE_D : 0);
   if (commit && (entry & want) !== want) mem.write32(addr, entry | want);
   return write || (entry & PTE_D) !== 0;
