@@ -1,0 +1,45 @@
+// Kernel VM bring-up, step one: make sure the kernel's first 4 MiB
+// (PDE 768) is mapped by a 4 KiB page table, so that PTE 1023 can serve as the
+// temporary-mapping slot, and give the kernel its two ways to reach physical
+// memory: the window (low memory at 0xC0000000) and the slot (any frame).
+
+import type { PhysAddr } from '../../hw/addr.js';
+import { PTE_P, PTE_RW } from '../../hw/paging.js';
+import type { Machine } from '../../hw/machine.js';
+import type { BootInfo } from '../../boot/handoff.js';
+import { EarlyAllocator } from '../early.js';
+import { KERNEL_BASE, KERNEL_PDE_FIRST } from './layout.js';
+import { TempSlot } from './slot.js';
+import { KernelWindow } from './window.js';
+
+export interface KernelCore {
+  readonly machine: Machine;
+  readonly info: BootInfo;
+  readonly window: KernelWindow;
+  readonly slot: TempSlot;
+  readonly early: EarlyAllocator;
+  /** The kernel's page directory (the boot directory) and its first page table. */
+  readonly directory: PhysAddr;
+  readonly firstTable: PhysAddr;
+}
+
+// setupKernelCore prepares the window, the slot and the early allocator from the boot hand-off.
+export function setupKernelCore(info: BootInfo): KernelCore {
+  const machine = info.machine;
+  const window = new KernelWindow(machine);
+  const early = new EarlyAllocator(info);
+  const firstTable = info.bootPageTable ?? splitLargeKernelPage(machine, window, info.bootDirectory, early);
+  const slot = new TempSlot(machine, KERNEL_BASE + firstTable);
+  return { machine, info, window, slot, early, directory: info.bootDirectory, firstTable };
+}
+
+// splitLargeKernelPage replaces the 4 MiB PSE page at PDE 768 by a 4 KiB page
+// table mapping the same memory, then INVLPG drops every piece of the old
+// translation (SDM 4.10.4.1). Returns the new table's frame.
+function splitLargeKernelPage(machine: Machine, window: KernelWindow, directory: PhysAddr, early: EarlyAllocator): PhysAddr {
+  const table = early.alloc(1, 'kernel page table (PDE 768)');
+  for (let i = 0; i < 1024; i++) window.write32((table + i * 4) as PhysAddr, (i * 4096) | PTE_P | PTE_RW);
+  window.write32((directory + KERNEL_PDE_FIRST * 4) as PhysAddr, table | PTE_P | PTE_RW);
+  machine.mmu.invlpg(KERNEL_BASE);
+  return table;
+}

@@ -1,0 +1,106 @@
+// The temporary-mapping slot (the seeds' answer to "what if all page tables
+// are full?"): PTE 1023 of the kernel's first page table maps any physical
+// frame at 0xC03FF000, so the kernel can initialise a page table before
+// linking it in, or touch any frame. Nested use takes the next slot down
+// (0xC03FE000, ...), a small stack like Linux's kmap_atomic; deeper nesting
+// than TEMP_SLOT_DEPTH is a kernel error.
+//
+// TLB discipline: map() of a frame other than the one the slot's TLB entry may
+// still hold issues INVLPG; unmap() clears the PTE. A cleared PTE can only be
+// stale in the TLB with the same frame, so re-mapping that frame needs no
+// INVLPG. Entries are written with A and D preset, so a stale entry and the
+// PTE never disagree on anything but P.
+
+import { hex, type PhysAddr } from '../../hw/addr.js';
+import type { Machine } from '../../hw/machine.js';
+import { PTE_A, PTE_D, PTE_P, PTE_RW } from '../../hw/paging.js';
+import { PagelabError } from '../../errors.js';
+import type { PhysAccess } from '../physaccess.js';
+import { TEMP_SLOT, TEMP_SLOT_DEPTH } from './layout.js';
+import { fillLinearPage } from './window.js';
+
+export class TempSlot implements PhysAccess {
+  private depth = 0;
+  /** Per slot: the frame its TLB entry may still translate to (-1: none). An accelerator; see test. */
+  private readonly cached = new Float64Array(TEMP_SLOT_DEPTH).fill(-1);
+  maps = 0;
+  invlpgs = 0;
+
+  // The slot's PTEs are written at `tableLinear` (where the kernel reaches its
+  // first page table). Whatever the boot mapping left there is cleared and flushed.
+  constructor(private readonly machine: Machine, private readonly tableLinear: number) {
+    for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
+      machine.write32(this.pteLinear(d), 0);
+      machine.mmu.invlpg(TEMP_SLOT - d * 4096);
+    }
+  }
+
+  // map maps a frame into the next free slot and returns its linear address; pair with unmap().
+  map(frame: PhysAddr): number {
+    if (frame % 4096 !== 0) throw new PagelabError(`temporary mapping of ${hex(frame)}: not a frame address`);
+    if (this.depth === TEMP_SLOT_DEPTH) throw new PagelabError(`temporary mapping of ${hex(frame)}: all ${TEMP_SLOT_DEPTH} slots in use (nested too deep)`);
+    const d = this.depth++;
+    const linear = TEMP_SLOT - d * 4096;
+    this.machine.write32(this.pteLinear(d), frame | PTE_P | PTE_RW | PTE_A | PTE_D);
+    if (this.cached[d] !== frame) {
+      if (this.cached[d] !== -1) {
+        this.machine.mmu.invlpg(linear);
+        this.invlpgs++;
+      }
+      this.cached[d] = frame;
+    }
+    this.maps++;
+    return linear;
+  }
+
+  // unmap releases the most recent slot: its PTE is cleared.
+  unmap(): void {
+    if (this.depth === 0) throw new PagelabError('temporary mapping: unmap without a matching map');
+    this.depth--;
+    this.machine.write32(this.pteLinear(this.depth), 0);
+  }
+
+  /** How many slots are in use. */
+  get inUse(): number {
+    return this.depth;
+  }
+
+  // forget drops any TLB entry a slot may still hold (after which `cached` is empty).
+  forget(): void {
+    for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
+      if (this.cached[d] !== -1) this.machine.mmu.invlpg(TEMP_SLOT - d * 4096);
+      this.cached[d] = -1;
+    }
+  }
+
+  read32(p: PhysAddr): number {
+    const page = this.map((p - (p % 4096)) as PhysAddr);
+    try {
+      return this.machine.read32(page + (p % 4096));
+    } finally {
+      this.unmap();
+    }
+  }
+
+  write32(p: PhysAddr, v: number): void {
+    const page = this.map((p - (p % 4096)) as PhysAddr);
+    try {
+      this.machine.write32(page + (p % 4096), v);
+    } finally {
+      this.unmap();
+    }
+  }
+
+  fillFrame(frame: PhysAddr, byte: number): void {
+    const page = this.map(frame);
+    try {
+      fillLinearPage(this.machine, page, byte);
+    } finally {
+      this.unmap();
+    }
+  }
+
+  private pteLinear(d: number): number {
+    return this.tableLinear + (1023 - d) * 4;
+  }
+}
