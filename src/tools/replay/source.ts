@@ -1,0 +1,127 @@
+// Reading trace files: lackey text or the binary form (by name: .bin,
+// .bin.gz), each plain or gzip (by its magic bytes), streamed in chunks
+// into a parser so that only the decoded typed arrays stay in memory.
+
+import { createReadStream, createWriteStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { PagelabError, ParseError } from '../../errors.js';
+import { BinaryParser, BinaryWriter } from './binary.js';
+import { LackeyParser } from './lackey.js';
+import { TraceBuilder, type RecordSink, type SkipStats, type Trace } from './trace.js';
+
+const CHUNK = 1 << 20;
+
+export type TraceFormat = 'lackey' | 'binary';
+
+export interface ConvertResult extends SkipStats {
+  records: number;
+  /** Records whose size exceeded the binary form's u8 and was stored as 255. */
+  clampedSizes: number;
+}
+
+export interface ReadOptions {
+  readonly lenient?: boolean;
+  /** Called now and then with the compressed/plain bytes read so far and the file's size. */
+  readonly onProgress?: (bytesRead: number, fileSize: number) => void;
+}
+
+// formatOf decides the format from the file name: binary for .bin and .bin.gz.
+export function formatOf(path: string): TraceFormat {
+  return /\.bin(\.gz)?$/i.test(path) ? 'binary' : 'lackey';
+}
+
+// isGzip tells whether a file starts with the gzip magic bytes 1f 8b.
+export function isGzip(path: string): boolean {
+  const fd = openFile(path);
+  try {
+    const head = new Uint8Array(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// readTrace decodes a whole trace file into typed arrays.
+export async function readTrace(path: string, options: ReadOptions = {}): Promise<Trace> {
+  const builder = new TraceBuilder();
+  await parseFile(path, builder, builder, options);
+  return builder.finish();
+}
+
+// convertTrace streams a trace file (usually lackey text) into the binary form at `out` (gzip if it ends in .gz).
+export async function convertTrace(path: string, out: string, options: ReadOptions = {}): Promise<ConvertResult> {
+  const file = createWriteStream(out);
+  const gzip = /\.gz$/i.test(out) ? (await import('node:zlib')).createGzip() : null;
+  const dest = gzip ?? file;
+  if (gzip !== null) gzip.pipe(file);
+  const pending: Uint8Array[] = [];
+  const writer = new BinaryWriter((bytes) => pending.push(bytes));
+  const drain = async (): Promise<void> => {
+    for (const bytes of pending.splice(0)) if (!dest.write(bytes)) await once(dest, 'drain');
+  };
+  const stats: SkipStats = { commentLines: 0, badLines: 0, firstBadLine: 0 };
+  await parseFile(path, writer, stats, options, drain);
+  writer.flush();
+  await drain();
+  dest.end();
+  await once(file, 'close');
+  return { records: writer.records, clampedSizes: writer.clampedSizes, ...stats };
+}
+
+// parseFile streams `path` through the parser its format needs into sink;
+// `between` runs after each chunk (backpressure for writers).
+async function parseFile(
+  path: string, sink: RecordSink, stats: SkipStats, options: ReadOptions, between?: () => Promise<void>,
+): Promise<void> {
+  const gz = isGzip(path);
+  const size = statSync(path).size;
+  const raw = createReadStream(path, { highWaterMark: CHUNK });
+  let read = 0;
+  raw.on('data', (c: Buffer | string) => { read += c.length; });
+  const stream: Readable = gz ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw;
+  raw.on('error', (e) => stream.destroy(e));
+  const parser = formatOf(path) === 'binary' ? new BinaryParser(sink) : lackeyFor(sink, stats, options);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      parser.push(chunk);
+      options.onProgress?.(read, size);
+      if (between !== undefined) await between();
+    }
+  } catch (e) {
+    raw.destroy();
+    throw fileError(path, gz, e);
+  }
+  try {
+    parser.end();
+  } catch (e) {
+    throw fileError(path, gz, e);
+  }
+}
+
+// fileError names the file in a parse error, and turns stream errors into a PagelabError.
+function fileError(path: string, gz: boolean, e: unknown): Error {
+  if (e instanceof ParseError) return new ParseError(`${path} (${e.what})`, e.offset, e.expected, e.unit);
+  if (e instanceof PagelabError) return e;
+  return new PagelabError(`${path}: ${gz ? 'bad gzip data' : 'read failed'}: ${(e as Error).message}`);
+}
+
+// lackeyFor makes a text parser that counts skipped lines into stats.
+function lackeyFor(sink: RecordSink, stats: SkipStats, options: ReadOptions): LackeyParser {
+  return new LackeyParser(sink, {
+    lenient: options.lenient ?? false,
+    onSkip: (line, malformed) => {
+      if (!malformed) stats.commentLines++;
+      else if (stats.badLines++ === 0) stats.firstBadLine = line;
+    },
+  });
+}
+
+function openFile(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new PagelabError(`cannot open trace ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
