@@ -1,0 +1,66 @@
+// The model's side of the comparison: one case on a fresh Machine, set up as
+// the test kernel sets it up (tables zeroed, entries written, data frames
+// filled), then the same ops, recording values, faults and final entries.
+
+import { Machine } from '../../src/hw/machine.js';
+import { PageFault } from '../../src/hw/fault.js';
+import { CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../../src/hw/paging.js';
+import type { AccessedOrder } from '../../src/hw/walk.js';
+import {
+  FETCH_OFFSET, QEMU_RAM_MIB, RET, RET_BYTES, fillFrames, fillWord, reportAddrs,
+  type AccessOp, type AccessOutcome, type Case, type CaseOutcome,
+} from './case.js';
+
+export interface ModelOptions {
+  readonly accessedOrder?: AccessedOrder;
+  readonly tlb?: string;
+}
+
+// setUp writes the case's tables and data into a fresh machine and enables paging.
+function setUp(c: Case, options: ModelOptions): Machine {
+  const m = new Machine({ ram: QEMU_RAM_MIB * 1024 * 1024, accessedOrder: options.accessedOrder ?? 'qemu', tlb: options.tlb ?? 'sa:16x4' });
+  for (const t of c.tables) m.mem.fill(t, 4096, 0);
+  for (const [a, v] of c.entries) m.mem.write32(a, v);
+  for (const f of fillFrames(c)) {
+    for (let o = 0; o < 4096; o += 4) m.mem.write32(f + o, fillWord(f + o, c.salt));
+    m.mem.fill(f + FETCH_OFFSET, RET_BYTES, RET);
+  }
+  m.mmu.writeCr4((c.pse ? CR4_PSE : 0) | (c.pge ? CR4_PGE : 0));
+  m.mmu.writeCr3(c.cr3);
+  m.mmu.writeCr0(CR0_PE | CR0_PG | (c.wp ? CR0_WP : 0));
+  return m;
+}
+
+// access performs one access at its CPL and returns to CPL 0.
+function access(m: Machine, op: AccessOp): AccessOutcome {
+  m.mmu.setCpl(op.cpl);
+  try {
+    if (op.kind === 1) {
+      m.write(op.lin, op.value, op.size);
+      return { fault: false, value: 0 };
+    }
+    const value = m.read(op.lin, op.size, op.kind);
+    return { fault: false, value: op.kind === 2 ? 0 : value };
+  } catch (e) {
+    if (e instanceof PageFault) return { fault: true, cr2: e.linear, code: e.errorCode };
+    throw e;
+  } finally {
+    m.mmu.setCpl(0);
+  }
+}
+
+// runOnModel runs one case on the model.
+export function runOnModel(c: Case, options: ModelOptions = {}): CaseOutcome {
+  const m = setUp(c, options);
+  const accesses: AccessOutcome[] = [];
+  for (const op of c.ops) {
+    switch (op.op) {
+      case 'access': accesses.push(access(m, op)); break;
+      case 'edit': m.mem.write32(op.addr, op.value); break;
+      case 'invlpg': m.mmu.invlpg(op.lin); break;
+      case 'reload-cr3': m.mmu.writeCr3(m.mmu.cr3); break;
+      case 'set-wp': m.mmu.writeCr0(op.on ? m.mmu.cr0 | CR0_WP : m.mmu.cr0 & ~CR0_WP); break;
+    }
+  }
+  return { accesses, entries: reportAddrs(c).map((a) => m.mem.read32(a)) };
+}
