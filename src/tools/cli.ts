@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { PagelabError } from '../errors.js';
 import { registerBoot } from './commands/boot.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerReplay } from './commands/replay.js';
+import { registerTrace } from './commands/trace.js';
 
 // main parses argv (without node and script) and runs the chosen command.
 // A PagelabError prints one line and gives exit status 2; anything else is a bug.
@@ -11,6 +14,9 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   registerBoot(program);
+  registerInspect(program);
+  registerReplay(program);
+  registerTrace(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync(argv, { from: 'user' });

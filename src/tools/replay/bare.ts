@@ -59,14 +59,15 @@ export class BareModel {
     const mmu = this.machine.mmu;
     const addr = trace.addr;
     const kind = trace.kind;
-    let h = this.hash;
+    // h stays an int32 in the loop (same bits as the unsigned FNV-1a value).
+    let h = this.hash | 0;
     for (let i = start; i < end; i++) {
       const a = addr[i]!;
       let p = mmu.translate(a, kind[i] as AccessKind);
       if (p < 0) p = this.demandMap(a, kind[i] as AccessKind);
-      h = Math.imul(h ^ p, FNV_PRIME) >>> 0;
+      h = Math.imul(h ^ p, FNV_PRIME);
     }
-    this.hash = h;
+    this.hash = h >>> 0;
     this.records += end - start;
   }
 
