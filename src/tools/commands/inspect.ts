@@ -1,0 +1,175 @@
+// `pagelab inspect DUMP`: read page tables out of a physical memory image (QEMU's
+// pmemsave, or `pagelab boot --dump`) and show them as QEMU's monitor does
+// (info mem, info tlb), as a tree or JSON, walk one address, or lint them.
+
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import pc from 'picocolors';
+import { PagelabError } from '../../errors.js';
+import { hex } from '../../hw/addr.js';
+import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/fault.js';
+import { CR0_WP, CR4_PSE } from '../../hw/paging.js';
+import { WalkState, walk } from '../../hw/walk.js';
+import { KERNEL_BASE } from '../../kernel/vm/layout.js';
+import { contains, openImage, type PhysReader } from '../inspect/image.js';
+import { toJson } from '../inspect/json.js';
+import { formatFinding, lint, type AddressRange } from '../inspect/lint.js';
+import { infoMem, infoTlb } from '../inspect/qemu.js';
+import { checkMode, parseAddress, parseControl, parseQemuRegisters, parseSize, type Registers } from '../inspect/regs.js';
+import { scanDirectory } from '../inspect/scan.js';
+import { PLAIN, formatTree, sizeText, type TreeStyle } from '../inspect/tree.js';
+import { formatWalk, walkJson } from '../walkfmt.js';
+
+export const FORMATS = ['tree', 'json', 'info-mem', 'info-tlb'] as const;
+export type InspectFormat = (typeof FORMATS)[number];
+
+export interface InspectOptions {
+  regs?: string;
+  cr3?: string;
+  cr0?: string;
+  cr4?: string;
+  format?: InspectFormat;
+  json?: boolean;
+  crlf?: boolean;
+  translate?: string;
+  access?: string;
+  user?: boolean;
+  lint?: boolean;
+  code?: string[];
+  kernelBase?: string;
+  ram?: string;
+  size?: string;
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('show the page tables in a physical memory dump (QEMU pmemsave or boot --dump), walk an address, or lint them')
+    .argument('<dump>', 'memory image: byte i = physical address i (raw, or gzip-compressed)')
+    .option('--regs <file>', "QEMU's `info registers` text: CR0, CR3, CR4 and EIP from it")
+    .option('--cr3 <value>', 'CR3: the page directory physical address')
+    .option('--cr0 <flags>', 'CR0 as a number, or flags such as "wp" (PE and PG implied)')
+    .option('--cr4 <flags>', 'CR4 as a number, or flags such as "pse,pge"')
+    .addOption(new Option('--format <format>', 'output: tree (default on a TTY), json (default otherwise), info-mem, info-tlb').choices(FORMATS))
+    .option('--json', 'JSON output (same as --format json)')
+    .option('--crlf', "end info-mem/info-tlb lines with CR LF, as QEMU's monitor writes them")
+    .option('--translate <addr>', 'print the walk of one linear address')
+    .addOption(new Option('--access <kind>', 'the access --translate checks').choices(['read', 'write', 'fetch']).default('read'))
+    .option('--user', 'a CPL-3 access for --translate (default: supervisor)')
+    .option('--lint', 'report mistakes in the tables; exit status 1 if any is an error')
+    .option('--code <range...>', 'for --lint: linear START-END that holds code (must be read-only)')
+    .option('--kernel-base <addr>', 'for --lint: where the kernel half starts', hex(KERNEL_BASE))
+    .option('--ram <size>', 'for --lint: RAM size (default: the image size), e.g. 128M')
+    .option('--size <size>', 'the size the image must have (pmemsave SIZE); a shorter file is an error')
+    .action((dump: string, opts: InspectOptions) => {
+      const out = runInspect(dump, opts, process.stdout.isTTY === true);
+      if (out.text !== '') process.stdout.write(out.text);
+      for (const w of out.warnings) process.stderr.write(`pagelab: warning: ${w}\n`);
+      if (out.exitCode !== 0) process.exitCode = out.exitCode;
+    });
+}
+
+export interface InspectResult {
+  readonly text: string;
+  readonly warnings: string[];
+  readonly exitCode: number;
+}
+
+// runInspect does the work of the command and returns what it prints.
+export function runInspect(dump: string, opts: InspectOptions, tty = false): InspectResult {
+  const regs = registersFrom(opts);
+  const img = openImage(dump, opts.size === undefined ? {} : { expectedSize: parseSize(opts.size, '--size') });
+  try {
+    if (opts.translate !== undefined) return translate(img, regs, opts);
+    if (opts.lint === true) return lintImage(img, regs, opts);
+    return show(img, regs, opts, tty);
+  } finally {
+    if ('close' in img) img.close();
+  }
+}
+
+// registersFrom combines --regs with --cr0/--cr3/--cr4 (the options win).
+export function registersFrom(opts: InspectOptions): Registers {
+  let base: Registers | null = null;
+  if (opts.regs !== undefined) base = parseQemuRegisters(readText(opts.regs), opts.regs);
+  if (base === null && opts.cr3 === undefined) throw new PagelabError('inspect needs --cr3 ADDR (or --regs FILE with QEMU\'s info registers)');
+  const cr3 = opts.cr3 !== undefined ? parseAddress(opts.cr3, '--cr3') : base!.cr3;
+  const cr0 = opts.cr0 !== undefined ? parseControl(opts.cr0, 'cr0') : base?.cr0 ?? parseControl('', 'cr0');
+  const cr4 = opts.cr4 !== undefined ? parseControl(opts.cr4, 'cr4') : base?.cr4 ?? 0;
+  return checkMode({ cr0, cr3, cr4, ...(base?.eip === undefined ? {} : { eip: base.eip }) });
+}
+
+// readText reads a small text file, turning I/O errors into PagelabError.
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PagelabError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+// show prints the mappings in the chosen format.
+function show(img: PhysReader, regs: Registers, opts: InspectOptions, tty: boolean): InspectResult {
+  const format: InspectFormat = opts.json === true ? 'json' : opts.format ?? (tty ? 'tree' : 'json');
+  const view = scanDirectory(img, regs);
+  const warnings = structureWarnings(img, view.pdes, regs);
+  if (format === 'info-mem' || format === 'info-tlb') {
+    const text = format === 'info-mem' ? infoMem(img, regs) : infoTlb(img, regs);
+    return { text: opts.crlf === true ? text.replace(/\n/g, '\r\n') : text, warnings, exitCode: 0 };
+  }
+  if (format === 'json') return { text: JSON.stringify(toJson(view), null, 2) + '\n', warnings: [], exitCode: 0 };
+  const style: TreeStyle = tty ? { heading: pc.bold, dim: pc.dim, warn: pc.yellow } : PLAIN;
+  return { text: formatTree(view, style).join('\n') + '\n', warnings: [], exitCode: 0 };
+}
+
+// structureWarnings names the paging structures the image does not hold (they read as 0, as in QEMU).
+function structureWarnings(img: PhysReader, pdes: ReturnType<typeof scanDirectory>['pdes'], regs: Registers): string[] {
+  const dir = (regs.cr3 & 0xfffff000) >>> 0;
+  if (!contains(img, dir, 4096)) return [`CR3 ${hex(regs.cr3)} points past the end of the ${sizeText(img.size)} image: the directory reads as empty`];
+  return pdes.filter((p) => p.table !== null && p.ptes === null)
+    .map((p) => `PDE ${p.index}'s page table at ${hex(p.table!)} is past the end of the ${sizeText(img.size)} image: its entries read as not present`);
+}
+
+const ACCESS: Readonly<Record<string, AccessKind>> = { read: ACCESS_READ, write: ACCESS_WRITE, fetch: ACCESS_FETCH };
+
+// translate prints the walk of one address, as `pagelab translate` does.
+function translate(img: PhysReader, regs: Registers, opts: InspectOptions): InspectResult {
+  const linear = parseAddress(opts.translate!, '--translate');
+  const kind = ACCESS[opts.access ?? 'read'] ?? ACCESS_READ;
+  const user = opts.user === true;
+  const pse = (regs.cr4 & CR4_PSE) !== 0;
+  const w = new WalkState();
+  walk(img, { cr3: regs.cr3, pse, wp: (regs.cr0 & CR0_WP) !== 0, accessedOrder: 'qemu' }, linear, kind, user, false, w);
+  if (opts.json === true || opts.format === 'json') return { text: JSON.stringify(walkJson(w, linear)) + '\n', warnings: [], exitCode: 0 };
+  const annotate = (addr: number): string | undefined =>
+    contains(img, addr, 4) ? undefined : `past the end of the ${sizeText(img.size)} image: read as 0`;
+  return { text: formatWalk(w, linear, { kind, user, pse, annotate }).join('\n') + '\n', warnings: [], exitCode: 0 };
+}
+
+// parseRange reads START-END (inclusive) or START+LENGTH.
+export function parseRange(spec: string): AddressRange {
+  const m = /^\s*([^-+\s]+)\s*([-+])\s*(\S+)\s*$/.exec(spec);
+  if (m === null) throw new PagelabError(`--code ${spec}: expected START-END or START+LENGTH`);
+  const start = parseAddress(m[1]!, '--code');
+  const end = m[2] === '-' ? parseAddress(m[3]!, '--code') : start + parseSize(m[3]!, '--code') - 1;
+  if (end < start) throw new PagelabError(`--code ${spec}: the range ends before it starts`);
+  return { start, end };
+}
+
+// lintImage prints the findings; exit status 1 when one is an error.
+function lintImage(img: PhysReader, regs: Registers, opts: InspectOptions): InspectResult {
+  const view = scanDirectory(img, regs);
+  const findings = lint(view, {
+    ramSize: opts.ram !== undefined ? parseSize(opts.ram, '--ram') : img.size,
+    kernelBase: parseAddress(opts.kernelBase ?? hex(KERNEL_BASE), '--kernel-base'),
+    code: (opts.code ?? []).map(parseRange),
+  });
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const exitCode = errors > 0 ? 1 : 0;
+  if (opts.json === true || opts.format === 'json') {
+    return { text: JSON.stringify({ findings, errors, warnings: findings.length - errors }, null, 2) + '\n', warnings: [], exitCode };
+  }
+  const lines = findings.map(formatFinding);
+  lines.push(findings.length === 0 ? 'no findings' : `${errors} error(s), ${findings.length - errors} warning(s)`);
+  return { text: lines.join('\n') + '\n', warnings: [], exitCode };
+}
