@@ -1,0 +1,197 @@
+// boot(): a multiboot boot of the machine, from the boot loader's hand-off to
+// the kernel running in the higher half, ending with the BootInfo the memory
+// manager starts from. No CLI here: the caller prints `steps` and `info`.
+
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { PagelabError } from '../errors.js';
+import { hex, lin, pageAlignUp, phys, type PhysAddr } from '../hw/addr.js';
+import { Machine } from '../hw/machine.js';
+import { CR0_PE } from '../hw/paging.js';
+import { buildBootDirectory, directoryEntries, enablePaging, jumpHigh, recordStep, type BootStep, type BootTables, type IdentityFlush } from './bootstrap.js';
+import { capturedBytes, type CapturedBoot } from './capture.js';
+import { defaultKernelPath } from './default-kernel.js';
+import { BOOT_MAPPED_BYTES, KERNEL_VIRTUAL_BASE, type BootInfo, type MemoryMapEntry, type ReservedRange } from './handoff.js';
+import { loadKernel, type LoadedKernel } from './kernel-image.js';
+import { lowMemory, machineRam, MAX_RAM, MIN_RAM, overlaps, qemuMemoryMap, ramFromMap } from './memmap.js';
+import { MULTIBOOT_BOOTLOADER_MAGIC, parseMultiboot, type MultibootInfo } from './multiboot.js';
+import { qemuLayout, writeMultiboot, type ModuleInput } from './multiboot-build.js';
+import { multibootRanges, sortRanges } from './ranges.js';
+
+/** CR0.ET (bit 4): set on every processor since the 486; a loader hands over CR0 = PE | ET (SDM 2.5). */
+export const CR0_ET = 1 << 4;
+export const DEFAULT_RAM = 128 * 1024 * 1024;
+
+export interface KernelImage {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface BootOptions {
+  /** RAM in bytes (default 128 MiB); with a captured structure, the default comes from its memory map. */
+  readonly ram?: number;
+  /** The kernel (default: kernel/pagelab-kernel.elf). */
+  readonly kernel?: KernelImage;
+  /** A captured multiboot hand-off to use instead of building one. */
+  readonly multiboot?: CapturedBoot;
+  /** Map the kernel with one 4 MiB page (CR4.PSE) instead of a 4 KiB page table. Default false. */
+  readonly pse?: boolean;
+  /** TLB geometry spec for the machine (default 'sa:16x4'). */
+  readonly tlb?: string;
+  /** Kernel command line after the kernel's name (default ''). */
+  readonly cmdline?: string;
+  /** Boot modules to load after the kernel. */
+  readonly modules?: readonly (ModuleInput & { readonly name: string })[];
+  readonly identityFlush?: IdentityFlush;
+}
+
+export interface BootResult {
+  readonly info: BootInfo;
+  readonly steps: readonly BootStep[];
+  readonly kernelName: string;
+  readonly kernel: LoadedKernel;
+  readonly multiboot: MultibootInfo;
+  /** 'built' by our builder, or 'captured' from a file. */
+  readonly multibootSource: 'built' | 'captured';
+  readonly ram: number;
+  readonly handoff: { readonly eax: number; readonly ebx: number };
+  /** Present entries of the boot page directory at the hand-off. */
+  readonly directory: readonly { index: number; value: number }[];
+}
+
+// boot performs the whole boot and returns the hand-off and the log.
+export function boot(options: BootOptions = {}): BootResult {
+  const kernelImage = options.kernel ?? readDefaultKernel();
+  const ram = checkRam(options.ram ?? (options.multiboot ? ramOfCapture(options.multiboot) : DEFAULT_RAM));
+  const m = new Machine({ ram: machineRam(ram), tlb: options.tlb ?? 'sa:16x4' });
+  const steps: BootStep[] = [];
+  const kernel = loadKernel(m.mem, kernelImage.bytes, kernelImage.name);
+  const placed = options.multiboot
+    ? placeCaptured(m, options.multiboot, kernel)
+    : placeBuilt(m, ram, kernel, kernelImage.name, options);
+  m.mmu.writeCr0(CR0_PE | CR0_ET);
+  const mbi = parseMultiboot(m.mem, placed.ebx);
+  const tables = bootTables(kernel, mbi, options.pse ?? false);
+  recordStep(m, steps, "the boot loader's hand-off", handoffLines(placed, kernel, kernelImage.name, mbi));
+  buildBootDirectory(m, tables, steps);
+  enablePaging(m, tables, kernel.entryPhysical, steps);
+  jumpHigh(m, tables, kernel.entryVirtual, kernel.extents.virtualStart, options.identityFlush ?? 'pages', steps);
+  const info = bootInfo(m, kernel, mbi, tables);
+  recordStep(m, steps, 'hand-off to the memory manager', [
+    `${info.memoryMap.length} memory-map entries, ${info.modules.length} modules, ${info.reserved.length} reserved ranges`,
+  ]);
+  return {
+    info, steps, kernelName: kernelImage.name, kernel, multiboot: mbi,
+    multibootSource: options.multiboot ? 'captured' : 'built', ram, handoff: placed,
+    directory: directoryEntries(m, tables.directory),
+  };
+}
+
+// readDefaultKernel reads the committed default kernel.
+function readDefaultKernel(): KernelImage {
+  const path = defaultKernelPath();
+  return { name: basename(path), bytes: new Uint8Array(readFileSync(path)) };
+}
+
+// checkRam refuses sizes the machine cannot model.
+function checkRam(ram: number): number {
+  if (!Number.isInteger(ram) || ram < MIN_RAM || ram > MAX_RAM || ram % 4096 !== 0) {
+    throw new PagelabError(`RAM size must be a multiple of 4 KiB from 2 MiB to 4 GiB, got ${ram} bytes`);
+  }
+  return ram;
+}
+
+// ramOfCapture reads the captured memory map to size the machine.
+function ramOfCapture(c: CapturedBoot): number {
+  return ramFromMap(parseMultiboot(capturedBytes(c), c.ebx).mmap);
+}
+
+// placeBuilt builds the structure (QEMU's layout) after the kernel and loads the modules.
+function placeBuilt(m: Machine, ram: number, kernel: LoadedKernel, name: string, o: BootOptions): { eax: number; ebx: number } {
+  const modules = o.modules ?? [];
+  const cmdline = `${name} ${o.cmdline ?? ''}`;
+  const layout = qemuLayout(kernel.extents.physicalEnd, qemuMemoryMap(ram), cmdline, modules);
+  if (layout.end > lowMemory(ram)) throw new PagelabError(`the modules need RAM up to ${hex(layout.end)}, beyond the machine's ${hex(lowMemory(ram))}`);
+  writeMultiboot(m.mem, layout.spec);
+  layout.spec.modules.forEach((mod, i) => m.mem.writeBytes(mod.start, modules[i]!.bytes));
+  return { eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: layout.spec.infoAddr };
+}
+
+// placeCaptured writes the captured regions into RAM, refusing any that overlap the kernel.
+function placeCaptured(m: Machine, c: CapturedBoot, kernel: LoadedKernel): { eax: number; ebx: number } {
+  const ks = kernel.extents.physicalStart;
+  const klen = kernel.extents.physicalEnd - ks;
+  for (const r of c.physical) {
+    if (overlaps(r.addr, r.bytes.length, ks, klen)) {
+      throw new PagelabError(`the captured multiboot data at ${hex(r.addr)}+${r.bytes.length} overlaps the kernel image [${hex(ks)}, ${hex(kernel.extents.physicalEnd)})`);
+    }
+    m.mem.writeBytes(r.addr, r.bytes);
+  }
+  if (c.eax !== MULTIBOOT_BOOTLOADER_MAGIC) throw new PagelabError(`the captured EAX is ${hex(c.eax)}, not the multiboot magic 0x2BADB002`);
+  return { eax: c.eax, ebx: c.ebx };
+}
+
+// bootTables uses the image's boot_page_directory/boot_page_table symbols, or
+// the first free frames after the kernel, the multiboot data and the modules.
+function bootTables(k: LoadedKernel, mbi: MultibootInfo, pse: boolean): BootTables & { inImage: boolean } {
+  const dir = k.symbols.get('boot_page_directory');
+  const table = k.symbols.get('boot_page_table');
+  if (dir !== undefined && table !== undefined && inImage(k, dir) && inImage(k, table) && dir % 4096 === 0 && table % 4096 === 0) {
+    return { directory: phys(dir - KERNEL_VIRTUAL_BASE), table: phys(table - KERNEL_VIRTUAL_BASE), pse, inImage: true };
+  }
+  const used = [k.extents.physicalEnd, ...multibootRanges(mbi).map((r) => r.base + r.length), ...mbi.modules.map((x) => x.end)];
+  const base = pageAlignUp(Math.max(...used.filter((e) => e <= BOOT_MAPPED_BYTES)));
+  if (base + 2 * 4096 > BOOT_MAPPED_BYTES) throw new PagelabError(`no room below 4 MiB for the boot page directory and table after ${hex(base)}`);
+  return { directory: phys(base), table: phys(base + 4096), pse, inImage: false };
+}
+
+// inImage tells whether a virtual address lies in the kernel image.
+function inImage(k: LoadedKernel, v: number): boolean {
+  return v >= k.extents.virtualStart && v + 4096 <= k.extents.virtualEnd;
+}
+
+// handoffLines describes the loader's hand-off for step 1.
+function handoffLines(p: { eax: number; ebx: number }, k: LoadedKernel, name: string, mbi: MultibootInfo): string[] {
+  const e = k.extents;
+  return [
+    `EAX = ${hex(p.eax)} (multiboot), EBX = ${hex(p.ebx)} (the information structure, flags ${hex(mbi.flags)})`,
+    `${name}: multiboot header at file offset ${hex(k.headerOffset)}, entry ${hex(k.entryVirtual)} (physical ${hex(k.entryPhysical)})`,
+    `kernel virtual  [${hex(e.virtualStart)}, ${hex(e.virtualEnd)}), physical [${hex(e.physicalStart)}, ${hex(e.physicalEnd)}) (from ${k.extentsFrom === 'symbols' ? 'the linker-script labels' : 'the PT_LOAD segments'})`,
+    ...k.segments.map((s) => `PT_LOAD p_vaddr ${hex(s.vaddr)} p_paddr ${hex(s.paddr)} filesz ${hex(s.filesz)} memsz ${hex(s.memsz)} (loaded; ${s.memsz - s.filesz} bytes zero-filled)`),
+    'paging off: CR0 = PE | ET',
+  ];
+}
+
+// bootInfo assembles the hand-off.
+function bootInfo(m: Machine, k: LoadedKernel, mbi: MultibootInfo, t: BootTables & { inImage: boolean }): BootInfo {
+  const mbRanges = multibootRanges(mbi);
+  const modules = mbi.modules.map((x) => ({ start: phys(x.start), end: phys(x.end), cmdline: x.string.text }));
+  const reserved: ReservedRange[] = [
+    { base: k.extents.physicalStart, length: k.extents.physicalEnd - k.extents.physicalStart, what: 'kernel image' },
+    ...mbRanges,
+    ...modules.map((x, i) => ({ base: x.start, length: x.end - x.start, what: `module ${i} (${x.cmdline})` })),
+  ];
+  if (!t.inImage) {
+    reserved.push({ base: t.directory, length: 4096, what: 'boot page directory' });
+    if (!t.pse) reserved.push({ base: t.table, length: 4096, what: 'boot page table' });
+  }
+  const table: PhysAddr | null = t.pse ? null : t.table;
+  return {
+    machine: m, memoryMap: memoryMapOf(mbi), kernel: k.extents, modules,
+    multiboot: { infoAddr: phys(mbi.addr), ranges: mbRanges },
+    bootDirectory: t.directory, bootPageTable: table,
+    bootDirectoryVirtual: lin(t.directory + KERNEL_VIRTUAL_BASE),
+    bootPageTableVirtual: table === null ? null : lin(table + KERNEL_VIRTUAL_BASE),
+    pse: t.pse, cmdline: mbi.cmdline?.text ?? '', reserved: sortRanges(reserved), symbols: k.symbols,
+  };
+}
+
+// memoryMapOf is the map from the structure, or one made of mem_lower/mem_upper without it.
+function memoryMapOf(mbi: MultibootInfo): MemoryMapEntry[] {
+  if (mbi.mmap.length > 0) return mbi.mmap.map(({ base, length, type }) => ({ base, length, type }));
+  if (mbi.memLower === null || mbi.memUpper === null) throw new PagelabError('the multiboot information has neither a memory map nor mem_lower/mem_upper');
+  return [
+    { base: 0, length: mbi.memLower * 1024, type: 1 },
+    { base: 0x100000, length: mbi.memUpper * 1024, type: 1 },
+  ];
+}
