@@ -1,0 +1,162 @@
+// The seeds' bitmap allocator: one bit per frame (1 = in use or not usable,
+// 0 = free), stored in frames the allocator reserved for itself and reached
+// through the kernel window. Allocation searches a 32-bit word at a time from
+// a hint, the lowest word that may hold a free bit (every word below it is
+// full), so it does not rescan from frame 0.
+
+import type { PhysAddr } from '../../hw/addr.js';
+import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './allocator.js';
+import { FrameAllocatorBase, POISON_BYTE } from './base.js';
+import { FrameError } from './error.js';
+import type { FrameSetup } from './setup.js';
+
+const FULL = 0xffffffff;
+
+export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocator {
+  readonly strategy = 'bitmap';
+  private readonly words: number;
+  /** Every word below the hint is full: an accelerator, checked by audit(). */
+  private hint = 0;
+
+  // mapBytes: one bit per frame below maxPfn.
+  static mapBytes(maxPfn: number): number {
+    return Math.ceil(maxPfn / 32) * 4;
+  }
+
+  constructor(setup: FrameSetup, options: Required<FrameAllocatorOptions>) {
+    super(setup, options);
+    this.words = Math.ceil(setup.regions.maxPfn / 32);
+    this.stamp('bitmap');
+    this.writeInitialMap();
+    while (this.hint < this.words && this.word(this.hint) === FULL) this.hint++;
+  }
+
+  // writeInitialMap marks usable frames free and everything else in use.
+  private writeInitialMap(): void {
+    const init = new Uint32Array(this.words).fill(FULL);
+    for (const r of this.ranges) for (let p = r.start; p < r.end; p++) init[p >>> 5]! &= ~(1 << (p & 31));
+    for (let w = 0; w < this.words; w++) this.setWord(w, init[w]!);
+  }
+
+  private word(w: number): number {
+    return this.machine.read32(this.map + w * 4);
+  }
+
+  private setWord(w: number, v: number): void {
+    this.machine.write32(this.map + w * 4, v);
+  }
+
+  // alloc takes the lowest free frame at or after the hint word.
+  alloc(opts?: AllocOptions): PhysAddr | null {
+    if (this.nfree === 0) return null;
+    for (let w = this.hint; w < this.words; w++) {
+      const v = this.word(w);
+      if (v === FULL) continue;
+      const bit = 31 - Math.clz32(~v & (v + 1));
+      this.setWord(w, v | (1 << bit));
+      this.hint = w;
+      this.nfree--;
+      return this.handOut((w * 32 + bit) * 4096, 0, opts);
+    }
+    return null;
+  }
+
+  // free clears a frame's bit; rejects anything that is not an allocated usable frame.
+  free(frame: PhysAddr): void {
+    const pfn = this.checkFrame('free', frame);
+    const w = pfn >>> 5;
+    const v = this.word(w);
+    const bit = 1 << (pfn & 31);
+    if ((v & bit) === 0) throw new FrameError('free', frame, 'not allocated (already free: a double free, or never handed out)');
+    if (this.options.poison) this.fill(frame, 0, POISON_BYTE);
+    this.setWord(w, v & ~bit);
+    this.nfree++;
+    if (w < this.hint) this.hint = w;
+  }
+
+  // allocContiguous finds 2^order free frames aligned to their size, scanning from the hint.
+  allocContiguous(order: number, opts?: AllocOptions): PhysAddr | null {
+    this.checkOrder('allocContiguous', order);
+    if (order === 0) return this.alloc(opts);
+    const n = 2 ** order;
+    const pfn = n < 32 ? this.findInWord(n) : this.findWords(n / 32);
+    if (pfn < 0) return null;
+    this.setBits(pfn, n, true);
+    this.nfree -= n;
+    return this.handOut(pfn * 4096, order, opts);
+  }
+
+  // findInWord looks for n (< 32) aligned clear bits inside one word.
+  private findInWord(n: number): number {
+    const mask = (1 << n) - 1;
+    for (let w = this.hint; w < this.words; w++) {
+      const v = this.word(w);
+      if (v === FULL) continue;
+      for (let s = 0; s < 32; s += n) if (((v >>> s) & mask) === 0) return w * 32 + s;
+    }
+    return -1;
+  }
+
+  // findWords looks for k aligned, consecutive all-clear words.
+  private findWords(k: number): number {
+    for (let w = Math.floor(this.hint / k) * k; w + k <= this.words; w += k) {
+      let clear = 0;
+      while (clear < k && this.word(w + clear) === 0) clear++;
+      if (clear === k) return w * 32;
+    }
+    return -1;
+  }
+
+  // setBits sets or clears n bits from pfn.
+  private setBits(pfn: number, n: number, used: boolean): void {
+    for (let p = pfn; p < pfn + n; ) {
+      const w = p >>> 5;
+      const take = Math.min(32 - (p & 31), pfn + n - p);
+      const mask = take === 32 ? FULL : ((1 << take) - 1) << (p & 31);
+      const v = this.word(w);
+      this.setWord(w, used ? v | mask : v & ~mask);
+      p += take;
+    }
+  }
+
+  // freeContiguous frees a block from allocContiguous: every frame must be allocated, else nothing changes.
+  freeContiguous(frame: PhysAddr, order: number): void {
+    this.checkOrder('freeContiguous', order);
+    const pfn = this.checkFrame('freeContiguous', frame, order);
+    const n = 2 ** order;
+    for (let p = pfn; p < pfn + n; p++) {
+      if ((this.word(p >>> 5) & (1 << (p & 31))) === 0) throw new FrameError('freeContiguous', p * 4096, 'not allocated (already free: a double free, or never handed out)');
+    }
+    if (this.options.poison) this.fill(frame, order, POISON_BYTE);
+    this.setBits(pfn, n, false);
+    this.nfree += n;
+    if (pfn >>> 5 < this.hint) this.hint = pfn >>> 5;
+  }
+
+  // isFree tells whether a usable frame's bit is clear.
+  isFree(frame: PhysAddr): boolean {
+    const pfn = frame / 4096;
+    if (!Number.isInteger(pfn) || !this.isUsable(pfn)) return false;
+    return (this.word(pfn >>> 5) & (1 << (pfn & 31))) === 0;
+  }
+
+  // audit recounts the free bits in RAM and checks the hint and the non-usable bits.
+  audit(): string[] {
+    const out = this.auditRanges();
+    let free = 0;
+    let firstFree = -1;
+    for (let w = 0; w < this.words; w++) {
+      const v = this.word(w);
+      for (let b = 0; b < 32; b++) {
+        const pfn = w * 32 + b;
+        if ((v & (1 << b)) !== 0) continue;
+        if (!this.isUsable(pfn)) out.push(`bit of non-usable frame ${pfn} is clear`);
+        free++;
+        if (firstFree < 0) firstFree = w;
+      }
+    }
+    if (free !== this.nfree) out.push(`free count ${this.nfree} but ${free} clear bits in RAM`);
+    if (firstFree >= 0 && firstFree < this.hint) out.push(`hint ${this.hint} is past free word ${firstFree}`);
+    return out;
+  }
+}
