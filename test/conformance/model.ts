@@ -16,9 +16,17 @@ export interface ModelOptions {
   readonly tlb?: string;
 }
 
-// setUp writes the case's tables and data into a fresh machine and enables paging.
-function setUp(c: Case, options: ModelOptions): Machine {
-  const m = new Machine({ ram: QEMU_RAM_MIB * 1024 * 1024, accessedOrder: options.accessedOrder ?? 'qemu', tlb: options.tlb ?? 'sa:16x4' });
+// newMachine builds a machine with QEMU's RAM size (costly: reuse it across cases).
+export function newMachine(options: ModelOptions = {}): Machine {
+  return new Machine({ ram: QEMU_RAM_MIB * 1024 * 1024, accessedOrder: options.accessedOrder ?? 'qemu', tlb: options.tlb ?? 'sa:16x4' });
+}
+
+// setUp does what the test kernel does at the start of a case: paging off
+// (which flushes the whole TLB), tables zeroed, entries written, data filled,
+// then CR4, CR3 and CR0 loaded.
+function setUp(m: Machine, c: Case): void {
+  m.mmu.setCpl(0);
+  m.mmu.writeCr0(CR0_PE);
   for (const t of c.tables) m.mem.fill(t, 4096, 0);
   for (const [a, v] of c.entries) m.mem.write32(a, v);
   for (const f of fillFrames(c)) {
@@ -28,7 +36,6 @@ function setUp(c: Case, options: ModelOptions): Machine {
   m.mmu.writeCr4((c.pse ? CR4_PSE : 0) | (c.pge ? CR4_PGE : 0));
   m.mmu.writeCr3(c.cr3);
   m.mmu.writeCr0(CR0_PE | CR0_PG | (c.wp ? CR0_WP : 0));
-  return m;
 }
 
 // access performs one access at its CPL and returns to CPL 0.
@@ -49,9 +56,10 @@ function access(m: Machine, op: AccessOp): AccessOutcome {
   }
 }
 
-// runOnModel runs one case on the model.
-export function runOnModel(c: Case, options: ModelOptions = {}): CaseOutcome {
-  const m = setUp(c, options);
+// runOnModel runs one case on the model, on `machine` if given (reset first) or a new one.
+export function runOnModel(c: Case, machine?: Machine): CaseOutcome {
+  const m = machine ?? newMachine();
+  setUp(m, c);
   const accesses: AccessOutcome[] = [];
   for (const op of c.ops) {
     switch (op.op) {
