@@ -1,0 +1,476 @@
+// The kernel heap, Kernighan and Ritchie's malloc (TCPL 8.7) moved into the
+// kernel: an address-ordered circular free list of blocks with headers in
+// simulated RAM, first fit from a roving pointer (freep), blocks split on
+// allocation (the tail of a free block is handed out) and coalesced with both
+// neighbours on free. sbrk becomes morecore: frames from the frame allocator
+// mapped at the break. Unlike K&R, free gives frames back (release): see
+// TRIM_PAGES in layout.ts. Every variable of the heap (freep, the break, the
+// statistics) lives in its control block at `base`, read and written through
+// the MMU like all kernel data; this object holds only constant addresses.
+
+import { hex, lin, type LinAddr } from '../../hw/addr.js';
+import type { Machine } from '../../hw/machine.js';
+import { PagelabError } from '../../errors.js';
+import type { HeapStats, KernelHeap } from './api.js';
+import type { HeapBackend } from './backend.js';
+import { checkKrHeap } from './krcheck.js';
+import { HeapError } from './errors.js';
+import { isDead, poison, readFree, readUsed, writeFree, writeUsed, type FreeHeader, type UsedHeader } from './header.js';
+import { KR_BASE, KR_LIMIT, NALLOC_PAGES, PAGE, TRIM_PAGES, UNIT, pageDown, pageUp } from './layout.js';
+import { copyBytes, zeroBytes } from './memops.js';
+
+/** Control block at `base`: K&R's empty `base` block, then the heap's variables. */
+export const CB = {
+  FREEP: 0x10, BRK: 0x14, FRAMES: 0x18, PEAK_FRAMES: 0x1c, BLOCKS: 0x20, BYTES: 0x24, UNITS: 0x28,
+  PEAK_BYTES: 0x2c, MALLOCS: 0x30, FREES: 0x34, MAPPED: 0x38, UNMAPPED: 0x3c, MAGIC: 0x40, GROWS: 0x44, TRIMS: 0x48,
+} as const;
+export const CONTROL_SIZE = 0x50;
+const HEAP_MAGIC = 0x4b48454b; // 'KHEK'
+
+/** The free block just below an address: p <= addr < p.next (or p is the last free block). */
+interface Slot {
+  readonly p: number;
+  readonly pf: FreeHeader;
+}
+
+/** A free block after coalescing, with the part of its interior that may still be mapped. */
+interface Merged {
+  readonly addr: number;
+  readonly size: number;
+  readonly next: number;
+  readonly mappedLo: number;
+  readonly mappedHi: number;
+  readonly holed: boolean;
+}
+
+// interior gives the whole pages strictly inside block [a, end): past its header's page, before its last partial page.
+export function interior(a: number, end: number): [number, number] {
+  const i0 = pageUp(a + UNIT);
+  return [i0, Math.max(i0, pageDown(end))];
+}
+
+export class KrHeap implements KernelHeap {
+  readonly kind = 'kr' as const;
+  readonly machine: Machine;
+  /** The first block's address, just past the control block. */
+  readonly arena: number;
+
+  private constructor(readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
+    this.machine = backend.machine;
+    this.arena = base + CONTROL_SIZE;
+  }
+
+  // create maps the control page at `base` and writes an empty heap there.
+  static create(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
+    const frame = backend.allocFrame();
+    if (frame === null) throw new PagelabError('kernel heap: no frame for its control page');
+    if (!backend.mapPage(lin(base), frame)) {
+      backend.freeFrame(frame);
+      throw new PagelabError(`kernel heap: cannot map its control page at ${hex(base)}`);
+    }
+    const heap = new KrHeap(backend, base, limit);
+    heap.init();
+    return heap;
+  }
+
+  // attach returns a handle on the heap whose state is already in memory at `base`.
+  static attach(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
+    const heap = new KrHeap(backend, base, limit);
+    if (heap.get(CB.MAGIC) !== HEAP_MAGIC) throw new PagelabError(`kernel heap: no heap control block at ${hex(base)}`);
+    return heap;
+  }
+
+  // init writes K&R's base block, one free block over the rest of the control page, and zeroed statistics.
+  private init(): void {
+    const m = this.machine;
+    for (let off = 0; off < CONTROL_SIZE; off += 4) m.write32(this.base + off, 0);
+    writeFree(m, this.base, this.arena, 0, false);
+    writeFree(m, this.arena, this.base, (this.base + PAGE - this.arena) / UNIT, false);
+    this.freep = this.base;
+    this.brk = this.base + PAGE;
+    this.set(CB.FRAMES, 1);
+    this.set(CB.PEAK_FRAMES, 1);
+    this.set(CB.MAPPED, 1);
+    this.set(CB.MAGIC, HEAP_MAGIC);
+  }
+
+  kmalloc(size: number): LinAddr | null {
+    const n = this.unitsFor(size, 'kmalloc');
+    return n === null ? null : this.allocate(n, UNIT, size);
+  }
+
+  kmallocAligned(size: number, align: number): LinAddr | null {
+    if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > PAGE * 1024) {
+      throw new PagelabError(`kmallocAligned(${size}, ${align}): the alignment must be a power of two up to 4 MiB`);
+    }
+    const n = this.unitsFor(size, 'kmallocAligned');
+    return n === null ? null : this.allocate(n, Math.max(align, UNIT), size);
+  }
+
+  kcalloc(count: number, size: number): LinAddr | null {
+    if (!Number.isInteger(count) || count < 0) throw new PagelabError(`kcalloc(${count}, ${size}): count must be a whole number`);
+    this.unitsFor(size, 'kcalloc');
+    const total = count * size;
+    if (total > this.limit - this.arena) return null;
+    const ptr = this.kmalloc(total);
+    if (ptr !== null) zeroBytes(this.machine, ptr, total);
+    return ptr;
+  }
+
+  kfree(ptr: LinAddr | null): void {
+    if (ptr === null || ptr === 0) return;
+    const { slot, used } = this.locate(ptr, 'kfree');
+    this.account(-used.size, -used.requested, -1);
+    this.add(CB.FREES, 1);
+    const merged = this.insert(slot, ptr - UNIT, used.size);
+    this.freep = slot.p;
+    this.release(merged);
+  }
+
+  krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
+    if (ptr === null || ptr === 0) return this.kmalloc(size);
+    const n = this.unitsFor(size, 'krealloc');
+    const { slot, used } = this.locate(ptr, 'krealloc');
+    if (size === 0) {
+      this.kfree(ptr);
+      return null;
+    }
+    if (n === null) return null;
+    if (n <= used.size) return this.shrink(ptr, slot, used, n, size);
+    if (this.growInPlace(ptr, slot, used, n, size)) return ptr;
+    const moved = this.kmalloc(size);
+    if (moved === null) return null;
+    copyBytes(this.machine, moved, ptr, Math.min(used.requested, size));
+    this.kfree(ptr);
+    return moved;
+  }
+
+  // usableSize gives the payload bytes of the block kmalloc returned at ptr (validated like kfree).
+  usableSize(ptr: LinAddr): number {
+    return (this.locate(ptr, 'usableSize').used.size - 1) * UNIT;
+  }
+
+  stats(): HeapStats {
+    let freeBlocks = 0, total = 0, holes = 0, largest = 0;
+    for (let p = this.freeHeader(this.base).next; p !== this.base; ) {
+      const h = this.freeHeader(p);
+      const [i0, i1] = interior(p, p + h.size * UNIT);
+      freeBlocks++;
+      total += h.size * UNIT;
+      if (h.holed) holes += i1 - i0;
+      largest = Math.max(largest, h.size * UNIT);
+      p = h.next;
+    }
+    return {
+      kind: 'kr', bytesInUse: this.get(CB.BYTES), blocksInUse: this.get(CB.BLOCKS), bytesAllocated: this.get(CB.UNITS) * UNIT,
+      bytesFree: total - holes, bytesUnmapped: holes, freeBlocks, largestFree: largest,
+      framesHeld: this.get(CB.FRAMES), peakFrames: this.get(CB.PEAK_FRAMES), peakBytesInUse: this.get(CB.PEAK_BYTES),
+      fragmentation: total === 0 ? 0 : 1 - largest / total,
+      mallocs: this.get(CB.MALLOCS), frees: this.get(CB.FREES), pagesMapped: this.get(CB.MAPPED), pagesUnmapped: this.get(CB.UNMAPPED),
+    };
+  }
+
+  check(): string[] {
+    return checkKrHeap(this);
+  }
+
+  /** The break: the end of the heap's mapped arena. */
+  get brk(): number {
+    return this.get(CB.BRK);
+  }
+
+  private set brk(v: number) {
+    this.set(CB.BRK, v);
+  }
+
+  /** K&R's roving pointer: where the next first-fit search starts. */
+  get freep(): number {
+    return this.get(CB.FREEP);
+  }
+
+  private set freep(v: number) {
+    this.set(CB.FREEP, v);
+  }
+
+  // get reads a control-block variable.
+  get(off: number): number {
+    return this.machine.read32(this.base + off);
+  }
+
+  private set(off: number, v: number): void {
+    this.machine.write32(this.base + off, v);
+  }
+
+  private add(off: number, d: number): void {
+    this.set(off, this.get(off) + d);
+  }
+
+  // unitsFor converts a byte count to header units (header included); null if the heap could never hold it.
+  private unitsFor(size: number, what: string): number | null {
+    if (!Number.isInteger(size) || size < 0) throw new PagelabError(`${what}(${size}): the size must be a whole number of bytes`);
+    const units = Math.ceil(Math.max(size, 1) / UNIT) + 1;
+    return units * UNIT > this.limit - this.arena ? null : units;
+  }
+
+  // allocate is K&R's malloc loop: first fit from the block after freep, growing the heap once round the list.
+  private allocate(n: number, align: number, requested: number): LinAddr | null {
+    let prevp = this.freep;
+    let p = this.freeHeader(prevp).next;
+    for (;;) {
+      const pf = this.freeHeader(p);
+      const lo = fit(p, pf.size, n, align);
+      if (lo >= 0 && this.take(prevp, p, pf, lo, lo + n * UNIT)) {
+        this.freep = prevp;
+        writeUsed(this.machine, lo, n, requested);
+        this.account(n, requested, 1);
+        this.add(CB.MALLOCS, 1);
+        return lin(lo + UNIT);
+      }
+      if (p === this.freep) {
+        const grown = this.morecore(n * UNIT + (align > UNIT ? align : 0));
+        if (grown === null) return null;
+        p = grown;
+      }
+      prevp = p;
+      p = this.freeHeader(p).next;
+    }
+  }
+
+  // take carves [lo, hi) out of free block p (listed after prevp); the pieces below and
+  // above stay free. Maps the hole pages the carve needs; false (nothing changed) if it cannot.
+  private take(prevp: number, p: number, pf: FreeHeader, lo: number, hi: number): boolean {
+    const m = this.machine;
+    const end = p + pf.size * UNIT;
+    if (pf.holed && !this.fillHole(p, end, lo, hi)) return false;
+    let after = pf.next;
+    if (hi < end) {
+      writeFree(m, hi, after, (end - hi) / UNIT, pf.holed && hasInterior(hi, end));
+      after = hi;
+    }
+    if (lo > p) writeFree(m, p, after, (lo - p) / UNIT, pf.holed && hasInterior(p, lo));
+    else this.relink(prevp, after);
+    return true;
+  }
+
+  // fillHole maps the pages of free block [p, end)'s hole that fall outside the interiors of the pieces left by carving [lo, hi).
+  private fillHole(p: number, end: number, lo: number, hi: number): boolean {
+    const [i0, i1] = interior(p, end);
+    const a = lo > p ? Math.max(i0, pageDown(lo)) : i0;
+    const b = hi < end ? Math.min(i1, pageUp(hi + UNIT)) : i1;
+    return a >= b || this.mapRange(a, b);
+  }
+
+  // relink points free block p's next at `next`.
+  private relink(p: number, next: number): void {
+    const h = this.freeHeader(p);
+    writeFree(this.machine, p, next, h.size, h.holed);
+  }
+
+  // morecore is K&R's: grow the break by whole pages (at least NALLOC_PAGES, enough for `bytes`),
+  // mapped kernel-only, and free the new block into the list. Returns the new freep, or null.
+  private morecore(bytes: number): number | null {
+    const brk = this.brk;
+    const need = Math.ceil(bytes / PAGE);
+    let pages = Math.max(NALLOC_PAGES, need);
+    if (brk + pages * PAGE > this.limit) pages = need;
+    if (brk + pages * PAGE > this.limit || !this.mapRange(brk, brk + pages * PAGE)) return null;
+    this.brk = brk + pages * PAGE;
+    this.add(CB.GROWS, 1);
+    const slot = this.slotOf(brk);
+    const merged = this.insert(slot, brk, (pages * PAGE) / UNIT);
+    if (merged.holed) throw new Error(`kernel heap invariant broken: the top free block ${hex(merged.addr)} has a hole`);
+    this.freep = slot.p;
+    return slot.p;
+  }
+
+  // slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search).
+  private slotOf(bp: number): Slot {
+    let p = this.freep;
+    let pf = this.freeHeader(p);
+    while (!(bp >= p && (bp < pf.next || pf.next <= p))) {
+      p = pf.next;
+      pf = this.freeHeader(p);
+    }
+    return { p, pf };
+  }
+
+  // insert links block [bp, bp + units) into the free list after slot.p, joining
+  // it with a free neighbour above and below (K&R free). Reads before it writes.
+  private insert({ p, pf }: Slot, bp: number, units: number): Merged {
+    const m = this.machine;
+    const upper = bp + units * UNIT === pf.next ? this.freeHeader(pf.next) : null;
+    const lower = p + pf.size * UNIT === bp;
+    let end = bp + units * UNIT;
+    let next = pf.next;
+    let mappedHi = pageDown(end);
+    if (upper !== null) {
+      mappedHi = upper.holed ? pageUp(end + UNIT) : pageDown(end + upper.size * UNIT);
+      poison(m, end);
+      end += upper.size * UNIT;
+      next = upper.next;
+    }
+    const addr = lower ? p : bp;
+    const mappedLo = lower && pf.holed ? pageDown(bp) : pageUp(addr + UNIT);
+    const holed = (upper?.holed ?? false) || (lower && pf.holed);
+    if (lower) poison(m, bp);
+    writeFree(m, addr, next, (end - addr) / UNIT, holed);
+    if (!lower) writeFree(m, p, bp, pf.size, pf.holed);
+    return { addr, size: (end - addr) / UNIT, next, mappedLo, mappedHi, holed };
+  }
+
+  // release gives back the whole pages inside a just-freed block when it has TRIM_PAGES of them
+  // (or a hole already): at the top it lowers the break, elsewhere it leaves a hole.
+  private release(b: Merged): void {
+    const end = b.addr + b.size * UNIT;
+    const [i0, i1] = interior(b.addr, end);
+    if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return;
+    const lo = Math.max(b.mappedLo, i0);
+    const hi = Math.min(b.mappedHi, i1);
+    this.unmapRange(lo, hi);
+    this.add(CB.TRIMS, 1);
+    if (end === this.brk) {
+      this.brk = i0;
+      writeFree(this.machine, b.addr, b.next, (i0 - b.addr) / UNIT, false);
+    } else {
+      writeFree(this.machine, b.addr, b.next, b.size, true);
+    }
+  }
+
+  // shrink gives the tail of the block at ptr beyond n units back to the free list.
+  private shrink(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): LinAddr {
+    const bp = ptr - UNIT;
+    writeUsed(this.machine, bp, n, size);
+    this.account(n - used.size, size - used.requested, 0);
+    if (n < used.size) {
+      const merged = this.insert(slot, bp + n * UNIT, used.size - n);
+      this.freep = slot.p;
+      this.release(merged);
+    }
+    return lin(ptr);
+  }
+
+  // growInPlace extends the block at ptr to n units from a free block right above it, if there is one big enough.
+  private growInPlace(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): boolean {
+    const bp = ptr - UNIT;
+    const q = slot.pf.next;
+    if (q !== bp + used.size * UNIT) return false;
+    const qf = this.freeHeader(q);
+    const extra = n - used.size;
+    if (qf.size < extra || !this.take(slot.p, q, qf, q, q + extra * UNIT)) return false;
+    poison(this.machine, q);
+    if (this.freep === q) this.freep = slot.p;
+    writeUsed(this.machine, bp, n, size);
+    this.account(extra, size - used.requested, 0);
+    return true;
+  }
+
+  // locate validates a pointer kmalloc should have returned and finds its block; throws HeapError, writing nothing.
+  private locate(ptr: number, what: string): { slot: Slot; used: UsedHeader } {
+    const bp = ptr - UNIT;
+    const brk = this.brk;
+    if (ptr < this.arena + UNIT || ptr >= brk) throw this.outside(ptr, what, brk);
+    const slot = this.slotOf(bp);
+    const { p, pf } = slot;
+    const from = Math.max(p + pf.size * UNIT, this.arena);
+    if (bp < from) throw this.inFree(ptr, slot, what);
+    const above = pf.next > p ? pf.next : brk;
+    const used = ptr % UNIT === 0 ? readUsed(this.machine, bp) : null;
+    if (used === null || bp + used.size * UNIT > above) throw this.diagnose(ptr, from, above, what);
+    return { slot, used };
+  }
+
+  // outside describes a pointer that is not in the heap's arena.
+  private outside(ptr: number, what: string, brk: number): HeapError {
+    const where = ptr >= this.base && ptr < this.limit
+      ? `not inside the heap's blocks ${hex(this.arena)}-${hex(brk)} (the break)`
+      : `not a heap address (the heap is ${hex(this.base)}-${hex(this.limit)})`;
+    return new HeapError('outside-heap', ptr, `${what}: ${where}`);
+  }
+
+  // inFree describes a pointer into free block slot.p: a double free, or a pointer into free memory.
+  private inFree(ptr: number, { p, pf }: Slot, what: string): HeapError {
+    const bp = ptr - UNIT;
+    if (bp === p) return new HeapError('double-free', ptr, `${what}: the block ${hex(bp)} is already free`);
+    const [i0, i1] = interior(p, p + pf.size * UNIT);
+    const inHole = pf.holed && bp >= i0 && bp < i1;
+    if (ptr % UNIT === 0 && !inHole && isDead(this.machine, bp)) {
+      return new HeapError('double-free', ptr, `${what}: the block ${hex(bp)} was already freed and merged into the free block ${hex(p)}`);
+    }
+    return new HeapError('not-allocated', ptr, `${what}: a pointer into the free block ${hex(p)} (${pf.size * UNIT} bytes), not one kmalloc returned`);
+  }
+
+  // diagnose walks the allocated blocks in [from, to) to say what ptr is: inside a block, or behind a broken header.
+  private diagnose(ptr: number, from: number, to: number, what: string): HeapError {
+    let prev = -1;
+    for (let a = from; a < to; ) {
+      const h = readUsed(this.machine, a);
+      if (h === null || a + h.size * UNIT > to) {
+        const culprit = prev < 0 ? '' : ` (a buffer overrun from the block ${hex(prev)}?)`;
+        if (a === ptr - UNIT) return new HeapError('corrupt-header', ptr, `${what}: the header of block ${hex(a)} is overwritten${culprit}`);
+        return new HeapError('corrupt-header', a, `${what}(${hex(ptr)}): the header of block ${hex(a)} is overwritten${culprit}`);
+      }
+      if (ptr > a && ptr < a + h.size * UNIT) {
+        return new HeapError('not-allocated', ptr, `${what}: inside the block ${hex(a)} (payload ${hex(a + UNIT)}, ${(h.size - 1) * UNIT} bytes), not a pointer kmalloc returned`);
+      }
+      prev = a;
+      a += h.size * UNIT;
+    }
+    return new HeapError('not-allocated', ptr, `${what}: no block there`);
+  }
+
+  // freeHeader reads the free-list header at p, which must pass its check.
+  private freeHeader(p: number): FreeHeader {
+    const h = readFree(this.machine, p);
+    if (h === null) throw new HeapError('corrupt-header', p, 'a free-list block header fails its check (overwritten?)');
+    return h;
+  }
+
+  // mapRange maps fresh frames at pages [a, b); on failure it undoes what it did and returns false.
+  private mapRange(a: number, b: number): boolean {
+    for (let page = a; page < b; page += PAGE) {
+      const frame = this.backend.allocFrame();
+      if (frame !== null && this.backend.mapPage(lin(page), frame)) continue;
+      if (frame !== null) this.backend.freeFrame(frame);
+      this.unmapPages(a, page);
+      return false;
+    }
+    const n = (b - a) / PAGE;
+    this.add(CB.FRAMES, n);
+    this.add(CB.MAPPED, n);
+    this.set(CB.PEAK_FRAMES, Math.max(this.get(CB.PEAK_FRAMES), this.get(CB.FRAMES)));
+    return true;
+  }
+
+  // unmapRange unmaps pages [a, b) and returns their frames, counting them.
+  private unmapRange(a: number, b: number): void {
+    if (a >= b) return;
+    this.unmapPages(a, b);
+    this.add(CB.FRAMES, -(b - a) / PAGE);
+    this.add(CB.UNMAPPED, (b - a) / PAGE);
+  }
+
+  private unmapPages(a: number, b: number): void {
+    for (let page = a; page < b; page += PAGE) this.backend.freeFrame(this.backend.unmapPage(lin(page)));
+  }
+
+  // account adds to the live-block statistics.
+  private account(dUnits: number, dBytes: number, dBlocks: number): void {
+    this.add(CB.UNITS, dUnits);
+    this.add(CB.BLOCKS, dBlocks);
+    const bytes = this.get(CB.BYTES) + dBytes;
+    this.set(CB.BYTES, bytes);
+    if (bytes > this.get(CB.PEAK_BYTES)) this.set(CB.PEAK_BYTES, bytes);
+  }
+}
+
+// fit places n units in free block [p, p + size units): as high as possible with the payload aligned; -1 if it does not fit.
+function fit(p: number, size: number, n: number, align: number): number {
+  const payload = Math.floor((p + (size - n + 1) * UNIT) / align) * align;
+  return payload - UNIT >= p ? payload - UNIT : -1;
+}
+
+// hasInterior says whether block [a, end) has a whole page strictly inside it.
+function hasInterior(a: number, end: number): boolean {
+  const [i0, i1] = interior(a, end);
+  return i1 > i0;
+}
