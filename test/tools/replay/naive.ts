@@ -30,7 +30,7 @@ export function naiveReplay(records: ReadonlyArray<readonly [number, string]>, t
   const c = { records: 0, hits: 0, misses: 0, walks: 0, demand_faults: 0, dirty_sets: 0 };
   let h = 2166136261;
   for (const [address, kind] of records) {
-    const a = Number(BigInt(address) & 0xffffffffn);
+    const a = address % 2 ** 32; // the low 32 bits (addresses here are whole numbers below 2^53)
     const vpn = Math.floor(a / 4096);
     const write = kind === 'S' || kind === 'M';
     c.records++;
@@ -70,8 +70,7 @@ export function naiveReplay(records: ReadonlyArray<readonly [number, string]>, t
       }
     }
     const phys = frame * 4096 + (a % 4096);
-    h = Number((BigInt(h ^ phys) * 16777619n) & 0xffffffffn);
-    h = h >>> 0;
+    h = Math.imul(h ^ phys, 16777619) >>> 0; // the issue's own JS form of FNV-1a
   }
   let dirty = 0;
   for (const t of tables.values()) for (const p of t.values()) if (p.dirty) dirty++;
