@@ -194,6 +194,8 @@ export class PhysicalMemory {
   }
 
   private slowRead(p: number, size: number): number {
+    // Untouched RAM reads as zeros without per-byte work.
+    if (p < MAX_PHYS_4G - 4 && ((p + size - 1) >>> CHUNK_SHIFT) === p >>> CHUNK_SHIFT && this.untouchedFullChunk(p)) return 0;
     let v = 0;
     for (let i = size - 1; i >= 0; i--) v = v * 256 + this.readByte(p + i);
     return v;

@@ -74,6 +74,8 @@ export class Tlb {
   /** Physical address of the leaf entry (PTE, or PDE of a 4 MiB page). */
   readonly leafAddr: Float64Array;
   private readonly stamp: Float64Array;
+  /** vpn -> slot + 1 (0: not cached): an O(1) index over all sets, kept in step with `vpn`. */
+  private readonly slotOf: Int32Array;
   private clock = 0;
   /** Slot of the most recently used entry: checked first on lookup. */
   mru = 0;
@@ -100,6 +102,7 @@ export class Tlb {
     this.flags = new Uint8Array(n);
     this.leafAddr = new Float64Array(n);
     this.stamp = new Float64Array(n);
+    this.slotOf = new Int32Array(this.sets === 0 ? 1 : 1 << 20);
   }
 
   get entries(): number {
@@ -109,16 +112,9 @@ export class Tlb {
   // find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used.
   find(vpn: number): number {
     if (this.vpn[this.mru] === vpn) return this.mru;
-    const ways = this.ways;
-    const base = (vpn & this.setMask) * ways;
-    for (let w = 0; w < ways; w++) {
-      const i = base + w;
-      if (this.vpn[i] === vpn) {
-        this.touch(i);
-        return i;
-      }
-    }
-    return -1;
+    const i = this.slotOf[vpn & 0xfffff]! - 1;
+    if (i >= 0) this.touch(i);
+    return i;
   }
 
   // touch marks slot i most recently used.
@@ -133,7 +129,7 @@ export class Tlb {
     const i = this.victim(vpn);
     if (this.vpn[i] !== -1) {
       if (this.vpn[i] !== vpn) this.evictions++;
-      if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
+      this.drop(i);
     }
     const writeBits = RIGHT_SUP_WRITE | RIGHT_USER_WRITE;
     this.vpn[i] = vpn;
@@ -142,6 +138,7 @@ export class Tlb {
     this.rights[i] = dirty ? allowed : allowed & ~writeBits;
     this.flags[i] = flags | (dirty ? TLBF_DIRTY : 0);
     this.leafAddr[i] = leafAddr;
+    this.slotOf[vpn] = i + 1;
     if (flags & TLBF_LARGE) this.largeCount++;
     this.fills++;
     this.touch(i);
@@ -191,6 +188,7 @@ export class Tlb {
 
   private drop(i: number): void {
     if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
+    this.slotOf[this.vpn[i]!] = 0;
     this.vpn[i] = -1;
     this.flags[i] = 0;
   }
@@ -198,8 +196,9 @@ export class Tlb {
   // victim picks the slot to fill for vpn: the entry already caching vpn, an
   // invalid way, else the least recently used.
   private victim(vpn: number): number {
+    const cached = this.slotOf[vpn]! - 1;
+    if (cached >= 0) return cached;
     const base = (vpn & this.setMask) * this.ways;
-    for (let w = 0; w < this.ways; w++) if (this.vpn[base + w] === vpn) return base + w;
     let best = base;
     for (let w = 0; w < this.ways; w++) {
       const i = base + w;

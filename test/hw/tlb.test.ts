@@ -1,0 +1,188 @@
+// The TLB as the architecture permits it (SDM 4.10): stale entries after an
+// edit without INVLPG, what each invalidation drops, global pages, geometry.
+import { describe, expect, it } from 'vitest';
+import { CR0_PE, CR0_PG, CR4_PGE, CR4_PSE, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
+import { formatTlb, parseTlb } from '../../src/hw/tlb.js';
+import { URW, faultOf, map4k, map4m, paged, pteAddr, pdeAddr } from './util.js';
+
+describe('SDM 4.10.2: TLB entries may outlive the paging-structure entries they came from', () => {
+  it('a PTE retargeted without INVLPG keeps translating to the old frame; INVLPG shows the new one', () => {
+    const m = paged();
+    m.mem.write32(0x300000, 111);
+    m.mem.write32(0x301000, 222);
+    map4k(m, 0x40000000, 0x300000);
+    expect(m.read32(0x40000000)).toBe(111);
+    map4k(m, 0x40000000, 0x301000);
+    expect(m.read32(0x40000000)).toBe(111); // stale
+    m.mmu.invlpg(0x40000000);
+    expect(m.read32(0x40000000)).toBe(222);
+  });
+
+  it('a PTE cleared without INVLPG still translates; after INVLPG the access faults', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000);
+    m.read32(0x40000000);
+    m.mem.write32(pteAddr(0x40000000), 0);
+    expect(faultOf(() => m.read32(0x40000000))).toBeNull();
+    m.mmu.invlpg(0x40000000);
+    expect(faultOf(() => m.read32(0x40000000))).toEqual([0x40000000, 0]);
+  });
+
+  it('with TLB none every access walks, so edits show at once', () => {
+    const m = paged({ tlb: 'none' });
+    map4k(m, 0x40000000, 0x300000);
+    m.read32(0x40000000);
+    m.mem.write32(pteAddr(0x40000000), 0);
+    expect(faultOf(() => m.read32(0x40000000))).not.toBeNull();
+    expect(m.mmu.counters().hits).toBe(0);
+  });
+});
+
+describe('SDM 4.8/4.10.2: dirty state in the TLB', () => {
+  it('a translation cached by a read does not let a later write skip setting D in memory', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000);
+    m.read32(0x40000000);
+    expect(m.mem.read32(pteAddr(0x40000000)) & PTE_D).toBe(0);
+    m.write32(0x40000000, 5);
+    expect(m.mem.read32(pteAddr(0x40000000)) & PTE_D).toBe(PTE_D);
+    expect(m.mmu.counters().dirtySets).toBe(1);
+    m.write32(0x40000004, 6); // now dirty in the TLB: a plain hit
+    expect(m.mmu.counters().dirtySets).toBe(1);
+  });
+
+  it('the same holds for a 4 MiB page (D in its PDE)', () => {
+    const m = paged();
+    map4m(m, 0x40000000, 0x800000);
+    m.read32(0x40100000);
+    m.write32(0x40100000, 5);
+    expect(m.mem.read32(pdeAddr(0x40000000)) & (PTE_A | PTE_D)).toBe(PTE_A | PTE_D);
+  });
+
+  it('cached rights that forbid an access lead to a fresh walk before a fault', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000, PTE_P | PTE_US, URW); // read-only
+    m.read32(0x40000000);
+    map4k(m, 0x40000000, 0x300000, URW, URW); // made writable, no INVLPG
+    expect(faultOf(() => m.write32(0x40000000, 1))).toBeNull();
+  });
+
+  it('SDM 4.10.4.1: a page fault invalidates the TLB entries for the faulting page', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000, PTE_P | PTE_RW, URW); // supervisor-only
+    m.mem.write32(0x300000, 1);
+    m.read32(0x40000000); // cached
+    map4k(m, 0x40000000, 0x301000, PTE_P | PTE_RW, URW); // retarget without INVLPG
+    m.mmu.setCpl(3);
+    expect(faultOf(() => m.read32(0x40000000))).not.toBeNull(); // user access faults...
+    m.mmu.setCpl(0);
+    expect(m.read32(0x40000000)).toBe(0); // ...and took the stale entry with it: the new frame is read
+  });
+});
+
+describe('SDM 4.10.4.1: invalidation', () => {
+  it('INVLPG of any address inside a 4 MiB page drops the whole translation', () => {
+    const m = paged({ tlb: 'fa:64' });
+    map4m(m, 0x40000000, 0x800000);
+    for (let a = 0x40000000; a < 0x40400000; a += 0x80000) m.read32(a); // several 4 KiB pieces cached
+    expect(m.mmu.tlb.occupancy()).toBe(8);
+    map4m(m, 0x40000000, 0xc00000);
+    m.mem.write32(0xc80000, 9);
+    m.mmu.invlpg(0x40123456);
+    expect(m.read32(0x40080000)).toBe(9);
+  });
+
+  it('INVLPG drops only its page among 4 KiB pages', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000);
+    map4k(m, 0x40001000, 0x301000);
+    m.read32(0x40000000);
+    m.read32(0x40001000);
+    m.mem.write32(pteAddr(0x40000000), 0);
+    m.mem.write32(pteAddr(0x40001000), 0);
+    m.mmu.invlpg(0x40000fff);
+    expect(faultOf(() => m.read32(0x40000000))).not.toBeNull();
+    expect(faultOf(() => m.read32(0x40001000))).toBeNull();
+  });
+
+  function globalSetup(pge: boolean) {
+    const m = paged({ pge });
+    map4k(m, 0x40000000, 0x300000, URW | PTE_G);
+    map4k(m, 0x40001000, 0x301000, URW);
+    m.read32(0x40000000);
+    m.read32(0x40001000);
+    m.mem.write32(pteAddr(0x40000000), 0);
+    m.mem.write32(pteAddr(0x40001000), 0);
+    return m;
+  }
+
+  it('MOV to CR3 flushes non-global entries and keeps global ones when CR4.PGE=1 (SDM 4.10.2.4)', () => {
+    const m = globalSetup(true);
+    m.mmu.writeCr3(m.mmu.cr3);
+    expect(faultOf(() => m.read32(0x40000000))).toBeNull();
+    expect(faultOf(() => m.read32(0x40001000))).not.toBeNull();
+  });
+
+  it('without CR4.PGE the G flag is ignored: MOV to CR3 flushes everything', () => {
+    const m = globalSetup(false);
+    m.mmu.writeCr3(m.mmu.cr3);
+    expect(faultOf(() => m.read32(0x40000000))).not.toBeNull();
+  });
+
+  it('changing CR4.PGE flushes global entries too', () => {
+    const m = globalSetup(true);
+    m.mmu.writeCr4(CR4_PSE);
+    expect(faultOf(() => m.read32(0x40000000))).not.toBeNull();
+  });
+
+  it('changing CR0.WP or CR4.PSE flushes everything; rewriting the same value does not', () => {
+    const m = globalSetup(true);
+    m.mmu.writeCr4(CR4_PSE | CR4_PGE);
+    m.mmu.writeCr0(m.mmu.cr0);
+    expect(faultOf(() => m.read32(0x40000000))).toBeNull();
+    m.mmu.writeCr0(CR0_PE | CR0_PG); // WP 1 -> 0
+    expect(faultOf(() => m.read32(0x40000000))).not.toBeNull();
+    const m2 = globalSetup(true);
+    m2.mmu.writeCr4(CR4_PGE);
+    expect(faultOf(() => m2.read32(0x40000000))).not.toBeNull();
+  });
+});
+
+describe('TLB geometry', () => {
+  function touch(spec: string, pages: number[]): ReturnType<typeof paged> {
+    const m = paged({ tlb: spec });
+    for (let i = 0; i < 64; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 4096, PTE_P | PTE_RW | PTE_US | PTE_A);
+    for (const p of pages) m.read32(0x40000000 + p * 4096);
+    return m;
+  }
+
+  it('direct-mapped: pages whose numbers agree modulo N evict each other', () => {
+    const m = touch('dm:4', [0, 4, 0, 4]);
+    expect(m.mmu.counters()).toMatchObject({ hits: 0, misses: 4, evictions: 3 });
+    const m2 = touch('dm:4', [0, 1, 2, 3, 0, 1, 2, 3]);
+    expect(m2.mmu.counters()).toMatchObject({ hits: 4, misses: 4 });
+  });
+
+  it('fully associative: true LRU evicts the least recently used page', () => {
+    const m = touch('fa:2', [0, 1, 0, 2, 0, 1]); // 2 evicts 1 (LRU), so 0 hits, 1 misses
+    expect(m.mmu.counters()).toMatchObject({ hits: 2, misses: 4 });
+  });
+
+  it('set-associative: LRU within a set, sets chosen by page number', () => {
+    const m = touch('sa:2x2', [0, 2, 4, 0, 1, 3, 1]); // set 0: 0,2 then 4 evicts 0; set 1 untouched by them
+    expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 6 });
+  });
+
+  it('counts walks, fills and occupancy', () => {
+    const m = touch('fa:8', [0, 1, 2, 0]);
+    expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 3, walks: 3, fills: 3 });
+    expect(m.mmu.tlb.occupancy()).toBe(3);
+    m.mmu.resetCounters();
+    expect(m.mmu.counters().hits).toBe(0);
+  });
+
+  it('parses and formats specs, rejecting bad ones', () => {
+    for (const s of ['none', 'dm:64', 'fa:512', 'sa:16x4']) expect(formatTlb(parseTlb(s))).toBe(s);
+    for (const s of ['dm:63', 'sa:3x2', 'fa:0', 'xx', 'fa:100000']) expect(() => parseTlb(s)).toThrow(/bad TLB spec/);
+  });
+});
