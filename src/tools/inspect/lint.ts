@@ -79,6 +79,14 @@ function leafAt(leaf: Leaf): Location {
   return { entry: 'PTE', pde: leaf.pde.index, pte: leaf.ptIndex, entryAddress: leaf.entryAddr, linear: leaf.linear };
 }
 
+// runAt is the location of the entry that maps `linear`, a page inside a run.
+function runAt(run: Run, linear: number): Location {
+  const leaf = run.first;
+  if (leaf.ptIndex === null) return pdeAt(leaf.pde);
+  const pte = leaf.ptIndex + (linear - leaf.linear) / PAGE;
+  return { entry: 'PTE', pde: leaf.pde.index, pte, entryAddress: leaf.pde.table! + pte * 4, linear };
+}
+
 // pdeFindings checks one PDE: its table inside the image and RAM, its reserved and PS bits.
 function pdeFindings(view: DirectoryView, pde: PdeView, o: LintOptions): Finding[] {
   const out: Finding[] = [];
@@ -152,7 +160,8 @@ function runFindings(view: DirectoryView, run: Run, o: LintOptions): Finding[] {
   const wp = (view.regs.cr0 & CR0_WP) !== 0;
   if (code !== undefined && (run.first.writable || !wp)) {
     const why = run.first.writable ? 'writable' : 'writable by the kernel because CR0.WP=0';
-    out.push({ severity: 'error', check: 'writable-code', location: at,
+    const first = Math.max(run.first.linear, code.start - (code.start % PAGE));
+    out.push({ severity: 'error', check: 'writable-code', location: runAt(run, first),
       message: `${runText(run)} overlaps code ${hex(code.start)}-${hex(code.end)} and is ${why}, and executable (32-bit paging has no NX)` });
   }
   return out;
@@ -194,7 +203,7 @@ function tableAliases(view: DirectoryView, runs: readonly Run[], o: LintOptions)
     for (const [frame, what] of frames) {
       if (frame < run.first.phys || frame >= run.physEnd) continue;
       const linear = run.first.linear + (frame - run.first.phys);
-      out.push({ severity: run.first.user ? 'error' : 'warning', check: 'table-alias', location: leafAt(run.first),
+      out.push({ severity: run.first.user ? 'error' : 'warning', check: 'table-alias', location: runAt(run, linear),
         message: `${what} (frame ${hex(frame)}) is mapped ${run.first.user ? 'user-writable' : 'writable'} as data at ${hex(linear)}` });
     }
   }
@@ -214,9 +223,10 @@ function permAliases(runs: readonly Run[], o: LintOptions): Finding[] {
       const lo = Math.max(a.first.phys, b.first.phys);
       const hi = Math.min(a.physEnd, b.physEnd);
       const [x, y] = a.first.linear < b.first.linear ? [a, b] : [b, a];
-      out.push({ severity: 'warning', check: 'alias-perms', location: leafAt(y.first),
+      const yLinear = y.first.linear + lo - y.first.phys;
+      out.push({ severity: 'warning', check: 'alias-perms', location: runAt(y, yLinear - (yLinear % PAGE)),
         message: `frames ${physHex(lo)}-${physHex(hi - 1)} are mapped at ${hex(x.first.linear + lo - x.first.phys)} (${permText(x)}) ` +
-          `and at ${hex(y.first.linear + lo - y.first.phys)} (${permText(y)})` });
+          `and at ${hex(yLinear)} (${permText(y)})` });
     }
   }
   return out;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PagelabError, ParseError } from '../../../src/errors.js';
-import { BufferImage, FileImage, openImage } from '../../../src/tools/inspect/image.js';
+import { BufferImage, FileImage, openImage, type PhysReader } from '../../../src/tools/inspect/image.js';
 import { runInspect } from '../../../src/tools/commands/inspect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pagelab-image-'));
@@ -88,6 +88,7 @@ describe('memory images', () => {
   });
 
   it('is read-only', () => {
-    expect(() => new BufferImage(new Uint8Array(4096)).write32(0, 1)).toThrow(PagelabError);
+    const img: PhysReader = new BufferImage(new Uint8Array(4096));
+    expect(() => img.write32(0, 1)).toThrow(PagelabError);
   });
 });
