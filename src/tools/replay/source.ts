@@ -4,11 +4,11 @@
 
 import { createReadStream, createWriteStream, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { PagelabError, ParseError } from '../../errors.js';
 import { BinaryParser, BinaryWriter } from './binary.js';
-import { LackeyParser } from './lackey.js';
+import { LackeyParser, type LackeyOptions } from './lackey.js';
 import { TraceBuilder, type RecordSink, type SkipStats, type Trace } from './trace.js';
 
 const CHUNK = 1 << 20;
@@ -50,10 +50,11 @@ export async function readTrace(path: string, options: ReadOptions = {}): Promis
   return builder.finish();
 }
 
-// convertTrace streams a trace file (usually lackey text) into the binary form at `out` (gzip if it ends in .gz).
-export async function convertTrace(path: string, out: string, options: ReadOptions = {}): Promise<ConvertResult> {
+// convertTrace streams a trace (a file, or a stream of lackey text such as
+// valgrind's log pipe) into the binary form at `out` (gzip if it ends in .gz).
+export async function convertTrace(input: string | Readable, out: string, options: ReadOptions = {}): Promise<ConvertResult> {
   const file = createWriteStream(out);
-  const gzip = /\.gz$/i.test(out) ? (await import('node:zlib')).createGzip() : null;
+  const gzip = /\.gz$/i.test(out) ? createGzip() : null;
   const dest = gzip ?? file;
   if (gzip !== null) gzip.pipe(file);
   const pending: Uint8Array[] = [];
@@ -62,7 +63,8 @@ export async function convertTrace(path: string, out: string, options: ReadOptio
     for (const bytes of pending.splice(0)) if (!dest.write(bytes)) await once(dest, 'drain');
   };
   const stats: SkipStats = { commentLines: 0, badLines: 0, firstBadLine: 0 };
-  await parseFile(path, writer, stats, options, drain);
+  if (typeof input === 'string') await parseFile(input, writer, stats, options, drain);
+  else await parseStream(input, 'lackey text stream', new LackeyParser(writer, skipOptions(stats, options)), false, drain);
   writer.flush();
   await drain();
   dest.end();
@@ -82,21 +84,31 @@ async function parseFile(
   raw.on('data', (c: Buffer | string) => { read += c.length; });
   const stream: Readable = gz ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw;
   raw.on('error', (e) => stream.destroy(e));
-  const parser = formatOf(path) === 'binary' ? new BinaryParser(sink) : lackeyFor(sink, stats, options);
+  const parser = formatOf(path) === 'binary' ? new BinaryParser(sink) : new LackeyParser(sink, skipOptions(stats, options));
+  const afterChunk = async (): Promise<void> => {
+    options.onProgress?.(read, size);
+    if (between !== undefined) await between();
+  };
+  try {
+    await parseStream(stream, path, parser, gz, afterChunk);
+  } finally {
+    raw.destroy();
+  }
+}
+
+// parseStream feeds every chunk of a stream to the parser, naming `name` in
+// errors; afterChunk runs after each chunk (progress, backpressure).
+async function parseStream(
+  stream: Readable, name: string, parser: BinaryParser | LackeyParser, gz: boolean, afterChunk?: () => Promise<void>,
+): Promise<void> {
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       parser.push(chunk);
-      options.onProgress?.(read, size);
-      if (between !== undefined) await between();
+      if (afterChunk !== undefined) await afterChunk();
     }
-  } catch (e) {
-    raw.destroy();
-    throw fileError(path, gz, e);
-  }
-  try {
     parser.end();
   } catch (e) {
-    throw fileError(path, gz, e);
+    throw fileError(name, gz, e);
   }
 }
 
@@ -107,15 +119,15 @@ function fileError(path: string, gz: boolean, e: unknown): Error {
   return new PagelabError(`${path}: ${gz ? 'bad gzip data' : 'read failed'}: ${(e as Error).message}`);
 }
 
-// lackeyFor makes a text parser that counts skipped lines into stats.
-function lackeyFor(sink: RecordSink, stats: SkipStats, options: ReadOptions): LackeyParser {
-  return new LackeyParser(sink, {
+// skipOptions makes the text parser count skipped lines into stats.
+function skipOptions(stats: SkipStats, options: ReadOptions): LackeyOptions {
+  return {
     lenient: options.lenient ?? false,
     onSkip: (line, malformed) => {
       if (!malformed) stats.commentLines++;
       else if (stats.badLines++ === 0) stats.firstBadLine = line;
     },
-  });
+  };
 }
 
 function openFile(path: string): number {
