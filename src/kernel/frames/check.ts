@@ -49,9 +49,10 @@ export function checkFrameAllocator(alloc: FrameAllocator, slot: TempSlot, optio
 // allocateEverything calls alloc() until it returns null, then checks out-of-memory changes nothing.
 function allocateEverything(alloc: FrameAllocator, problems: string[]): PhysAddr[] {
   const frames: PhysAddr[] = [];
+  const usable = alloc.stats().usable;
   for (let f = alloc.alloc(); f !== null; f = alloc.alloc()) {
     frames.push(f);
-    if (frames.length > alloc.stats().usable) {
+    if (frames.length > usable) {
       problems.push('alloc() handed out more frames than are usable');
       break;
     }
