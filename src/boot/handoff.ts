@@ -7,6 +7,9 @@
 // memoryMap entry of type MMAP_AVAILABLE and overlaps no range in `reserved`.
 // `reserved` already includes the kernel image (with its .bss), the loader's
 // boot page directory/table, the multiboot structures and the modules.
+// The map may list memory at or above 4 GiB (QEMU moves RAM past 3.5 GiB
+// there): the machine does not model it and 32-bit paging cannot reach it, so
+// the allocator must clip entries to [0, 4 GiB).
 
 import type { LinAddr, PhysAddr } from '../hw/addr.js';
 import type { Machine } from '../hw/machine.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { main } from '../../src/tools/cli.js';
 import { runBoot } from '../../src/tools/commands/boot.js';
 import { parseSize } from '../../src/tools/args.js';
@@ -76,7 +76,7 @@ describe('pagelab boot', () => {
   it('exits 2 with one line on bad input', async () => {
     const errors: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => errors.push(s)) as typeof process.stderr.write;
+    process.stderr.write = ((s: string) => errors.push(s) > 0) as typeof process.stderr.write;
     try {
       expect(await main(['boot', '--ram', '12X'])).toBe(2);
       expect(await main(['boot', '--ram', '1M'])).toBe(2);

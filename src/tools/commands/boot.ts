@@ -124,6 +124,9 @@ function printLog(r: BootResult, report: KernelReport, out: (line: string) => vo
   out(c.bold(`pagelab boot: ${r.kernelName}, ${formatSize(r.ram)} RAM, multiboot information ${r.multibootSource === 'built' ? 'built as QEMU lays it out' : 'captured'}`));
   head('memory map (multiboot)');
   for (const l of memoryMapTable(r.info.memoryMap)) out(l);
+  if (r.info.memoryMap.some((e) => e.base + e.length > 2 ** 32 && e.type === MMAP_AVAILABLE)) {
+    out(c.dim('  (memory at 4 GiB and above is not modelled: 32-bit paging without PAE cannot reach it)'));
+  }
   head('kernel');
   const k = r.info.kernel;
   out(`  virtual  ${hex(k.virtualStart)} - ${hex(k.virtualEnd)}  (${k.virtualEnd - k.virtualStart} bytes)`);
