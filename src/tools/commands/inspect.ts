@@ -12,10 +12,11 @@ import { CR0_WP, CR4_PSE } from '../../hw/paging.js';
 import { WalkState, walk } from '../../hw/walk.js';
 import { KERNEL_BASE } from '../../kernel/vm/layout.js';
 import { contains, openImage, type PhysReader } from '../inspect/image.js';
+import { codeRangesOfElf } from '../inspect/code.js';
 import { toJson } from '../inspect/json.js';
 import { formatFinding, lint, type AddressRange } from '../inspect/lint.js';
 import { infoMem, infoTlb } from '../inspect/qemu.js';
-import { checkMode, parseAddress, parseControl, parseQemuRegisters, parseSize, type Registers } from '../inspect/regs.js';
+import { checkMode, parseAddress, parseControl, parseRegistersFile, parseSize, type Registers } from '../inspect/regs.js';
 import { scanDirectory } from '../inspect/scan.js';
 import { PLAIN, formatTree, sizeText, type TreeStyle } from '../inspect/tree.js';
 import { formatWalk, walkJson } from '../walkfmt.js';
@@ -36,6 +37,7 @@ export interface InspectOptions {
   user?: boolean;
   lint?: boolean;
   code?: string[];
+  kernel?: string;
   kernelBase?: string;
   ram?: string;
   size?: string;
@@ -46,7 +48,7 @@ export function registerInspect(program: Command): void {
     .command('inspect')
     .description('show the page tables in a physical memory dump (QEMU pmemsave or boot --dump), walk an address, or lint them')
     .argument('<dump>', 'memory image: byte i = physical address i (raw, or gzip-compressed)')
-    .option('--regs <file>', "QEMU's `info registers` text: CR0, CR3, CR4 and EIP from it")
+    .option('--regs <file>', "CR0, CR3, CR4 (and EIP) from QEMU's `info registers` text or from `pagelab boot --json` output")
     .option('--cr3 <value>', 'CR3: the page directory physical address')
     .option('--cr0 <flags>', 'CR0 as a number, or flags such as "wp" (PE and PG implied)')
     .option('--cr4 <flags>', 'CR4 as a number, or flags such as "pse,pge"')
@@ -57,7 +59,8 @@ export function registerInspect(program: Command): void {
     .addOption(new Option('--access <kind>', 'the access --translate checks').choices(['read', 'write', 'fetch']).default('read'))
     .option('--user', 'a CPL-3 access for --translate (default: supervisor)')
     .option('--lint', 'report mistakes in the tables; exit status 1 if any is an error')
-    .option('--code <range...>', 'for --lint: linear START-END that holds code (must be read-only)')
+    .option('--code <range...>', 'for --lint: linear START-END (or START+LENGTH) that holds code and must be read-only')
+    .option('--kernel <elf>', "for --lint: take the code ranges from a kernel ELF's read-only executable segments")
     .option('--kernel-base <addr>', 'for --lint: where the kernel half starts', hex(KERNEL_BASE))
     .option('--ram <size>', 'for --lint: RAM size (default: the image size), e.g. 128M')
     .option('--size <size>', 'the size the image must have (pmemsave SIZE); a shorter file is an error')
@@ -91,7 +94,7 @@ export function runInspect(dump: string, opts: InspectOptions, tty = false): Ins
 // registersFrom combines --regs with --cr0/--cr3/--cr4 (the options win).
 export function registersFrom(opts: InspectOptions): Registers {
   let base: Registers | null = null;
-  if (opts.regs !== undefined) base = parseQemuRegisters(readText(opts.regs), opts.regs);
+  if (opts.regs !== undefined) base = parseRegistersFile(readText(opts.regs), opts.regs);
   if (base === null && opts.cr3 === undefined) throw new PagelabError('inspect needs --cr3 ADDR (or --regs FILE with QEMU\'s info registers)');
   const cr3 = opts.cr3 !== undefined ? parseAddress(opts.cr3, '--cr3') : base!.cr3;
   const cr0 = opts.cr0 !== undefined ? parseControl(opts.cr0, 'cr0') : base?.cr0 ?? parseControl('', 'cr0');
@@ -162,7 +165,7 @@ function lintImage(img: PhysReader, regs: Registers, opts: InspectOptions): Insp
   const findings = lint(view, {
     ramSize: opts.ram !== undefined ? parseSize(opts.ram, '--ram') : img.size,
     kernelBase: parseAddress(opts.kernelBase ?? hex(KERNEL_BASE), '--kernel-base'),
-    code: (opts.code ?? []).map(parseRange),
+    code: [...(opts.code ?? []).map(parseRange), ...(opts.kernel === undefined ? [] : codeRangesOfElf(opts.kernel))],
   });
   const errors = findings.filter((f) => f.severity === 'error').length;
   const exitCode = errors > 0 ? 1 : 0;

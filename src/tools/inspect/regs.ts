@@ -32,6 +32,29 @@ export function parseQemuRegisters(text: string, what = 'info registers'): Regis
   return checkMode({ cr0: cr0!, cr3: cr3!, cr4: cr4!, ...(eip === undefined ? {} : { eip }) });
 }
 
+// parseRegistersFile reads QEMU's `info registers` text, or a JSON object
+// with numeric cr0, cr3, cr4 (and eip) keys such as `pagelab boot --json` prints.
+export function parseRegistersFile(text: string, what: string): Registers {
+  if (!text.trimStart().startsWith('{')) return parseQemuRegisters(text, what);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ParseError(what, 1, `JSON (${(e as Error).message})`, 'line');
+  }
+  const o = doc as Record<string, unknown>;
+  const num = (k: string): number | undefined => {
+    const v = o[k];
+    if (v === undefined && k === 'eip') return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new ParseError(what, 1, `a 32-bit number in "${k}"`, 'line');
+    }
+    return v;
+  };
+  const eip = num('eip');
+  return checkMode({ cr0: num('cr0')!, cr3: num('cr3')!, cr4: num('cr4')!, ...(eip === undefined ? {} : { eip }) });
+}
+
 // reg32 turns 8 or 16 hex digits into a 32-bit value; 64-bit values must fit.
 function reg32(digits: string, what: string, line: number, name: string): number {
   const v = parseInt(digits, 16);

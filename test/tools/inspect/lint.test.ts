@@ -8,7 +8,7 @@ import { lint, formatFinding, type CheckId, type LintOptions } from '../../../sr
 import { scanDirectory } from '../../../src/tools/inspect/scan.js';
 import { BufferImage } from '../../../src/tools/inspect/image.js';
 import { BROKEN_REGS, KPT, KTEXT, PD, RAM, SEEDS_REGS, UPT, brokenKernel, bytesOf, imageOf, seedsKernel } from './layouts.js';
-import { capture } from './fixtures.js';
+import { FIXTURES, capture } from './fixtures.js';
 
 const OPTS: LintOptions = { ramSize: RAM, kernelBase: 0xc0000000, code: [{ start: KTEXT, end: KTEXT + 0xfff }] };
 const dir = mkdtempSync(join(tmpdir(), 'pagelab-lint-'));
@@ -93,6 +93,17 @@ describe('lint', () => {
     const checks = new Set((JSON.parse(r.text) as { findings: { check: string }[] }).findings.map((f) => f.check));
     expect([...checks].sort()).toEqual(['alias-perms', 'frame-outside', 'reserved-bit', 'table-alias', 'table-outside', 'user-kernel']);
     expect(r.exitCode).toBe(1);
+  });
+
+  it('--kernel takes the code ranges from the ELF\'s read-only executable segments', () => {
+    const elf = join(FIXTURES, '../../../kernel/pagelab-kernel.elf');
+    const clean = join(dir, 'clean.bin');
+    writeFileSync(clean, bytesOf(seedsKernel()));
+    const base = { cr3: '0x180000', cr0: 'wp', lint: true, kernel: elf };
+    expect(runInspect(clean, base).text).toBe('no findings\n');
+    const broken = join(dir, 'broken2.bin');
+    writeFileSync(broken, bytesOf(brokenKernel()));
+    expect(runInspect(broken, { ...base, cr4: 'pse' }).text).toMatch(/^error +writable-code +PDE 768 PTE 256 @0x00181400 0xC0100000: /m);
   });
 
   it('an empty directory has no findings', () => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PagelabError, ParseError } from '../../../src/errors.js';
-import { parseAddress, parseControl, parseQemuRegisters, parseSize } from '../../../src/tools/inspect/regs.js';
+import { parseAddress, parseControl, parseQemuRegisters, parseRegistersFile, parseSize } from '../../../src/tools/inspect/regs.js';
 import { registersFrom } from '../../../src/tools/commands/inspect.js';
 import { capture } from './fixtures.js';
 
@@ -52,5 +52,12 @@ describe('registers', () => {
     expect(r.cr4).toBe(0x10);
     expect(() => registersFrom({})).toThrow(/needs --cr3/);
     expect(registersFrom({ cr3: '0x1000' })).toEqual({ cr0: 0x80000001, cr3: 0x1000, cr4: 0 });
+  });
+
+  it('reads a JSON object with cr0/cr3/cr4 (pagelab boot --json)', () => {
+    expect(parseRegistersFile('{"cr0": 2147549201, "cr3": 1056768, "cr4": 0, "ram": 1}', 'boot.json')).toEqual({ cr0: 0x80010011, cr3: 0x102000, cr4: 0 });
+    expect(() => parseRegistersFile('{"cr0": 1', 'boot.json')).toThrow(ParseError);
+    expect(() => parseRegistersFile('{"cr0": 1, "cr3": "x", "cr4": 0}', 'boot.json')).toThrow(/a 32-bit number in "cr3"/);
+    expect(parseRegistersFile(readFileSync(capture(3).registers, 'utf8'), 'r').cr4).toBe(0x10);
   });
 });
