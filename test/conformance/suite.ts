@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { accessCount, type Case } from './case.js';
 import { countRsvdWithoutP, diffOutcomes, type Mismatch } from './compare.js';
-import { newMachine, runOnModel } from './model.js';
+import { newMachine, runOnModel, type ModelOptions } from './model.js';
 import { runOnQemu } from './qemu.js';
 import { validateCase } from './shadow.js';
 
@@ -15,6 +15,8 @@ export interface SuiteOptions {
   readonly jobs?: number;
   /** Called after each batch with the number of cases done so far. */
   readonly onBatch?: (done: number, total: number) => void;
+  /** The model's configuration (default: QEMU's accessed-flag order, a 16x4 TLB). */
+  readonly model?: ModelOptions;
 }
 
 export interface SuiteResult {
@@ -30,19 +32,19 @@ export interface SuiteResult {
 export const DEFAULT_BATCH = 200;
 
 // compareBatch runs one batch on QEMU and the model and collects the mismatches.
-async function compareBatch(batch: readonly Case[]): Promise<{ faults: number; rsvd: number; mismatches: Mismatch[] }> {
+async function compareBatch(batch: readonly Case[], model: ModelOptions): Promise<{ faults: number; rsvd: number; mismatches: Mismatch[] }> {
   const qemu = await runOnQemu(batch);
   let faults = 0;
   let rsvd = 0;
   const mismatches: Mismatch[] = [];
-  const machine = newMachine();
+  const machine = newMachine(model);
   batch.forEach((c, i) => {
     const q = qemu[i]!;
     faults += q.accesses.filter((a) => a.fault).length;
-    const model = runOnModel(c, machine);
-    rsvd += countRsvdWithoutP(q, model);
-    const diffs = diffOutcomes(c, q, model);
-    if (diffs.length > 0) mismatches.push({ c, qemu: q, model, diffs });
+    const ours = runOnModel(c, machine);
+    rsvd += countRsvdWithoutP(q, ours);
+    const diffs = diffOutcomes(c, q, ours);
+    if (diffs.length > 0) mismatches.push({ c, qemu: q, model: ours, diffs });
   });
   return { faults, rsvd, mismatches };
 }
@@ -61,7 +63,7 @@ export async function runSuite(cases: readonly Case[], options: SuiteOptions = {
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
       const batch = batches[next++]!;
-      const r = await compareBatch(batch);
+      const r = await compareBatch(batch, options.model ?? {});
       faults += r.faults;
       rsvd += r.rsvd;
       mismatches.push(...r.mismatches);

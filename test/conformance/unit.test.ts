@@ -1,0 +1,132 @@
+// The conformance suite's own parts, without QEMU: the generator is seeded and
+// only makes valid cases, the staleness rule refuses what it must, the batch
+// encoding and the output parser agree, and the parser rejects bad bytes.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ParseError } from '../../src/errors.js';
+import { PDE_PS, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
+import { BATCH_MAGIC, DATA_BASE, TABLE_BASE, accessCount, encodeBatch, fillFrames, reportAddrs, type Case, type CaseOutcome } from './case.js';
+import { generateCase, generateCases } from './generate.js';
+import { runOnModel } from './model.js';
+import { namedCases } from './named.js';
+import { KernelFatal, OUT_CASE, OUT_DONE, parseResults } from './results.js';
+import { validateCase } from './shadow.js';
+
+const PD = TABLE_BASE;
+const PT = TABLE_BASE + 0x1000;
+const URW = PTE_P | PTE_RW | PTE_US;
+const LIN = 0x04005100;
+
+// tiny is a one-page case with the given ops.
+function tiny(ops: Case['ops'], pge = false, pteFlags = URW): Case {
+  return { name: 'tiny', wp: false, pse: false, pge, cr3: PD, salt: 1, tables: [PD, PT], entries: [[PD + 0x40, PT | URW], [PT + 0x14, DATA_BASE | pteFlags]], ops };
+}
+
+// outputFor renders outcomes as the test kernel writes them.
+function outputFor(cases: readonly Case[], outs: readonly CaseOutcome[]): Uint8Array {
+  const words: number[] = [];
+  outs.forEach((o, i) => {
+    words.push(OUT_CASE, i);
+    for (const a of o.accesses) words.push(a.fault ? 1 : 0, a.fault ? a.cr2 : a.value, a.fault ? a.code : 0);
+    words.push(...o.entries);
+  });
+  words.push(OUT_DONE);
+  const out = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => new DataView(out.buffer).setUint32(i * 4, w >>> 0, true));
+  expect(cases.length).toBe(outs.length);
+  return out;
+}
+
+describe('generator', () => {
+  it('reproduces a case from its seed and index alone', () => {
+    expect(generateCase(42, 17)).toEqual(generateCases(42, 18)[17]);
+    expect(generateCase(42, 17)).not.toEqual(generateCase(43, 17));
+  });
+
+  it('makes only valid cases, mixing the features the issue names', () => {
+    const cases = generateCases(9, 1000);
+    for (const c of cases) validateCase(c);
+    const ops = cases.flatMap((c) => c.ops);
+    const accesses = ops.filter((o) => o.op === 'access');
+    expect(accesses.some((a) => a.op === 'access' && (a.lin & 0xfff) + a.size > 4096)).toBe(true);
+    expect(cases.some((c) => c.pse && c.entries.some(([a, v]) => a < PD + 0x1000 * 64 && (v & PDE_PS) !== 0))).toBe(true);
+    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp']) expect(ops.some((o) => o.op === kind)).toBe(true);
+    for (const cpl of [0, 3]) expect(accesses.some((a) => a.op === 'access' && a.cpl === cpl)).toBe(true);
+    expect(cases.filter((c) => c.wp).length).toBeGreaterThan(300);
+  });
+
+  it('names cases that all pass validation', () => {
+    const named = namedCases();
+    for (const c of named) validateCase(c);
+    expect(new Set(named.map((c) => c.name)).size).toBe(named.length);
+  });
+});
+
+describe('staleness rule (SDM 4.10.4.2)', () => {
+  const edit = { op: 'edit', addr: PT + 0x14, value: DATA_BASE | URW | 0x1000 } as const;
+  const read = { op: 'access', kind: 0, size: 4, cpl: 0, lin: LIN, value: 0 } as const;
+
+  it('refuses an access after an edit without invalidation', () => {
+    expect(() => validateCase(tiny([read, edit, read]))).toThrow(/stale TLB entry/);
+  });
+
+  it('accepts it after INVLPG of the page or a CR3 reload', () => {
+    expect(() => validateCase(tiny([read, edit, { op: 'invlpg', lin: LIN + 0xabc }, read]))).not.toThrow();
+    expect(() => validateCase(tiny([read, edit, { op: 'reload-cr3' }, read]))).not.toThrow();
+  });
+
+  it('does not count a CR3 reload for a global page with CR4.PGE', () => {
+    expect(() => validateCase(tiny([read, edit, { op: 'reload-cr3' }, read], true, URW | PTE_G))).toThrow(/stale/);
+    expect(() => validateCase(tiny([read, edit, { op: 'invlpg', lin: LIN }, read], true, URW | PTE_G))).not.toThrow();
+  });
+
+  it('refuses writes over the RET bytes and accesses in the kernel PDEs', () => {
+    expect(() => validateCase(tiny([{ op: 'access', kind: 1, size: 4, cpl: 0, lin: 0x040057fe, value: 0 }]))).toThrow(/RET bytes/);
+    expect(() => validateCase(tiny([{ op: 'access', kind: 0, size: 4, cpl: 0, lin: 0x1000, value: 0 }]))).toThrow(/linear range/);
+  });
+});
+
+describe('batch encoding and QEMU output', () => {
+  it('encodes the header, and fills only the data frames a case can reach', () => {
+    const c = tiny([{ op: 'access', kind: 0, size: 4, cpl: 3, lin: LIN, value: 0 }]);
+    const words = new Uint32Array(encodeBatch([c]).buffer);
+    expect([...words.slice(0, 5)]).toEqual([BATCH_MAGIC, 1, 0, PD, 1]);
+    expect(fillFrames(c)).toEqual([DATA_BASE]);
+    expect(reportAddrs(c)).toEqual([PD + 0x40, PT + 0x14]);
+  });
+
+  it('parses what the kernel writes back into the same outcomes', () => {
+    const cases = generateCases(5, 20);
+    const outs = cases.map((c) => runOnModel(c));
+    expect(parseResults(outputFor(cases, outs), cases)).toEqual(outs);
+  });
+
+  it('names the offset of a truncated or corrupt output', () => {
+    const cases = generateCases(5, 3);
+    const bytes = outputFor(cases, cases.map((c) => runOnModel(c)));
+    expect(() => parseResults(bytes.slice(0, bytes.length - 4), cases)).toThrow(ParseError);
+    const bad = bytes.slice();
+    bad[8] = 7;
+    expect(() => parseResults(bad, cases)).toThrow(/access status 0 or 1/);
+  });
+
+  it('reports a kernel fatal record as KernelFatal', () => {
+    const cases = generateCases(5, 1);
+    const words = [OUT_CASE, 0, 0x4c415446, 13, 0, 0x100123, 0, 0];
+    const bytes = new Uint8Array(new Uint32Array(words).buffer);
+    expect(() => parseResults(bytes, cases)).toThrow(KernelFatal);
+  });
+
+  it('throws nothing but its own errors on arbitrary bytes (fuzz)', () => {
+    const cases = generateCases(11, 2);
+    expect(accessCount(cases[0]!)).toBeGreaterThan(0);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
+      try {
+        parseResults(bytes, cases);
+      } catch (e) {
+        if (!(e instanceof ParseError) && !(e instanceof KernelFatal)) throw e;
+      }
+    }), { numRuns: 2000 });
+  });
+});
