@@ -1,0 +1,20 @@
+// Choosing the kernel heap: the K&R heap alone, or the size-class layer on top of it.
+
+import type { HeapKind, KernelHeap } from './api.js';
+import type { HeapBackend } from './backend.js';
+import { KrHeap } from './kr.js';
+import { HEAP_RETAIN_FRAMES } from './layout.js';
+
+export const HEAP_KINDS: readonly HeapKind[] = ['kr', 'slab'];
+
+// createHeap sets up a kernel heap of the given kind in the heap region.
+export function createHeap(backend: HeapBackend, kind: HeapKind = 'kr'): KernelHeap {
+  const kr = KrHeap.create(backend);
+  if (kind === 'kr') return kr;
+  throw new Error('slab: not yet');
+}
+
+// retainedFrames is the most frames a heap of this kind keeps once everything is freed.
+export function retainedFrames(kind: HeapKind): number {
+  return kind === 'kr' ? HEAP_RETAIN_FRAMES : HEAP_RETAIN_FRAMES;
+}
