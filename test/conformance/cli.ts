@@ -21,6 +21,7 @@ interface Options {
   batch: number;
   jobs?: number;
   shrink: boolean;
+  tlb?: string;
 }
 
 // wholeNumber parses a non-negative integer option (seeds up to 2^32-1).
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--name <name>', 'run only the named cases whose name starts with this')
     .option('--batch <n>', 'cases per QEMU boot', wholeNumber, DEFAULT_BATCH)
     .option('--jobs <n>', 'QEMU processes at once (default: 2)', wholeNumber)
+    .option('--tlb <spec>', "the model's TLB: none, dm:N, fa:N, sa:SxW (default sa:16x4)")
     .option('--no-shrink', 'print mismatches as found, without shrinking')
     .exitOverride();
   program.parse(argv, { from: 'user' });
@@ -70,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
   const r = await runSuite(cases, {
     batchSize: Math.max(1, o.batch),
     ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+    ...(o.tlb !== undefined ? { model: { tlb: o.tlb } } : {}),
     onBatch: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} cases`); },
   });
   if (process.stderr.isTTY) process.stderr.write('\n');

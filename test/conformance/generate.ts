@@ -42,7 +42,7 @@ function bits(rng: Rng, table: ReadonlyArray<readonly [number, number]>): number
 // randomPte is a 4 KiB PTE naming a pool frame.
 function randomPte(rng: Rng): number {
   const frame = DATA_BASE + rng.int(DATA_FRAMES) * 4096;
-  const flags = bits(rng, [[PTE_P, 0.85], [PTE_RW, 0.5], [PTE_US, 0.55], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
+  const flags = bits(rng, [[PTE_P, 0.9], [PTE_RW, 0.65], [PTE_US, 0.7], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
     [PTE_PWT, 0.1], [PTE_PCD, 0.1], [PTE_PAT, 0.1], [0x200, 0.1], [0x800, 0.1]]);
   return (frame | flags) >>> 0;
 }
@@ -50,7 +50,7 @@ function randomPte(rng: Rng): number {
 // randomPtPde is a PDE naming one of the case's page tables; PS (ignored without CR4.PSE) only then.
 function randomPtPde(d: Draft): number {
   const { rng } = d;
-  const flags = bits(rng, [[PTE_P, 0.9], [PTE_RW, 0.6], [PTE_US, 0.6], [PTE_A, 0.3], [PTE_D, 0.1], [PTE_G, 0.1],
+  const flags = bits(rng, [[PTE_P, 0.92], [PTE_RW, 0.75], [PTE_US, 0.8], [PTE_A, 0.3], [PTE_D, 0.1], [PTE_G, 0.1],
     [PTE_PWT, 0.1], [PTE_PCD, 0.1], [0x400, 0.1]]);
   const ps = !d.pse && rng.chance(0.25) ? PDE_PS : 0;
   return (rng.pick(d.pts) | flags | ps) >>> 0;
@@ -59,8 +59,8 @@ function randomPtPde(d: Draft): number {
 // randomLargePde is a PDE mapping a 4 MiB page (bit 21, reserved, rarely set).
 function randomLargePde(rng: Rng): number {
   const frame = LARGE_BASE + rng.int(LARGE_FRAMES) * 0x400000;
-  const flags = bits(rng, [[PTE_P, 0.85], [PTE_RW, 0.5], [PTE_US, 0.55], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
-    [PTE_PWT, 0.1], [PTE_PCD, 0.1], [PDE_PAT_LARGE, 0.1], [PDE_LARGE_RSVD_BIT21, 0.04]]);
+  const flags = bits(rng, [[PTE_P, 0.9], [PTE_RW, 0.65], [PTE_US, 0.7], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
+    [PTE_PWT, 0.1], [PTE_PCD, 0.1], [PDE_PAT_LARGE, 0.1], [PDE_LARGE_RSVD_BIT21, 0.03]]);
   return (frame | flags | PDE_PS) >>> 0;
 }
 
@@ -100,13 +100,13 @@ function buildTables(d: Draft, shadow: Shadow, entries: Array<readonly [number, 
     const pde = large ? randomLargePde(d.rng) : randomPtPde(d);
     set(d.pd + k * 4, pde);
     if (large) {
-      for (let i = 0; i < 3; i++) d.pages.push(k * 1024 + d.rng.pick([0, 1023, d.rng.int(1024)]));
+      for (let i = 0; i < 4; i++) d.pages.push(k * 1024 + d.rng.pick([0, 1023, d.rng.int(1024)]));
       continue;
     }
     const pt = (pde & FRAME_MASK) >>> 0;
     for (const j of pickPteIndices(d.rng)) {
       if (!d.entryAddrs.includes(pt + j * 4)) set(pt + j * 4, randomPte(d.rng));
-      d.pages.push(k * 1024 + j);
+      d.pages.push(k * 1024 + j, k * 1024 + j); // twice: mapped pages are accessed more often
     }
   }
   // A page nothing maps: its PDE or PTE is zero.
