@@ -14,9 +14,13 @@ const PROT_MASK = PTE_US | PTE_RW | PTE_P;
 const LARGE_ADDR_MASK = ~((1 << 21) - 1) >>> 0;
 const NO_START = -1;
 
-// hwaddr prints a physical or linear address as QEMU's TARGET_FMT_plx does.
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+// hwaddr prints an address below 2^40 as QEMU's TARGET_FMT_plx does: 16 lower-case hex digits.
 function hwaddr(n: number): string {
-  return n.toString(16).padStart(16, '0');
+  const high = Math.floor(n / 0x1_0000_0000);
+  const b = BYTE_HEX;
+  return '000000' + b[high & 0xff]! + b[(n >>> 24) & 0xff]! + b[(n >>> 16) & 0xff]! + b[(n >>> 8) & 0xff]! + b[n & 0xff]!;
 }
 
 // pagingOff gives QEMU's answer when paging is disabled, or null.
@@ -33,30 +37,77 @@ export function isLarge(pde: number, regs: Registers): boolean {
 export function infoTlb(img: PhysReader, regs: Registers): string {
   const off = pagingOff(regs);
   if (off !== null) return off;
-  const out: string[] = [];
+  const out = new TextSink();
   const dir = regs.cr3 & 0xfffff000;
   for (let i = 0; i < 1024; i++) {
     const pde = img.read32(dir + i * 4);
     if ((pde & PTE_P) === 0) continue;
     if (isLarge(pde, regs)) {
-      out.push(pteLine(i * 0x400000, pde, (pde & LARGE_ADDR_MASK) >>> 0));
+      out.pteLine(i * 0x400000, pde, (pde & LARGE_ADDR_MASK) >>> 0);
       continue;
     }
     const table = (pde & 0xfffff000) >>> 0;
     for (let j = 0; j < 1024; j++) {
       const pte = img.read32(table + j * 4);
-      if ((pte & PTE_P) !== 0) out.push(pteLine(i * 0x400000 + j * 0x1000, pte & ~PDE_PS, (pte & 0xfffff000) >>> 0));
+      if ((pte & PTE_P) !== 0) out.pteLine(i * 0x400000 + j * 0x1000, pte & ~PDE_PS, (pte & 0xfffff000) >>> 0);
     }
   }
-  return out.join('');
+  return out.text();
 }
 
-// pteLine is print_pte: linear address, masked entry, then the flag letters.
-function pteLine(linear: number, entry: number, address: number): string {
+// letters spells bits 8:0 of an entry as print_pte does (X is never set in 32-bit paging).
+function letters(entry: number): string {
   const flag = (bit: number, c: string): string => ((entry & bit) !== 0 ? c : '-');
-  const letters = '-' + flag(PTE_G, 'G') + flag(PDE_PS, 'P') + flag(PTE_D, 'D') + flag(PTE_A, 'A') +
+  return '-' + flag(PTE_G, 'G') + flag(PDE_PS, 'P') + flag(PTE_D, 'D') + flag(PTE_A, 'A') +
     flag(PTE_PCD, 'C') + flag(PTE_PWT, 'T') + flag(PTE_US, 'U') + flag(PTE_RW, 'W');
-  return `${hwaddr(linear)}: ${hwaddr(address)} ${letters}\n`;
+}
+
+const LETTERS: readonly Buffer[] = Array.from({ length: 0x200 }, (_, i) => Buffer.from(letters(i), 'latin1'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const LINE_BYTES = 45;
+
+/**
+ * info tlb's lines written as bytes into a growing buffer: a million lines
+ * as a million strings would cost more in garbage collection than the walk.
+ */
+class TextSink {
+  private buf = Buffer.alloc(1 << 16);
+  private len = 0;
+
+  // pteLine is print_pte: "linear: address flags\n".
+  pteLine(linear: number, entry: number, address: number): void {
+    if (this.len + LINE_BYTES > this.buf.length) this.grow();
+    this.hex16(linear);
+    this.buf[this.len++] = 0x3a; // ':'
+    this.buf[this.len++] = 0x20;
+    this.hex16(address);
+    this.buf[this.len++] = 0x20;
+    this.len += LETTERS[entry & 0x1ff]!.copy(this.buf, this.len);
+    this.buf[this.len++] = 0x0a;
+  }
+
+  text(): string {
+    return this.buf.toString('latin1', 0, this.len);
+  }
+
+  // hex16 writes 16 lower-case hex digits (TARGET_FMT_plx) of an address below 2^40.
+  private hex16(n: number): void {
+    const b = this.buf;
+    const at = this.len;
+    const high = (n / 0x1_0000_0000) | 0;
+    const low = n >>> 0;
+    for (let i = 0; i < 8; i++) {
+      b[at + 7 - i] = HEX_DIGITS[(high >>> (4 * i)) & 0xf]!;
+      b[at + 15 - i] = HEX_DIGITS[(low >>> (4 * i)) & 0xf]!;
+    }
+    this.len = at + 16;
+  }
+
+  private grow(): void {
+    const bigger = Buffer.alloc(this.buf.length * 2);
+    this.buf.copy(bigger, 0, 0, this.len);
+    this.buf = bigger;
+  }
 }
 
 /** mem_print's running state: where the current range starts and its permission. */
