@@ -95,7 +95,7 @@ export function runInspect(dump: string, opts: InspectOptions, tty = false): Ins
 export function registersFrom(opts: InspectOptions): Registers {
   let base: Registers | null = null;
   if (opts.regs !== undefined) base = parseRegistersFile(readText(opts.regs), opts.regs);
-  if (base === null && opts.cr3 === undefined) throw new PagelabError('inspect needs --cr3 ADDR (or --regs FILE with QEMU\'s info registers)');
+  if (base === null && opts.cr3 === undefined) throw new PagelabError("inspect needs --cr3 ADDR, or --regs FILE (QEMU's info registers, or pagelab boot --json output)");
   const cr3 = opts.cr3 !== undefined ? parseAddress(opts.cr3, '--cr3') : base!.cr3;
   const cr0 = opts.cr0 !== undefined ? parseControl(opts.cr0, 'cr0') : base?.cr0 ?? parseControl('', 'cr0');
   const cr4 = opts.cr4 !== undefined ? parseControl(opts.cr4, 'cr4') : base?.cr4 ?? 0;
