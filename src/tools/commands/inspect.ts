@@ -59,7 +59,7 @@ export function registerInspect(program: Command): void {
     .addOption(new Option('--access <kind>', 'the access --translate checks').choices(['read', 'write', 'fetch']).default('read'))
     .option('--user', 'a CPL-3 access for --translate (default: supervisor)')
     .option('--lint', 'report mistakes in the tables; exit status 1 if any is an error')
-    .option('--code <range...>', 'for --lint: linear START-END (or START+LENGTH) that holds code and must be read-only')
+    .option('--code <range>', 'for --lint: linear START-END (or START+LENGTH) that holds code and must be read-only (repeatable)', collect, [])
     .option('--kernel <elf>', "for --lint: take the code ranges from a kernel ELF's read-only executable segments")
     .option('--kernel-base <addr>', 'for --lint: where the kernel half starts', hex(KERNEL_BASE))
     .option('--ram <size>', 'for --lint: RAM size (default: the image size), e.g. 128M')
@@ -70,6 +70,11 @@ export function registerInspect(program: Command): void {
       for (const w of out.warnings) process.stderr.write(`pagelab: warning: ${w}\n`);
       if (out.exitCode !== 0) process.exitCode = out.exitCode;
     });
+}
+
+// collect appends a repeated option's values.
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export interface InspectResult {
