@@ -4,6 +4,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { PagelabError } from '../../src/errors.js';
+import type { AccessedOrder } from '../../src/hw/walk.js';
 import type { Case } from './case.js';
 import { formatMismatch } from './compare.js';
 import { generateCase, generateCases } from './generate.js';
@@ -22,6 +23,13 @@ interface Options {
   jobs?: number;
   shrink: boolean;
   tlb?: string;
+  accessedOrder: AccessedOrder;
+}
+
+// accessedOrder parses --accessed-order.
+function accessedOrder(text: string): AccessedOrder {
+  if (text !== 'qemu' && text !== 'after-checks') throw new InvalidArgumentError("expected 'qemu' or 'after-checks'");
+  return text;
 }
 
 // wholeNumber parses a non-negative integer option (seeds up to 2^32-1).
@@ -60,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--batch <n>', 'cases per QEMU boot', wholeNumber, DEFAULT_BATCH)
     .option('--jobs <n>', 'QEMU processes at once (default: 2)', wholeNumber)
     .option('--tlb <spec>', "the model's TLB: none, dm:N, fa:N, sa:SxW (default sa:16x4)")
+    .option('--accessed-order <order>', "the model's PDE.A order: qemu or after-checks", accessedOrder, 'qemu' as AccessedOrder)
     .option('--no-shrink', 'print mismatches as found, without shrinking')
     .exitOverride();
   program.parse(argv, { from: 'user' });
@@ -69,14 +78,15 @@ async function main(argv: string[]): Promise<number> {
   const seed = o.seed ?? Math.floor(Math.random() * 0xffffffff);
   const cases = selectCases(o, seed);
   const started = Date.now();
+  const model = { accessedOrder: o.accessedOrder, ...(o.tlb !== undefined ? { tlb: o.tlb } : {}) };
   const r = await runSuite(cases, {
     batchSize: Math.max(1, o.batch),
     ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
-    ...(o.tlb !== undefined ? { model: { tlb: o.tlb } } : {}),
+    model,
     onBatch: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} cases`); },
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
-  for (const m of r.mismatches.slice(0, 10)) console.log(formatMismatch(o.shrink ? await shrink(m) : m), '\n');
+  for (const m of r.mismatches.slice(0, 10)) console.log(formatMismatch(o.shrink ? await shrink(m, model) : m), '\n');
   if (r.mismatches.length > 10) console.log(`(${r.mismatches.length - 10} more mismatches not shown)`);
   if (r.rsvdWithoutP > 0) console.log(`note: ${r.rsvdWithoutP} reserved-bit faults where QEMU reports P=0 (SDM 4.7 says P=1; not compared)`);
   const replay = [...argv.filter((_, i) => argv[i] !== '--seed' && argv[i - 1] !== '--seed'), '--seed', String(seed)].join(' ');

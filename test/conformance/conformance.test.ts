@@ -43,4 +43,16 @@ describe.skipIf(missing.length > 0)('QEMU conformance', () => {
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^conformance: cases=\d+ accesses=\d+ faults=\d+ mismatches=0 seed=7$/);
     expect(r.status).toBe(0);
   });
+
+  it('npm run conformance prints a shrunk reproducer and exits 1 on a mismatch', () => {
+    const args = ['tsx', 'test/conformance/cli.ts', '--seed', '3', '--name', 'pte-not-present', '--accessed-order', 'after-checks'];
+    const r = spawnSync('npx', args, { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/MISMATCH in pte-not-present \(shrunk\)/);
+    // Three accesses and two entries shrink to one access and the PDE.
+    expect(r.stdout).toMatch(/op 0: .*\n  differences:/);
+    expect(r.stdout).not.toMatch(/entry \[0x00401014\]/);
+    expect(r.stdout).toMatch(/entry \[0x00400040\] at the end: QEMU 0x00401027 \(P\|RW\|US\|A\); model 0x00401007/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('conformance: cases=1 accesses=3 faults=3 mismatches=1 seed=3');
+    expect(r.status).toBe(1);
+  });
 });

@@ -4,7 +4,7 @@
 
 import type { Case } from './case.js';
 import { diffOutcomes, type Mismatch } from './compare.js';
-import { newMachine, runOnModel } from './model.js';
+import { newMachine, runOnModel, type ModelOptions } from './model.js';
 import { runOnQemu } from './qemu.js';
 import { validateCase } from './shadow.js';
 
@@ -26,11 +26,11 @@ function candidates(c: Case): Case[] {
 }
 
 // shrink returns the smallest still-mismatching case it finds, starting from m.
-export async function shrink(m: Mismatch): Promise<Mismatch> {
+export async function shrink(m: Mismatch, model: ModelOptions = {}): Promise<Mismatch> {
   let best = m;
-  const machine = newMachine();
+  const machine = newMachine(model);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const cands = candidates(best.c).map((c) => ({ ...c, name: `${m.c.name}~${round}` }));
+    const cands = candidates(best.c).map((c) => ({ ...c, name: `${m.c.name} (shrunk)` }));
     if (cands.length === 0) break;
     const qemu = await runOnQemu(cands);
     const found = cands.findIndex((c, i) => diffOutcomes(c, qemu[i]!, runOnModel(c, machine)).length > 0);
