@@ -4,6 +4,7 @@ import type { HeapKind, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { KrHeap } from './kr.js';
 import { HEAP_RETAIN_FRAMES } from './layout.js';
+import { SLAB_CLASSES, SLAB_KEEP_EMPTY, SlabHeap } from './slab.js';
 
 export const HEAP_KINDS: readonly HeapKind[] = ['kr', 'slab'];
 
@@ -11,10 +12,10 @@ export const HEAP_KINDS: readonly HeapKind[] = ['kr', 'slab'];
 export function createHeap(backend: HeapBackend, kind: HeapKind = 'kr'): KernelHeap {
   const kr = KrHeap.create(backend);
   if (kind === 'kr') return kr;
-  throw new Error('slab: not yet');
+  return SlabHeap.create(backend, kr);
 }
 
 // retainedFrames is the most frames a heap of this kind keeps once everything is freed.
 export function retainedFrames(kind: HeapKind): number {
-  return kind === 'kr' ? HEAP_RETAIN_FRAMES : HEAP_RETAIN_FRAMES;
+  return kind === 'kr' ? HEAP_RETAIN_FRAMES : HEAP_RETAIN_FRAMES + 1 + SLAB_KEEP_EMPTY * SLAB_CLASSES.length;
 }

@@ -396,7 +396,7 @@ export class KrHeap implements KernelHeap {
     if (ptr % UNIT === 0 && !inHole && isDead(this.machine, bp)) {
       return new HeapError('double-free', ptr, `${what}: the block ${hex(bp)} was already freed and merged into the free block ${hex(p)}`);
     }
-    return new HeapError('not-allocated', ptr, `${what}: a pointer into the free block ${hex(p)} (${pf.size * UNIT} bytes), not one kmalloc returned`);
+    return new HeapError('not-allocated', ptr, `${what}: a pointer into the free block ${hex(p)} (${pf.size * UNIT} bytes): a double free or a stale pointer`);
   }
 
   // diagnose walks the allocated blocks in [from, to) to say what ptr is: inside a block, or behind a broken header.

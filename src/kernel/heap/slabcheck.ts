@@ -1,0 +1,83 @@
+// The slab layer's consistency check: the page bitmap, every slab header and
+// object bitmap, the partial lists and the counters in the control page must
+// agree with each other and with the page tables. Returns the problems.
+
+import { hex } from '../../hw/addr.js';
+import { ACCESS_WRITE } from '../../hw/fault.js';
+import { PAGE } from './layout.js';
+import { SC, SH, SLAB_CLASSES, SLAB_HDR, capacity, slabCheck, type SlabHeap } from './slab.js';
+
+interface ClassTally {
+  slabs: number;
+  objects: number;
+  empty: number;
+  partial: Set<number>;
+}
+
+// checkSlabs lists every inconsistency of the slab layer (empty when sound).
+export function checkSlabs(heap: SlabHeap): string[] {
+  const problems: string[] = [];
+  const tallies = SLAB_CLASSES.map((): ClassTally => ({ slabs: 0, objects: 0, empty: 0, partial: new Set() }));
+  let frames = 1, bytes = 0;
+  for (let page = heap.base + PAGE; page < heap.limit; page += PAGE) {
+    const mapped = heap.machine.mmu.probe(page, ACCESS_WRITE, false).phys >= 0;
+    if (!heap.pageInUse(page)) {
+      if (mapped) problems.push(`slab page ${hex(page)} is mapped but not in use`);
+      continue;
+    }
+    frames++;
+    if (!mapped) problems.push(`slab page ${hex(page)} is in use but not mapped`);
+    else bytes += checkSlab(heap, page, tallies, problems);
+  }
+  tallies.forEach((t, cls) => checkClass(heap, cls, t, problems));
+  if (heap.get(SC.FRAMES) !== frames) problems.push(`slab frames: control page says ${heap.get(SC.FRAMES)}, found ${frames}`);
+  if (heap.get(SC.BYTES) !== bytes) problems.push(`slab bytes in use: control page says ${heap.get(SC.BYTES)}, found ${bytes}`);
+  return problems;
+}
+
+// checkSlab validates one slab page and adds it to its class's tally; returns its bytes in use.
+function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems: string[]): number {
+  const m = heap.machine;
+  const cls = m.read32(page + SLAB_HDR + SH.CLASS);
+  const t = tallies[cls];
+  if (t === undefined || m.read32(page + SLAB_HDR + SH.CHECK) !== slabCheck(page, cls)) {
+    problems.push(`slab ${hex(page)}: header fails its check`);
+    return 0;
+  }
+  let count = 0;
+  for (let i = 0; i < 256; i++) {
+    const bit = (m.read32(page + SLAB_HDR + SH.BITMAP + (i >>> 5) * 4) >>> (i & 31)) & 1;
+    if (bit === 1 && i >= capacity(cls)) problems.push(`slab ${hex(page)}: object ${i} marked beyond the capacity`);
+    count += bit;
+  }
+  const inuse = m.read32(page + SLAB_HDR + SH.INUSE);
+  if (inuse !== count) problems.push(`slab ${hex(page)}: in-use count ${inuse}, bitmap has ${count}`);
+  t.slabs++;
+  t.objects += count;
+  if (count === 0) t.empty++;
+  if (count < capacity(cls)) t.partial.add(page);
+  return count * SLAB_CLASSES[cls]!;
+}
+
+// checkClass compares a class's descriptor and partial list with what the pages hold.
+function checkClass(heap: SlabHeap, cls: number, t: ClassTally, problems: string[]): void {
+  const m = heap.machine;
+  const fields: [string, number, number][] = [
+    ['slabs', heap.classField(cls, SC.SLABS), t.slabs],
+    ['objects', heap.classField(cls, SC.OBJECTS), t.objects],
+    ['empty slabs', heap.classField(cls, SC.EMPTY), t.empty],
+  ];
+  for (const [name, kept, found] of fields) if (kept !== found) problems.push(`class ${SLAB_CLASSES[cls]}: ${name} ${kept}, found ${found}`);
+  let prev = 0;
+  const seen = new Set<number>();
+  for (let p = heap.classField(cls, SC.PARTIAL); p !== 0; p = m.read32(p + SLAB_HDR + SH.NEXT)) {
+    if (!t.partial.has(p) || seen.has(p)) {
+      problems.push(`class ${SLAB_CLASSES[cls]}: partial list holds ${hex(p)}, not a partial slab of the class (or twice)`);
+      return;
+    }
+    if (m.read32(p + SLAB_HDR + SH.PREV) !== prev) problems.push(`slab ${hex(p)}: prev link is wrong`);
+    seen.add(p);
+    prev = p;
+  }
+  if (seen.size !== t.partial.size) problems.push(`class ${SLAB_CLASSES[cls]}: ${t.partial.size - seen.size} partial slab(s) missing from the list`);
+}
