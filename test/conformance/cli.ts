@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   program.parse(argv, { from: 'user' });
   const o = program.opts<Options>();
   const missing = missingTools();
-  if (missing.length > 0) throw new PagelabError(`conformance needs ${missing.join(', ')}: ${INSTALL_HINT}`);
+  if (missing.length > 0) throw new PagelabError(`${missing.join(', ')} not installed (${INSTALL_HINT})`);
   const seed = o.seed ?? Math.floor(Math.random() * 0xffffffff);
   const cases = selectCases(o, seed);
   const started = Date.now();
