@@ -1,0 +1,42 @@
+// The real HeapBackend: frames from the frame allocator, mappings in the
+// kernel address space (shared kernel half), flushes applied at once.
+
+import type { LinAddr, PhysAddr } from '../hw/addr.js';
+import { PTE_RW } from '../hw/paging.js';
+import type { FrameAllocator } from './frames/allocator.js';
+import type { HeapBackend } from './heap/backend.js';
+import type { KernelVm } from './vm/kvm.js';
+import { VmError } from './vm/space.js';
+
+export class KernelHeapBackend implements HeapBackend {
+  constructor(private readonly vm: KernelVm, private readonly frames: FrameAllocator) {}
+
+  get machine() {
+    return this.vm.core.machine;
+  }
+
+  allocFrame(): PhysAddr | null {
+    return this.frames.alloc();
+  }
+
+  freeFrame(frame: PhysAddr): void {
+    this.frames.free(frame);
+  }
+
+  // mapPage maps kernel-only RW; false (nothing mapped) when no page table can be had.
+  mapPage(page: LinAddr, frame: PhysAddr): boolean {
+    try {
+      this.vm.kernel.map(page, frame, PTE_RW).flush();
+      return true;
+    } catch (e) {
+      if (e instanceof VmError && /out of memory/.test(e.message)) return false;
+      throw e;
+    }
+  }
+
+  unmapPage(page: LinAddr): PhysAddr {
+    const u = this.vm.kernel.unmap(page);
+    u.flush.flush();
+    return u.frame;
+  }
+}

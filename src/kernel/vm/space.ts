@@ -1,0 +1,224 @@
+// An address space: a page directory in RAM and the operations on it — map,
+// unmap, protect, translate, walk — for any space, current or not, through
+// the chosen page-table access strategy. User page tables are allocated on
+// demand and freed when their last entry goes; kernel page tables (PDE 768
+// and up) are shared by every space and kept for good (see kvm.ts).
+// Every rejected call changes nothing.
+
+import { hex, type LinAddr, type PhysAddr } from '../../hw/addr.js';
+import {
+  FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PCD, PTE_PWT, PTE_RW, PTE_US,
+} from '../../hw/paging.js';
+import { PagelabError } from '../../errors.js';
+import { Flush, type FlushTracker } from './flush.js';
+import type { PtAccess } from './ptaccess.js';
+import { KERNEL_PDE_FIRST } from './layout.js';
+
+export class VmError extends PagelabError {}
+
+/** Flags a caller may ask for; P is implied. */
+export const MAP_FLAGS = PTE_RW | PTE_US | PTE_G | PTE_PWT | PTE_PCD;
+
+/** What an address space needs from the kernel around it. */
+export interface SpaceContext {
+  readonly pt: PtAccess;
+  readonly tracker: FlushTracker;
+  readonly pse: () => boolean;
+  /** A zeroed frame for a page table (zeroed before it is linked in), or null. */
+  newTable(): PhysAddr | null;
+  freeTable(frame: PhysAddr): void;
+  /** Installs a kernel PDE in every address space. */
+  linkKernelPde(pdi: number, pde: number): void;
+  /** Extra flags for kernel-half leaves (G when global kernel pages are on). */
+  readonly kernelLeafFlags: number;
+}
+
+export interface Unmapped {
+  readonly frame: PhysAddr;
+  readonly large: boolean;
+  readonly flush: Flush;
+}
+
+export interface SpaceWalk {
+  readonly linear: number;
+  readonly pde: { readonly index: number; readonly value: number };
+  readonly pte: { readonly index: number; readonly value: number } | null;
+  readonly physical: number | null;
+}
+
+export class AddressSpace {
+  // `counts` is a frame of 1024 u32: present PTEs per user page table (C layout, in RAM).
+  constructor(
+    private readonly ctx: SpaceContext,
+    readonly directory: PhysAddr,
+    readonly counts: PhysAddr,
+    private readonly countAccess: { read32(p: PhysAddr): number; write32(p: PhysAddr, v: number): void },
+  ) {}
+
+  // map maps one 4 KiB page to a frame with the given flags (P implied).
+  map(page: LinAddr, frame: PhysAddr, flags: number): Flush {
+    this.ctx.tracker.check();
+    const pdi = this.checkTarget(page, frame, flags, 4096);
+    const pde = this.ctx.pt.readPde(this.directory, pdi);
+    if (pde & PTE_P && pde & PDE_PS && this.ctx.pse()) throw new VmError(`map ${hex(page)}: inside a 4 MiB page`);
+    const pti = (page >>> 12) & 0x3ff;
+    if (pde & PTE_P && this.ctx.pt.readPte(this.directory, pdi, (pde & FRAME_MASK) as PhysAddr, pti) & PTE_P) {
+      throw new VmError(`map ${hex(page)}: already mapped`);
+    }
+    const table = pde & PTE_P ? ((pde & FRAME_MASK) >>> 0) as PhysAddr : this.linkNewTable(page, pdi);
+    this.ctx.pt.writePte(this.directory, pdi, table, pti, frame | PTE_P | flags | this.leafExtra(pdi));
+    if (pdi < KERNEL_PDE_FIRST) this.addCount(pdi, 1);
+    return this.obligation([page], pdi);
+  }
+
+  // mapLarge maps one 4 MiB page (needs CR4.PSE; both addresses 4 MiB-aligned).
+  mapLarge(page: LinAddr, frame: PhysAddr, flags: number): Flush {
+    this.ctx.tracker.check();
+    if (!this.ctx.pse()) throw new VmError(`map 4 MiB page at ${hex(page)}: CR4.PSE is off`);
+    const pdi = this.checkTarget(page, frame, flags, 0x400000);
+    if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P) throw new VmError(`map 4 MiB page at ${hex(page)}: PDE ${pdi} in use`);
+    const pde = frame | PTE_P | PDE_PS | flags | this.leafExtra(pdi);
+    if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, pde);
+    else this.ctx.pt.writePde(this.directory, pdi, pde);
+    return this.obligation([page], pdi);
+  }
+
+  // mapRange maps [page, page+length) to consecutive frames from `frame`, using
+  // 4 MiB pages where both sides are aligned and PSE is on. All or nothing.
+  mapRange(page: LinAddr, frame: PhysAddr, length: number, flags: number): Flush {
+    this.ctx.tracker.check();
+    const parts: Flush[] = [];
+    try {
+      for (let off = 0; off < length;) {
+        const large = this.ctx.pse() && (page + off) % 0x400000 === 0 && (frame + off) % 0x400000 === 0 && length - off >= 0x400000;
+        const at = (page + off) as LinAddr;
+        const f = (frame + off) as PhysAddr;
+        parts.push(this.ctx.tracker.suspended(() => (large ? this.mapLarge(at, f, flags) : this.map(at, f, flags))));
+        off += large ? 0x400000 : 4096;
+      }
+    } catch (e) {
+      const undo = parts.map((f) => f.pages[0]!);
+      Flush.combine(this.ctx.tracker, parts, this.directory).flush();
+      for (const p of undo) this.unmap(p as LinAddr).flush.flush();
+      throw e;
+    }
+    return Flush.combine(this.ctx.tracker, parts, this.directory);
+  }
+
+  // unmap removes the mapping of one page (4 KiB, or the whole 4 MiB page holding it).
+  unmap(page: LinAddr): Unmapped {
+    this.ctx.tracker.check();
+    const pdi = page >>> 22;
+    const pde = this.ctx.pt.readPde(this.directory, pdi);
+    if (!(pde & PTE_P)) throw new VmError(`unmap ${hex(page)}: not mapped (PDE ${pdi} not present)`);
+    if (pde & PDE_PS && this.ctx.pse()) return this.unmapLarge(page, pdi, pde);
+    const table = ((pde & FRAME_MASK) >>> 0) as PhysAddr;
+    const pti = (page >>> 12) & 0x3ff;
+    const pte = this.ctx.pt.readPte(this.directory, pdi, table, pti);
+    if (!(pte & PTE_P)) throw new VmError(`unmap ${hex(page)}: not mapped (PTE ${pti} not present)`);
+    this.ctx.pt.writePte(this.directory, pdi, table, pti, 0);
+    let release = (): void => {};
+    if (pdi < KERNEL_PDE_FIRST && this.addCount(pdi, -1) === 0) {
+      this.ctx.pt.writePde(this.directory, pdi, 0);
+      release = () => this.ctx.freeTable(table);
+    }
+    const flush = this.ctx.tracker.track(new Flush(this.ctx.tracker, [page & ~0xfff], this.directory, pdi >= KERNEL_PDE_FIRST, release));
+    return { frame: ((pte & FRAME_MASK) >>> 0) as PhysAddr, large: false, flush };
+  }
+
+  // protect changes the flags of a mapped page, keeping its frame and A/D.
+  protect(page: LinAddr, flags: number): Flush {
+    this.ctx.tracker.check();
+    const pdi = this.checkTarget(page, 0 as PhysAddr, flags, 4096);
+    const pde = this.ctx.pt.readPde(this.directory, pdi);
+    if (!(pde & PTE_P)) throw new VmError(`protect ${hex(page)}: not mapped`);
+    const keep = (e: number): number => e & ~(MAP_FLAGS | PTE_P);
+    if (pde & PDE_PS && this.ctx.pse()) {
+      const v = keep(pde) | PTE_P | flags | this.leafExtra(pdi);
+      if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, v);
+      else this.ctx.pt.writePde(this.directory, pdi, v);
+      return this.obligation([page & ~0xfff], pdi);
+    }
+    const table = ((pde & FRAME_MASK) >>> 0) as PhysAddr;
+    const pti = (page >>> 12) & 0x3ff;
+    const pte = this.ctx.pt.readPte(this.directory, pdi, table, pti);
+    if (!(pte & PTE_P)) throw new VmError(`protect ${hex(page)}: not mapped`);
+    this.ctx.pt.writePte(this.directory, pdi, table, pti, keep(pte) | PTE_P | flags | this.leafExtra(pdi));
+    return this.obligation([page & ~0xfff], pdi);
+  }
+
+  // translate is the seeds' vmem_get_phys_addr: the physical address, or null if not mapped.
+  translate(linear: LinAddr): PhysAddr | null {
+    return this.walk(linear).physical as PhysAddr | null;
+  }
+
+  // walk reads the PDE and PTE for a linear address, as tools print them.
+  walk(linear: LinAddr): SpaceWalk {
+    const pdi = linear >>> 22;
+    const pdeValue = this.ctx.pt.readPde(this.directory, pdi);
+    const pde = { index: pdi, value: pdeValue };
+    if (!(pdeValue & PTE_P)) return { linear, pde, pte: null, physical: null };
+    if (pdeValue & PDE_PS && this.ctx.pse()) {
+      return { linear, pde, pte: null, physical: ((pdeValue & LARGE_FRAME_MASK) >>> 0) + (linear & 0x3fffff) };
+    }
+    const pti = (linear >>> 12) & 0x3ff;
+    const pteValue = this.ctx.pt.readPte(this.directory, pdi, ((pdeValue & FRAME_MASK) >>> 0) as PhysAddr, pti);
+    const physical = pteValue & PTE_P ? ((pteValue & FRAME_MASK) >>> 0) + (linear & 0xfff) : null;
+    return { linear, pde, pte: { index: pti, value: pteValue }, physical };
+  }
+
+  // presentTables counts the user page tables this space holds.
+  userTables(): number {
+    let n = 0;
+    for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) if ((this.ctx.pt.readPde(this.directory, pdi) & (PTE_P | PDE_PS)) === PTE_P) n++;
+    return n;
+  }
+
+  private unmapLarge(page: LinAddr, pdi: number, pde: number): Unmapped {
+    if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, 0);
+    else this.ctx.pt.writePde(this.directory, pdi, 0);
+    return { frame: ((pde & LARGE_FRAME_MASK) >>> 0) as PhysAddr, large: true, flush: this.obligation([page & ~0xfff], pdi) };
+  }
+
+  // checkTarget validates an operation's addresses and flags; returns the PDE index.
+  private checkTarget(page: LinAddr, frame: PhysAddr, flags: number, size: number): number {
+    const what = `${size === 4096 ? '' : '4 MiB '}page ${hex(page)}`;
+    if (page % size !== 0) throw new VmError(`${what}: not ${size === 4096 ? '4 KiB' : '4 MiB'}-aligned`);
+    if (frame % size !== 0) throw new VmError(`${what}: frame ${hex(frame)} not aligned`);
+    if ((flags & ~MAP_FLAGS) !== 0) throw new VmError(`${what}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`);
+    const pdi = page >>> 22;
+    if (pdi > this.ctx.pt.lastMappablePde) throw new VmError(`${what}: PDE ${pdi} is reserved for recursive page-table access`);
+    if (pdi >= KERNEL_PDE_FIRST && flags & PTE_US) throw new VmError(`${what}: kernel pages (0xC0000000 and up) must not be user-accessible`);
+    return pdi;
+  }
+
+  // linkNewTable allocates a zeroed table and links it at pdi (kernel PDEs into every space).
+  private linkNewTable(page: LinAddr, pdi: number): PhysAddr {
+    const table = this.ctx.newTable();
+    if (table === null) throw new VmError(`map ${hex(page)}: out of memory for a page table`);
+    const kernel = pdi >= KERNEL_PDE_FIRST;
+    const pde = table | PTE_P | PTE_RW | (kernel ? 0 : PTE_US);
+    if (kernel) this.ctx.linkKernelPde(pdi, pde);
+    else this.ctx.pt.writePde(this.directory, pdi, pde);
+    return table;
+  }
+
+  private leafExtra(pdi: number): number {
+    return pdi >= KERNEL_PDE_FIRST ? this.ctx.kernelLeafFlags : 0;
+  }
+
+  private obligation(pages: number[], pdi: number): Flush {
+    return this.ctx.tracker.track(new Flush(this.ctx.tracker, pages, this.directory, pdi >= KERNEL_PDE_FIRST));
+  }
+
+  // addCount adjusts the present-PTE count of user table pdi and returns the new count.
+  private addCount(pdi: number, delta: number): number {
+    const at = (this.counts + pdi * 4) as PhysAddr;
+    const n = this.countAccess.read32(at) + delta;
+    this.countAccess.write32(at, n);
+    return n;
+  }
+}
+
+/** Accessed and dirty flags of an entry, for tools. */
+export const AD_FLAGS = PTE_A | PTE_D;
