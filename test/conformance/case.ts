@@ -33,7 +33,9 @@ export interface EditOp { readonly op: 'edit'; readonly addr: number; readonly v
 export interface InvlpgOp { readonly op: 'invlpg'; readonly lin: number }
 export interface ReloadCr3Op { readonly op: 'reload-cr3' }
 export interface SetWpOp { readonly op: 'set-wp'; readonly on: boolean }
-export type Op = AccessOp | EditOp | InvlpgOp | ReloadCr3Op | SetWpOp;
+/** MOV to CR3 of one of the case's directories (a switch of address space). */
+export interface LoadCr3Op { readonly op: 'load-cr3'; readonly cr3: number }
+export type Op = AccessOp | EditOp | InvlpgOp | ReloadCr3Op | SetWpOp | LoadCr3Op;
 
 export interface Case {
   readonly name: string;
@@ -45,8 +47,10 @@ export interface Case {
   /** CR3: the page directory's physical address (in the table area). */
   readonly cr3: number;
   readonly salt: number;
-  /** 4 KiB table frames zeroed before the entries are written (the directory among them). */
+  /** 4 KiB table frames zeroed before the entries are written (the directories among them). */
   readonly tables: readonly number[];
+  /** Directories besides CR3's that load-cr3 ops switch to (each also in tables). */
+  readonly directories?: readonly number[];
   /** Initial entries: [physical address, value]. */
   readonly entries: ReadonlyArray<readonly [number, number]>;
   readonly ops: readonly Op[];
@@ -63,8 +67,13 @@ export interface CaseOutcome {
   readonly entries: readonly number[];
 }
 
-export const OP_CODES = { access: 1, edit: 2, invlpg: 3, 'reload-cr3': 4, 'set-wp': 5 } as const;
+export const OP_CODES = { access: 1, edit: 2, invlpg: 3, 'reload-cr3': 4, 'set-wp': 5, 'load-cr3': 6 } as const;
 export const BATCH_MAGIC = 0x42434750; // 'PGCB'
+
+// directoriesOf lists the frames of the case's page directories, CR3's first.
+export function directoriesOf(c: Pick<Case, 'cr3' | 'directories'>): number[] {
+  return [(c.cr3 & FRAME_MASK) >>> 0, ...(c.directories ?? [])];
+}
 
 // reportAddrs lists every entry address the case writes (initially or by an edit), ascending.
 export function reportAddrs(c: Case): number[] {
@@ -87,13 +96,13 @@ export function fillFrames(c: Case): number[] {
     pieces.add(op.lin & 0x3ff000);
     pieces.add(((op.lin + op.size - 1) >>> 0) & 0x3ff000);
   }
-  const pd = (c.cr3 & FRAME_MASK) >>> 0;
+  const dirs = directoriesOf(c);
   const frames = new Set<number>();
   const values: Array<readonly [number, number]> = [...c.entries];
   for (const op of c.ops) if (op.op === 'edit') values.push([op.addr, op.value]);
   for (const [addr, value] of values) {
     if ((value & PTE_P) === 0) continue;
-    const isPde = addr >= pd && addr < pd + 4096;
+    const isPde = dirs.includes((addr & FRAME_MASK) >>> 0);
     if (!isPde) frames.add((value & FRAME_MASK) >>> 0);
     else if ((value & PDE_PS) !== 0 && c.pse && (value & 0x3fe000) === 0) {
       for (const piece of pieces) frames.add(((value & LARGE_FRAME_MASK) >>> 0) + piece);
@@ -115,14 +124,17 @@ function opWords(op: Op): [number, number, number] {
     case 'invlpg': return [OP_CODES.invlpg, op.lin >>> 0, 0];
     case 'reload-cr3': return [OP_CODES['reload-cr3'], 0, 0];
     case 'set-wp': return [OP_CODES['set-wp'], op.on ? 1 : 0, 0];
+    case 'load-cr3': return [OP_CODES['load-cr3'], op.cr3 >>> 0, 0];
   }
 }
 
-// caseWords encodes one case in the kernel's order: flags, cr3, salt, tables,
-// entries, fill frames, ops, report addresses (each list preceded by its length).
+// caseWords encodes one case in the kernel's order: flags, cr3, salt, tables
+// (directories with bit 0 set), entries, fill frames, ops, report addresses
+// (each list preceded by its length).
 function caseWords(c: Case): number[] {
   const w: number[] = [(c.wp ? 1 : 0) | (c.pse ? 2 : 0) | (c.pge ? 4 : 0), c.cr3 >>> 0, c.salt >>> 0];
-  w.push(c.tables.length, ...c.tables);
+  const dirs = directoriesOf(c);
+  w.push(c.tables.length, ...c.tables.map((t) => (dirs.includes(t) ? t | 1 : t)));
   w.push(c.entries.length);
   for (const [a, v] of c.entries) w.push(a >>> 0, v >>> 0);
   const fills = fillFrames(c);

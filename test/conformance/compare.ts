@@ -30,6 +30,7 @@ export function formatOp(op: Op): string {
     case 'invlpg': return `invlpg ${hex(op.lin)}`;
     case 'reload-cr3': return 'reload CR3';
     case 'set-wp': return `CR0.WP = ${op.on ? 1 : 0}`;
+    case 'load-cr3': return `load CR3 = ${hex(op.cr3)}`;
   }
 }
 
@@ -79,7 +80,7 @@ export function diffOutcomes(c: Case, qemu: CaseOutcome, model: CaseOutcome): st
 export function formatCase(c: Case): string {
   const lines = [
     `case ${c.name}${c.sdm !== undefined ? ` (SDM ${c.sdm})` : ''}: CR0.WP=${c.wp ? 1 : 0} CR4.PSE=${c.pse ? 1 : 0} CR4.PGE=${c.pge ? 1 : 0} CR3=${hex(c.cr3)} salt=${hex(c.salt)}`,
-    `  tables zeroed: ${c.tables.map((t) => hex(t)).join(' ')}`,
+    `  tables zeroed: ${c.tables.map((t) => hex(t)).join(' ')}${c.directories?.length ? `; other directories: ${c.directories.map((t) => hex(t)).join(' ')}` : ''}`,
     ...c.entries.map(([a, v]) => `  entry [${hex(a)}] = ${hex(v)} (${entryFlags(v)})`),
     ...c.ops.map((op, i) => `  op ${i}: ${formatOp(op)}`),
   ];

@@ -24,7 +24,8 @@ const LARGE_FRAMES = 6;
 interface Draft {
   readonly rng: Rng;
   readonly pse: boolean;
-  readonly pd: number;
+  /** The directories: CR3's first, sometimes a second one that load-cr3 switches to. */
+  readonly dirs: number[];
   readonly pts: number[];
   /** Linear page numbers worth accessing. */
   readonly pages: number[];
@@ -88,8 +89,8 @@ function pickPteIndices(rng: Rng): number[] {
   return [...out];
 }
 
-// buildTables writes the initial directory and tables into the shadow and the entry list.
-function buildTables(d: Draft, shadow: Shadow, entries: Array<readonly [number, number]>): void {
+// buildTables writes a directory's initial entries and its tables' into the shadow and the entry list.
+function buildTables(d: Draft, pd: number, shadow: Shadow, entries: Array<readonly [number, number]>): void {
   const set = (addr: number, value: number): void => {
     entries.push([addr, value]);
     shadow.write(addr, value);
@@ -98,7 +99,7 @@ function buildTables(d: Draft, shadow: Shadow, entries: Array<readonly [number, 
   for (const k of pickPdeIndices(d.rng)) {
     const large = d.pse && d.rng.chance(0.4);
     const pde = large ? randomLargePde(d.rng) : randomPtPde(d);
-    set(d.pd + k * 4, pde);
+    set(pd + k * 4, pde);
     if (large) {
       for (let i = 0; i < 4; i++) d.pages.push(k * 1024 + d.rng.pick([0, 1023, d.rng.int(1024)]));
       continue;
@@ -143,12 +144,12 @@ function randomAccess(d: Draft, shadow: Shadow): AccessOp | null {
 function randomEdit(d: Draft, shadow: Shadow, ops: Op[]): void {
   const { rng } = d;
   const addr = rng.chance(0.8) ? rng.pick(d.entryAddrs) : rng.pick(d.pts) + rng.int(1024) * 4;
-  const isPde = addr >= d.pd && addr < d.pd + 4096;
+  const isPde = d.dirs.includes((addr & FRAME_MASK) >>> 0);
   const value = !isPde ? randomPte(rng) : d.pse && rng.chance(0.4) ? randomLargePde(rng) : randomPtPde(d);
   shadow.edit(addr, value);
   ops.push({ op: 'edit', addr, value });
   if (!d.entryAddrs.includes(addr)) d.entryAddrs.push(addr);
-  if (isPde) d.pages.push(((addr - d.pd) / 4) * 1024 + rng.int(1024));
+  if (isPde) d.pages.push(((addr & 0xfff) / 4) * 1024 + rng.int(1024));
   const r = rng.u32() / 0x1_0000_0000;
   if (r < 0.5) {
     const page = rng.pick(d.pages);
@@ -179,9 +180,13 @@ function randomOps(d: Draft, shadow: Shadow): Op[] {
       const page = rng.pick(d.pages);
       ops.push({ op: 'invlpg', lin: page * 4096 + rng.int(4096) });
       shadow.invlpg(page * 4096);
-    } else if (r < 0.95) {
+    } else if (r < 0.93) {
       ops.push({ op: 'reload-cr3' });
       shadow.reloadCr3();
+    } else if (r < 0.96 && d.dirs.length > 1) {
+      const cr3 = rng.pick(d.dirs);
+      ops.push({ op: 'load-cr3', cr3 });
+      shadow.loadCr3(cr3);
     } else ops.push({ op: 'set-wp', on: rng.chance(0.5) });
   }
   return ops;
@@ -194,13 +199,14 @@ export function generateCase(seed: number, index: number): Case {
   const pse = rng.chance(0.6);
   const pge = rng.chance(0.3);
   const frames = [...Array(64).keys()].map((i) => TABLE_BASE + i * 4096);
-  const pd = frames.splice(rng.int(frames.length), 1)[0]!;
-  const pts = [0, 1, 2].map(() => frames.splice(rng.int(frames.length), 1)[0]!);
-  const d: Draft = { rng, pse, pd, pts, pages: [], entryAddrs: [] };
-  const shape = { cr3: pd, pse, pge, tables: [pd, ...pts] };
+  const take = (): number => frames.splice(rng.int(frames.length), 1)[0]!;
+  const dirs = rng.chance(0.3) ? [take(), take()] : [take()];
+  const pts = [take(), take(), take()];
+  const d: Draft = { rng, pse, dirs, pts, pages: [], entryAddrs: [] };
+  const shape = { cr3: dirs[0]!, pse, pge, tables: [...dirs, ...pts], directories: dirs.slice(1) };
   const shadow = new Shadow(shape);
   const entries: Array<readonly [number, number]> = [];
-  buildTables(d, shadow, entries);
+  for (const pd of dirs) buildTables(d, pd, shadow, entries);
   const ops = randomOps(d, shadow);
   return { name: `gen:${seed}:${index}`, wp, ...shape, salt: rng.u32(), entries, ops };
 }

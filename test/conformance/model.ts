@@ -67,6 +67,7 @@ export function runOnModel(c: Case, machine?: Machine): CaseOutcome {
       case 'edit': m.mem.write32(op.addr, op.value); break;
       case 'invlpg': m.mmu.invlpg(op.lin); break;
       case 'reload-cr3': m.mmu.writeCr3(m.mmu.cr3); break;
+      case 'load-cr3': m.mmu.writeCr3(op.cr3); break;
       case 'set-wp': m.mmu.writeCr0(op.on ? m.mmu.cr0 | CR0_WP : m.mmu.cr0 & ~CR0_WP); break;
     }
   }

@@ -23,6 +23,7 @@ const PD = TABLE_BASE;
 const PT = TABLE_BASE + 0x1000;
 const PT2 = TABLE_BASE + 0x2000;
 const PT_BIT21 = 0x600000; // a table whose address has bit 21 set
+const PD2 = TABLE_BASE + 0x3000; // a second directory for CR3 switches
 const K = 0x10; // the PDE most named cases use
 const P = PTE_P;
 const RW = PTE_RW;
@@ -57,9 +58,12 @@ function nameSalt(name: string): number {
 function named(name: string, sdm: string, mode: Mode, entries: Array<[number, number]>, ops: Op[]): Case {
   return {
     name, sdm, wp: mode.wp ?? false, pse: mode.pse ?? false, pge: mode.pge ?? false,
-    cr3: PD, salt: nameSalt(name), tables: [PD, PT, PT2, PT_BIT21], entries, ops,
+    cr3: PD, salt: nameSalt(name), tables: [PD, PT, PT2, PT_BIT21, PD2], directories: [PD2], entries, ops,
   };
 }
+
+const pde2 = (k: number, v: number): [number, number] => [PD2 + k * 4, v >>> 0];
+const load = (cr3: number): Op => ({ op: 'load-cr3', cr3 });
 
 // basic is the usual shape: PDE K -> PT, PTE j -> frame(0).
 function basic(pdeFlags: number, pteFlags: number, j = 5): Array<[number, number]> {
@@ -123,6 +127,10 @@ function ruleCases(): Case[] {
     named('recursive-directory', '4.3 (the directory used as a page table)', {}, [pde(K, PT | URW), pte(5, frame(0) | URW), pde(K + 1, PD | P | US)], [rd(at(K, 5), 3), rd(at(K + 1, K, 5 * 4), 3), rd(at(K + 1, K + 1, K * 4), 3)]),
     named('wp-toggle', '4.6.1', { wp: true }, basic(URW, P | US), [wr(p, 1), { op: 'set-wp', on: false }, wr(p, 2), { op: 'set-wp', on: true }, wr(p, 3), rd(p)]),
     named('last-pde-last-pte', '4.3', {}, [pde(1023, PT2 | URW), pte(1023, frame(4) | URW, PT2)], [wr(0xfffff004, 0x77, 3, 1), rd(0xfffffffc, 3), fx(0xfffff000, 3)]),
+    named('cr3-switch', '4.10.4.1', {}, [pde(K, PT | URW), pte(5, frame(0) | URW), pde2(K, PT2 | URW), pte(5, frame(1) | URW, PT2)], [rd(p, 3), load(PD2), rd(p, 3), wr(p, 9, 3), load(PD), rd(p, 3)]),
+    named('cr3-switch-shared-table', '4.10.4.1', {}, [pde(K, PT | P | US), pde2(K + 3, PT | URW), pte(5, frame(0) | URW)], [wr(p, 1, 3), load(PD2), wr(at(K + 3, 5), 2, 3), load(PD), rd(p, 3)]),
+    named('cr3-switch-to-unmapped', '4.10.4.1', { pse: true }, [pde(K, big(0) | PDE_PS | URW)], [rd(p, 3), load(PD2), rd(p, 3), load(PD), rd(p, 0)]),
+    named('global-page-not-relied-on', '4.10.2.4 (only INVLPG counts for a global page)', { pge: true }, [pde(K, PT | URW), pte(5, frame(0) | URW | PTE_G), pde2(K, PT | URW)], [rd(p, 3), load(PD2), invlpg(p), rd(p, 3), edit(pte(5, frame(2) | URW | PTE_G)), invlpg(p), rd(p, 3)]),
     named('accessed-already-set', '4.8', {}, basic(URW | PTE_A, URW | PTE_A | PTE_D), [rd(p, 3), wr(p, 4, 3)]),
   ];
 }

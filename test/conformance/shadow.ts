@@ -9,7 +9,7 @@ import { PagelabError } from '../../src/errors.js';
 import { hex } from '../../src/hw/addr.js';
 import { FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PTE_G, PTE_P } from '../../src/hw/paging.js';
 import {
-  DATA_BASE, FETCH_OFFSET, KERNEL_PDES, LARGE_END, RET_BYTES, TABLE_BASE, TABLE_END, type AccessOp, type Case,
+  DATA_BASE, FETCH_OFFSET, KERNEL_PDES, LARGE_END, RET_BYTES, TABLE_BASE, TABLE_END, directoriesOf, type AccessOp, type Case,
 } from './case.js';
 
 /** Where a linear address leads, ignoring permissions: physical address and the leaf's G flag. */
@@ -22,12 +22,15 @@ export class Shadow {
   private readonly words = new Map<number, number>();
   /** Possibly stale pages (by page number); true when a global entry may survive a CR3 reload. */
   private readonly stale = new Map<number, boolean>();
-  readonly pd: number;
+  /** The current directory (CR3's frame). */
+  pd: number;
   readonly tables: ReadonlySet<number>;
+  readonly directories: readonly number[];
 
-  constructor(readonly c: Pick<Case, 'cr3' | 'pse' | 'pge' | 'tables'>) {
+  constructor(readonly c: Pick<Case, 'cr3' | 'pse' | 'pge' | 'tables' | 'directories'>) {
     this.pd = (c.cr3 & FRAME_MASK) >>> 0;
     this.tables = new Set(c.tables);
+    this.directories = directoriesOf(c);
   }
 
   // read is the current value of a table word (tables start zeroed).
@@ -96,6 +99,31 @@ export class Shadow {
     for (const [vpn, global] of [...this.stale]) if (!global) this.stale.delete(vpn);
   }
 
+  // loadCr3 switches directory: non-global entries are dropped, but with CR4.PGE
+  // every global translation of the old directory may survive the switch (SDM 4.10.2.4).
+  loadCr3(cr3: number): void {
+    if (this.c.pge) this.forEachGlobalPage((vpn) => this.stale.set(vpn, true));
+    this.reloadCr3();
+    this.pd = (cr3 & FRAME_MASK) >>> 0;
+  }
+
+  // forEachGlobalPage calls fn with each page the current directory maps with G=1.
+  private forEachGlobalPage(fn: (vpn: number) => void): void {
+    for (let k = KERNEL_PDES; k < 1024; k++) {
+      const pde = this.read(this.pd + k * 4);
+      if ((pde & PTE_P) === 0) continue;
+      if ((pde & PDE_PS) !== 0 && this.c.pse) {
+        if ((pde & PTE_G) !== 0) for (let i = 0; i < 1024; i++) fn(k * 1024 + i);
+        continue;
+      }
+      const pt = (pde & FRAME_MASK) >>> 0;
+      for (let j = 0; j < 1024; j++) {
+        const pte = this.read(pt + j * 4);
+        if ((pte & PTE_P) !== 0 && (pte & PTE_G) !== 0) fn(k * 1024 + j);
+      }
+    }
+  }
+
   // fresh tells whether every page an access touches is free of possibly stale entries.
   fresh(lin: number, size: number): boolean {
     return !this.stale.has(lin >>> 12) && !this.stale.has(((lin + size - 1) >>> 0) >>> 12);
@@ -113,7 +141,9 @@ function refuse(c: Case, what: string): never {
 // checkTableWord refuses an entry address outside the listed tables or in the kernel's PDEs.
 function checkTableWord(c: Case, s: Shadow, addr: number): void {
   if (addr % 4 !== 0 || !s.tables.has((addr & FRAME_MASK) >>> 0)) refuse(c, `entry address ${hex(addr)} is not in a listed table`);
-  if (addr >= s.pd && addr < s.pd + KERNEL_PDES * 4) refuse(c, `entry address ${hex(addr)} is one of the kernel's PDEs`);
+  if (s.directories.includes((addr & FRAME_MASK) >>> 0) && (addr & 0xfff) < KERNEL_PDES * 4) {
+    refuse(c, `entry address ${hex(addr)} is one of the kernel's PDEs`);
+  }
 }
 
 // checkAccess refuses an access the test kernel cannot run or whose outcome is not architectural.
@@ -141,7 +171,7 @@ function checkAccess(c: Case, s: Shadow, op: AccessOp): void {
 export function validateCase(c: Case): void {
   const s = new Shadow(c);
   for (const t of c.tables) if (t % 4096 !== 0 || t < TABLE_BASE || t >= TABLE_END) refuse(c, `table ${hex(t)} is outside the table area`);
-  if (!s.tables.has(s.pd)) refuse(c, `CR3 ${hex(c.cr3)} is not one of the listed tables`);
+  for (const d of s.directories) if (!s.tables.has(d)) refuse(c, `directory ${hex(d)} is not one of the listed tables`);
   for (const [a, v] of c.entries) {
     checkTableWord(c, s, a);
     s.write(a, v);
@@ -153,6 +183,10 @@ export function validateCase(c: Case): void {
       case 'invlpg': s.invlpg(op.lin); break;
       case 'reload-cr3': s.reloadCr3(); break;
       case 'set-wp': break;
+      case 'load-cr3':
+        if (!s.directories.includes(op.cr3)) refuse(c, `load-cr3 ${hex(op.cr3)} is not one of the case's directories`);
+        s.loadCr3(op.cr3);
+        break;
     }
   }
 }

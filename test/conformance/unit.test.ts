@@ -51,7 +51,7 @@ describe('generator', () => {
     const accesses = ops.filter((o) => o.op === 'access');
     expect(accesses.some((a) => a.op === 'access' && (a.lin & 0xfff) + a.size > 4096)).toBe(true);
     expect(cases.some((c) => c.pse && c.entries.some(([a, v]) => a < PD + 0x1000 * 64 && (v & PDE_PS) !== 0))).toBe(true);
-    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp']) expect(ops.some((o) => o.op === kind)).toBe(true);
+    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp', 'load-cr3']) expect(ops.some((o) => o.op === kind)).toBe(true);
     for (const cpl of [0, 3]) expect(accesses.some((a) => a.op === 'access' && a.cpl === cpl)).toBe(true);
     expect(cases.filter((c) => c.wp).length).toBeGreaterThan(300);
   });
@@ -79,6 +79,17 @@ describe('staleness rule (SDM 4.10.4.2)', () => {
   it('does not count a CR3 reload for a global page with CR4.PGE', () => {
     expect(() => validateCase(tiny([read, edit, { op: 'reload-cr3' }, read], true, URW | PTE_G))).toThrow(/stale/);
     expect(() => validateCase(tiny([read, edit, { op: 'invlpg', lin: LIN }, read], true, URW | PTE_G))).not.toThrow();
+  });
+
+  it('counts a switch of CR3 only for non-global pages with CR4.PGE', () => {
+    const PD2 = PD + 0x2000;
+    const two = (ops: Case['ops'], pge: boolean): Case => ({
+      ...tiny(ops, pge, URW | PTE_G), tables: [PD, PT, PD2], directories: [PD2], entries: [...tiny([], pge, URW | PTE_G).entries, [PD2 + 0x40, PT | URW]],
+    });
+    const ops: Case['ops'] = [read, { op: 'load-cr3', cr3: PD2 }, read];
+    expect(() => validateCase(two(ops, false))).not.toThrow();
+    expect(() => validateCase(two(ops, true))).toThrow(/stale/);
+    expect(() => validateCase(two([read, { op: 'load-cr3', cr3: PD + 0x1000 }], false))).toThrow(/not one of the case's directories/);
   });
 
   it('refuses writes over the RET bytes and accesses in the kernel PDEs', () => {

@@ -26,6 +26,7 @@ OP_EDIT         equ 2
 OP_INVLPG       equ 3
 OP_RELOAD_CR3   equ 4
 OP_SET_WP       equ 5
+OP_LOAD_CR3     equ 6
 
 CR0_WP          equ 0x00010000
 CR0_PG          equ 0x80000000
@@ -202,7 +203,6 @@ run_case:
         call next
         mov [case_salt], eax
         call zero_tables
-        call install_kernel_pdes
         call write_entries
         call fill_frames
         call enable_paging
@@ -210,26 +210,33 @@ run_case:
         call report_entries
         ret
 
-; zero_tables clears each listed 4 KiB table frame.
+; zero_tables clears each listed 4 KiB table frame; a frame listed with bit 0
+; set is a page directory and gets the kernel's PDEs.
 zero_tables:
         call next
         mov ecx, eax
 .loop:  jecxz .done
         call next
         mov edi, eax
+        and edi, 0xFFFFF000
         push ecx
+        push eax
+        push edi
         mov ecx, 1024
         xor eax, eax
         rep stosd
-        pop ecx
+        pop edi
+        pop eax
+        test eax, 1
+        jz .next
+        call install_kernel_pdes
+.next:  pop ecx
         dec ecx
         jmp .loop
 .done:  ret
 
-; install_kernel_pdes points PDEs 0 and 1 of the case's directory at kpt.
+; install_kernel_pdes points PDEs 0 and 1 of the directory at edi to kpt.
 install_kernel_pdes:
-        mov edi, [case_cr3]
-        and edi, 0xFFFFF000
         mov eax, kpt
         or eax, 0x27                            ; P RW US A
         mov [edi], eax
@@ -320,6 +327,8 @@ run_ops:
         je .reload
         cmp cl, OP_SET_WP
         je .setwp
+        cmp cl, OP_LOAD_CR3
+        je .loadcr3
         jmp fatal_boot
 .access:
         call do_access
@@ -345,6 +354,9 @@ run_ops:
         jz .wpoff
         or eax, CR0_WP
 .wpoff: mov cr0, eax
+        jmp .loop
+.loadcr3:
+        mov cr3, esi
         jmp .loop
 .done:  ret
 
