@@ -19,7 +19,7 @@ export function checkSlabs(heap: SlabHeap): string[] {
   const problems: string[] = [];
   const tallies = SLAB_CLASSES.map((): ClassTally => ({ slabs: 0, objects: 0, empty: 0, partial: new Set() }));
   let frames = 1, bytes = 0;
-  for (let page = heap.base + PAGE; page < heap.limit; page += PAGE) {
+  for (let page = heap.base + PAGE; page < scanLimit(heap); page += PAGE) {
     const mapped = heap.machine.mmu.probe(page, ACCESS_WRITE, false).phys >= 0;
     if (!heap.pageInUse(page)) {
       if (mapped) problems.push(`slab page ${hex(page)} is mapped but not in use`);
@@ -33,6 +33,17 @@ export function checkSlabs(heap: SlabHeap): string[] {
   if (heap.get(SC.FRAMES) !== frames) problems.push(`slab frames: control page says ${heap.get(SC.FRAMES)}, found ${frames}`);
   if (heap.get(SC.BYTES) !== bytes) problems.push(`slab bytes in use: control page says ${heap.get(SC.BYTES)}, found ${bytes}`);
   return problems;
+}
+
+// scanLimit is where the check stops looking at pages: 32 pages past the last page in use
+// (the page bitmap says nothing is in use above it; the pages just past it must be unmapped).
+function scanLimit(heap: SlabHeap): number {
+  let last = heap.base;
+  for (let w = 0; w * 32 * PAGE < heap.limit - heap.base; w++) {
+    const bits = heap.get(SC.PAGEMAP + w * 4);
+    if (bits !== 0) last = heap.base + (w * 32 + 31 - Math.clz32(bits)) * PAGE;
+  }
+  return Math.min(heap.limit, last + 32 * PAGE);
 }
 
 // checkSlab validates one slab page and adds it to its class's tally; returns its bytes in use.
