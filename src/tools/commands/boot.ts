@@ -27,6 +27,7 @@ export interface BootCliOptions {
   module?: string[];
   frames?: string;
   ptAccess?: string;
+  heap?: string;
   quiet?: boolean;
 }
 
@@ -48,6 +49,7 @@ export function addBootOptions(cmd: Command): Command {
     .option('--module <file-and-args>', 'load a boot module: "FILE ARGS..." (repeatable)', collect, [])
     .addOption(new Option('--frames <allocator>', 'frame allocator').choices(['bitmap', 'list', 'buddy']).default('bitmap'))
     .addOption(new Option('--pt-access <how>', 'how the kernel reaches page tables').choices(['slot', 'recursive']).default('slot'))
+    .addOption(new Option('--heap <kind>', 'kernel heap: K&R free list, or size classes on top of it').choices(['kr', 'slab']).default('kr'))
     .option('--quiet', 'less output from the memory manager');
 }
 
@@ -70,6 +72,7 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
   const kernelOptions: KernelOptions = {
     frames: (o.frames ?? 'bitmap') as KernelOptions['frames'],
     ptAccess: (o.ptAccess ?? 'slot') as KernelOptions['ptAccess'],
+    heap: (o.heap ?? 'kr') as KernelOptions['heap'],
     quiet: o.quiet ?? false,
   };
   return { result: boot(options), kernelOptions };
