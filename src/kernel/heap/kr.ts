@@ -283,9 +283,11 @@ export class KrHeap implements KernelHeap {
     return slot.p;
   }
 
-  // slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search).
+  // slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search,
+  // which starts at freep; when bp lies below freep, starting at base saves the walk round the top).
   private slotOf(bp: number): Slot {
     let p = this.freep;
+    if (bp < p) p = this.base;
     let pf = this.freeHeader(p);
     while (!(bp >= p && (bp < pf.next || pf.next <= p))) {
       p = pf.next;
