@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PagelabError } from '../errors.js';
 import { registerBoot } from './commands/boot.js';
+import { registerTranslate } from './commands/translate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerReplay } from './commands/replay.js';
 import { registerTrace } from './commands/trace.js';
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   registerBoot(program);
+  registerTranslate(program);
   registerInspect(program);
   registerReplay(program);
   registerTrace(program);

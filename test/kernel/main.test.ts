@@ -1,0 +1,36 @@
+// kernelMain on the real boot path, for every frame allocator and both
+// page-table access strategies: each stage comes up and leaves consistent state.
+import { describe, expect, it } from 'vitest';
+import { boot } from '../../src/boot/boot.js';
+import { kernelMain } from '../../src/kernel/main.js';
+import { PF_P, PF_U } from '../../src/hw/paging.js';
+
+describe('kernelMain after the real boot', () => {
+  for (const frames of ['bitmap', 'list', 'buddy'] as const) {
+    for (const ptAccess of ['slot', 'recursive'] as const) {
+      for (const pse of [false, true]) {
+        it(`frames=${frames} pt-access=${ptAccess} ${pse ? 'pse' : 'no-pse'}`, () => {
+          const { info } = boot({ ram: 32 << 20, pse });
+          const r = kernelMain(info, { frames, ptAccess, heap: frames === 'buddy' ? 'slab' : 'kr' });
+          const k = r.kernel;
+          expect(r.sections.map((s) => s.title)).toEqual(['physical memory: frame allocator', 'kernel virtual memory', 'kernel heap', 'page-fault test']);
+          const j = r.json as { frames: { total: number; free: number; reserved: number }; pageFault: { cr2: number; errorCode: number }; vm: { switchCost: { kernelMisses: number; userMisses: number } } };
+          expect(j.frames.total).toBe(k.frames.stats().total);
+          expect(j.frames.free).toBeLessThan(j.frames.total);
+          expect(j.pageFault).toMatchObject({ cr2: 0xd8000000, errorCode: 0 });
+          expect(j.vm.switchCost).toEqual({ kernelMisses: 0, userMisses: 1 });
+          expect(k.frames.audit()).toEqual([]);
+          expect(k.heap.check()).toEqual([]);
+          expect(k.vm.tracker.outstanding).toBe(0);
+          expect(k.vm.all.length).toBe(1); // the demo's user space was destroyed
+          // the kernel is still usable: its image reads through the MMU, user access is refused
+          const m = info.machine;
+          expect(m.read32(0xc0100000)).toBe(m.mem.read32(0x100000));
+          m.mmu.setCpl(3);
+          expect(() => m.read32(0xc0100000)).toThrow(new RegExp(`error code 0x${(PF_P | PF_U).toString(16)}`));
+          m.mmu.setCpl(0);
+        });
+      }
+    }
+  }
+});
