@@ -116,7 +116,7 @@ export function fillWord(p: number, salt: number): number {
   return (Math.imul(p, FILL_MUL) ^ salt) >>> 0;
 }
 
-// opCode packs an op for the kernel: op | size << 8 | cpl << 16 | kind << 24.
+// opWords packs an op for the kernel: [op | size << 8 | cpl << 16 | kind << 24, a, b].
 function opWords(op: Op): [number, number, number] {
   switch (op.op) {
     case 'access': return [(OP_CODES.access | (op.size << 8) | (op.cpl << 16) | (op.kind << 24)) >>> 0, op.lin >>> 0, op.value >>> 0];

@@ -34,6 +34,7 @@ export function formatOp(op: Op): string {
   }
 }
 
+// entryFlags names an entry's set flags (PDE reading of bit 7).
 function entryFlags(v: number): string {
   return flagNames(v, true).join('|') || '-';
 }

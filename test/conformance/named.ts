@@ -36,6 +36,7 @@ const at = (k: number, j: number, off = 0x100): number => ((k << 22) | (j << 12)
 const pde = (k: number, v: number): [number, number] => [PD + k * 4, v >>> 0];
 const pte = (j: number, v: number, pt = PT): [number, number] => [pt + j * 4, v >>> 0];
 
+// access builds one access op; rd, wr and fx are its shorthands (fetches hit the RET bytes).
 function access(kind: AccessKind, lin: number, cpl: Cpl, size: Size, value = 0): AccessOp {
   return { op: 'access', kind, size, cpl, lin: lin >>> 0, value: value >>> 0 };
 }
@@ -46,6 +47,7 @@ const edit = (e: [number, number]): Op => ({ op: 'edit', addr: e[0], value: e[1]
 const invlpg = (lin: number): Op => ({ op: 'invlpg', lin: lin >>> 0 });
 const reload: Op = { op: 'reload-cr3' };
 
+/** CR0.WP, CR4.PSE and CR4.PGE of a named case (all off by default). */
 interface Mode { readonly wp?: boolean; readonly pse?: boolean; readonly pge?: boolean }
 
 // nameSalt is a fixed salt derived from the case name.
@@ -55,6 +57,7 @@ function nameSalt(name: string): number {
   return h >>> 0;
 }
 
+// named builds a case with the named cases' tables: PD (CR3), PT, PT2, PT_BIT21 and PD2.
 function named(name: string, sdm: string, mode: Mode, entries: Array<[number, number]>, ops: Op[]): Case {
   return {
     name, sdm, wp: mode.wp ?? false, pse: mode.pse ?? false, pge: mode.pge ?? false,

@@ -134,6 +134,7 @@ export class Shadow {
   }
 }
 
+// refuse throws the validation error for case c.
 function refuse(c: Case, what: string): never {
   throw new PagelabError(`case ${c.name}: ${what}`);
 }
