@@ -3,6 +3,7 @@
 // allocator are byte-for-byte as they were.
 
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { hex, lin, type LinAddr } from '../../../src/hw/addr.js';
 import { ACCESS_READ } from '../../../src/hw/fault.js';
 import type { KernelHeap } from '../../../src/kernel/heap/api.js';
@@ -147,5 +148,42 @@ describe('heap misuse (slab objects)', () => {
     rig.machine.write32(page + SLAB_HDR, 0);
     const err = rejected(rig, heap, 'corrupt-header', page + SLAB_HDR, () => heap.kfree(b), false);
     expect(err.message).toContain(`slab ${hex(page)}`);
+  });
+});
+
+describe('heap misuse (properties)', () => {
+  // live builds a heap with a few live and freed blocks of both kinds; returns it and its live pointers.
+  function populated(kind: 'kr' | 'slab', sizes: number[]) {
+    const { rig, heap } = setup(kind);
+    const ptrs = sizes.map((s) => heap.kmalloc(s)!);
+    const live = ptrs.filter((_, i) => i % 3 !== 1);
+    ptrs.filter((_, i) => i % 3 === 1).forEach((p) => heap.kfree(p));
+    return { rig, heap, live };
+  }
+
+  for (const kind of ['kr', 'slab'] as const) {
+    it(`kfree of any address that kmalloc did not return is a HeapError that changes nothing (${kind})`, () => {
+      const sizes = fc.array(fc.integer({ min: 1, max: 40000 }), { minLength: 1, maxLength: 12 });
+      const addr = fc.oneof(fc.integer({ min: KR_BASE - PAGE, max: KR_BASE + 64 * PAGE }), fc.integer({ min: SLAB_BASE, max: SLAB_BASE + 16 * PAGE }));
+      fc.assert(fc.property(sizes, addr, (ss, a) => {
+        const { rig, heap, live } = populated(kind, ss);
+        fc.pre(!live.includes(lin(a)));
+        const before = snapshot(rig, heap, KR_BASE + 512 * PAGE);
+        expect(() => heap.kfree(lin(a))).toThrow(HeapError);
+        expect(snapshot(rig, heap, KR_BASE + 512 * PAGE)).toBe(before);
+        expect(heap.check()).toEqual([]);
+      }), { numRuns: 40 });
+    });
+  }
+
+  it('any one dword of a live block header overwritten is caught at kfree, with nothing changed', () => {
+    const sizes = fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 2, maxLength: 10 });
+    fc.assert(fc.property(sizes, fc.nat(), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 0xffffffff }), (ss, pick, word, flip) => {
+      const { rig, heap, live } = populated('kr', ss);
+      const victim = live[pick % live.length]!;
+      const at = victim - 16 + word * 4;
+      rig.machine.write32(at, (rig.machine.read32(at) ^ flip) >>> 0);
+      rejected(rig, heap, 'corrupt-header', victim, () => heap.kfree(victim), false);
+    }), { numRuns: 60 });
   });
 });
