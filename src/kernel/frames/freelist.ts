@@ -10,7 +10,9 @@
 //   - an allocation bitmap (1 = allocated), so free() can reject a double
 //     free or a never-allocated frame exactly: the list alone cannot tell.
 // Header words: head (physical, 0 = empty: frame 0 is never usable), the
-// frontier's range index and its next pfn.
+// frontier's range index and its next pfn. JS keeps write-through copies of
+// the three, and of the head frame's link word after a free (so an allocation
+// right after a free needs no slot mapping); audit() compares them with RAM.
 
 import type { PhysAddr } from '../../hw/addr.js';
 import { PagelabError } from '../../errors.js';
@@ -30,6 +32,8 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
   private head = 0;
   private frontIndex = 0;
   private frontNext = 0;
+  /** The link word stored in the head frame, when known (-1: read it through the slot). */
+  private headLink = -1;
 
   // mapBytes: one allocation bit per frame below maxPfn.
   static mapBytes(maxPfn: number): number {
@@ -61,7 +65,8 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     let frame: number;
     if (this.head !== 0) {
       frame = this.head;
-      this.setHead(this.nextLink(frame));
+      this.setHead(this.headLink >= 0 ? this.headLink : this.nextLink(frame));
+      this.headLink = -1;
     } else if (this.frontIndex < this.ranges.length) {
       frame = this.frontNext * 4096;
       this.advanceFrontier();
@@ -113,6 +118,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     this.machine.write32(this.map + (pfn >>> 5) * 4, v & ~bit);
     if (this.options.poison) this.slot.fillFrame(frame, POISON_BYTE);
     this.slot.write32(frame, this.head);
+    this.headLink = this.head;
     this.setHead(frame);
     this.nfree++;
   }
@@ -148,6 +154,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     const out = this.auditRanges();
     const m = this.machine;
     if (m.read32(this.header + H_HEAD) !== this.head) out.push('list head in RAM differs from the JS copy');
+    if (this.headLink >= 0 && this.slot.read32(this.head as PhysAddr) !== this.headLink) out.push('cached link of the head frame differs from RAM');
     if (m.read32(this.header + H_FRONT_INDEX) !== this.frontIndex || m.read32(this.header + H_FRONT_NEXT) !== this.frontNext) out.push('frontier in RAM differs from the JS copy');
     const seen = new Set<number>();
     for (let f = this.head; f !== 0; f = this.slot.read32(f as PhysAddr)) {

@@ -44,4 +44,17 @@ describe('frame allocators: JOS-style self-checks', () => {
     b.machine.mem.write32(f, 0x100000); // the kernel image
     expect(b.alloc.audit().join('\n')).toMatch(/non-usable/);
   });
+
+  it('audit compares the JS accelerators with RAM: a header word changed behind their back is reported', () => {
+    const list = bootWith(16 << 20, 'list');
+    list.alloc.free(list.alloc.alloc()!);
+    list.machine.mem.write32(list.alloc.metadata.base + 0x20, 0); // the list head in RAM
+    expect(list.alloc.audit().join('\n')).toMatch(/list head in RAM differs/);
+    const buddy = bootWith(16 << 20, 'buddy');
+    buddy.machine.mem.write32(buddy.alloc.metadata.base + 0x20 + 4 * 10, 0); // heads[10]
+    expect(buddy.alloc.audit().join('\n')).toMatch(/head of order 10 in RAM differs/);
+    const bitmap = bootWith(16 << 20, 'bitmap');
+    bitmap.machine.mem.write32(bitmap.alloc.metadata.base + 0x80, 7); // the first usable range's start
+    expect(bitmap.alloc.audit().join('\n')).toMatch(/range 0 in RAM/);
+  });
 });
