@@ -55,6 +55,7 @@ export class KrHeap implements KernelHeap {
   /** The first block's address, just past the control block. */
   readonly arena: number;
 
+  // The constructor only records addresses: create() or attach() give a usable heap.
   private constructor(readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
     this.machine = backend.machine;
     this.arena = base + CONTROL_SIZE;
@@ -94,11 +95,13 @@ export class KrHeap implements KernelHeap {
     this.set(CB.MAGIC, HEAP_MAGIC);
   }
 
+  // kmalloc is K&R's malloc: n units from the first free block that fits, after freep.
   kmalloc(size: number): LinAddr | null {
     const n = this.unitsFor(size, 'kmalloc');
     return n === null ? null : this.allocate(n, UNIT, size);
   }
 
+  // kmallocAligned places the block so its payload falls on a multiple of `align`.
   kmallocAligned(size: number, align: number): LinAddr | null {
     if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > PAGE * 1024) {
       throw new PagelabError(`kmallocAligned(${size}, ${align}): the alignment must be a power of two up to 4 MiB`);
@@ -107,6 +110,7 @@ export class KrHeap implements KernelHeap {
     return n === null ? null : this.allocate(n, Math.max(align, UNIT), size);
   }
 
+  // kcalloc is kmalloc(count * size) with the payload zeroed.
   kcalloc(count: number, size: number): LinAddr | null {
     if (!Number.isInteger(count) || count < 0) throw new PagelabError(`kcalloc(${count}, ${size}): count must be a whole number`);
     this.unitsFor(size, 'kcalloc');
@@ -117,6 +121,7 @@ export class KrHeap implements KernelHeap {
     return ptr;
   }
 
+  // kfree validates ptr, links its block into the free list with its neighbours, then gives back whole pages.
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     const { slot, used } = this.locate(ptr, 'kfree');
@@ -127,6 +132,7 @@ export class KrHeap implements KernelHeap {
     this.release(merged);
   }
 
+  // krealloc shrinks in place, grows into a free block above, or moves the contents to a new block.
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
     if (ptr === null || ptr === 0) return this.kmalloc(size);
     const n = this.unitsFor(size, 'krealloc');
@@ -150,6 +156,7 @@ export class KrHeap implements KernelHeap {
     return (this.locate(ptr, 'usableSize').used.size - 1) * UNIT;
   }
 
+  // stats reads the counters from the control block and walks the free list for the rest.
   stats(): HeapStats {
     let freeBlocks = 0, total = 0, holes = 0, largest = 0;
     for (let p = this.freeHeader(this.base).next; p !== this.base; ) {
@@ -170,6 +177,7 @@ export class KrHeap implements KernelHeap {
     };
   }
 
+  // check runs the consistency walk of krcheck.ts.
   check(): string[] {
     return checkKrHeap(this);
   }
@@ -179,6 +187,7 @@ export class KrHeap implements KernelHeap {
     return this.get(CB.BRK);
   }
 
+  // The break lives in the control block.
   private set brk(v: number) {
     this.set(CB.BRK, v);
   }
@@ -188,6 +197,7 @@ export class KrHeap implements KernelHeap {
     return this.get(CB.FREEP);
   }
 
+  // freep lives in the control block.
   private set freep(v: number) {
     this.set(CB.FREEP, v);
   }
@@ -197,10 +207,12 @@ export class KrHeap implements KernelHeap {
     return this.machine.read32(this.base + off);
   }
 
+  // set writes a control-block variable.
   private set(off: number, v: number): void {
     this.machine.write32(this.base + off, v);
   }
 
+  // add adds to a control-block counter.
   private add(off: number, d: number): void {
     this.set(off, this.get(off) + d);
   }
@@ -451,6 +463,7 @@ export class KrHeap implements KernelHeap {
     this.add(CB.UNMAPPED, (b - a) / PAGE);
   }
 
+  // unmapPages unmaps pages [a, b) and frees their frames, without counting.
   private unmapPages(a: number, b: number): void {
     for (let page = a; page < b; page += PAGE) this.backend.freeFrame(this.backend.unmapPage(lin(page)));
   }

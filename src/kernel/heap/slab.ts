@@ -59,6 +59,7 @@ export class SlabHeap implements KernelHeap {
   readonly kind = 'slab' as const;
   readonly machine: Machine;
 
+  // The constructor only records addresses: create() sets the layer up in memory.
   private constructor(readonly kr: KrHeap, readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
     this.machine = backend.machine;
   }
@@ -80,6 +81,7 @@ export class SlabHeap implements KernelHeap {
     return heap;
   }
 
+  // kmalloc takes an object of the smallest class that fits, or a K&R block above 512 bytes.
   kmalloc(size: number): LinAddr | null {
     const cls = size > 0 && Number.isInteger(size) ? classOf(size) : -1;
     const ptr = cls < 0 ? this.kr.kmalloc(size) : this.allocObject(cls);
@@ -87,6 +89,7 @@ export class SlabHeap implements KernelHeap {
     return ptr;
   }
 
+  // kmallocAligned uses a class at least `align` bytes big (its objects are aligned to it), else K&R.
   kmallocAligned(size: number, align: number): LinAddr | null {
     const cls = size > 0 && Number.isInteger(size) ? classOf(Math.max(size, align)) : -1;
     if (cls < 0 || (align & (align - 1)) !== 0) return this.kr.kmallocAligned(size, align);
@@ -95,6 +98,7 @@ export class SlabHeap implements KernelHeap {
     return ptr;
   }
 
+  // kcalloc is kmalloc(count * size) zeroed.
   kcalloc(count: number, size: number): LinAddr | null {
     if (!Number.isInteger(count) || count < 0 || !Number.isInteger(size) || size < 0) return this.kr.kcalloc(count, size);
     const ptr = this.kmalloc(count * size);
@@ -102,12 +106,14 @@ export class SlabHeap implements KernelHeap {
     return ptr;
   }
 
+  // kfree sends a pointer to its part of the region: slab objects here, the rest to K&R.
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     if (!this.owns(ptr)) return this.kr.kfree(ptr);
     this.freeObject(ptr, this.locate(ptr, 'kfree'));
   }
 
+  // krealloc keeps an object that still fits its class, else moves it; K&R blocks stay with K&R.
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
     if (ptr === null || ptr === 0 || !this.owns(ptr)) {
       const moved = this.kr.krealloc(ptr, size);
@@ -127,6 +133,7 @@ export class SlabHeap implements KernelHeap {
     return moved;
   }
 
+  // stats combines the K&R heap's statistics with the slab classes'.
   stats(): HeapStats {
     const k = this.kr.stats();
     const bytes = this.get(SC.BYTES);
@@ -147,6 +154,7 @@ export class SlabHeap implements KernelHeap {
     };
   }
 
+  // check runs both consistency walks.
   check(): string[] {
     return [...this.kr.check(), ...checkSlabs(this)];
   }
@@ -171,10 +179,12 @@ export class SlabHeap implements KernelHeap {
     return this.machine.read32(this.base + off);
   }
 
+  // set writes a dword of the control page.
   private set(off: number, v: number): void {
     this.machine.write32(this.base + off, v);
   }
 
+  // add adds to a counter in the control page.
   private add(off: number, d: number): void {
     this.set(off, this.get(off) + d);
   }
@@ -340,6 +350,7 @@ export class SlabHeap implements KernelHeap {
     if (!used && n >>> 5 < this.get(SC.HINT)) this.set(SC.HINT, n >>> 5);
   }
 
+  // countFrames records slab pages mapped (d > 0) or given back (d < 0).
   private countFrames(d: number): void {
     this.add(SC.FRAMES, d);
     this.add(d > 0 ? SC.MAPPED : SC.UNMAPPED, Math.abs(d));
