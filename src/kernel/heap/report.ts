@@ -44,6 +44,6 @@ export function heapDemo(heap: KernelHeap): { lines: string[]; json: HeapStats &
   heap.kfree(table);
   note('kfree(the kcalloc block)', null);
   const report = heapReport(heap);
-  const shown = steps.map((s) => `  ${s.op.padEnd(36)} ${s.ptr === null ? '' : hex(s.ptr)}`.trimEnd() + `  (${s.framesHeld} frames held)`);
+  const shown = steps.map((s) => `  ${s.op.padEnd(36)} ${(s.ptr === null ? '' : hex(s.ptr)).padEnd(10)}  frames held: ${s.framesHeld}`);
   return { lines: ['heap demo:', ...shown, ...report.lines], json: { ...report.json, steps } };
 }
