@@ -2,13 +2,14 @@
 // K&R heap and the size-class layer, on two replayed allocation patterns
 // (small: 16-256 bytes; mixed: up to 64 KiB), and the peak frames held against
 // the peak live bytes. Each pattern is generated once from a fixed seed and
-// replayed identically on a fresh machine for each allocator.
+// replayed identically on a fresh machine for each allocator, on the real
+// kernel (kernelInit: bitmap frame allocator, kernel VM through the slot).
 // Run: npm run bench -- heap   (HEAP_BENCH_SCALE=4 for longer runs)
 
 import { lin, type LinAddr } from '../src/hw/addr.js';
 import type { HeapKind } from '../src/kernel/heap/api.js';
-import { createHeap } from '../src/kernel/heap/heap.js';
-import { heapRig } from '../test/kernel/heap/testbackend.js';
+import { kernelInit } from '../src/kernel/main.js';
+import { fakeBoot } from '../test/kernel/fakeboot.js';
 
 interface Pattern {
   readonly name: string;
@@ -62,8 +63,9 @@ interface Result {
 
 // replay runs a pattern on a fresh machine and heap of `kind`.
 function replay(p: Pattern, kind: HeapKind): Result {
-  const rig = heapRig(60000 - 2048, 'sa:16x4');
-  const heap = createHeap(rig.backend, kind);
+  const k = kernelInit(fakeBoot({ ram: 64 << 20 }), { heap: kind });
+  const heap = k.heap;
+  const machine = k.core.machine;
   const ptrs: LinAddr[] = [];
   const sizes = Array.from(p.warm);
   let live = 0, peakLive = 0;
@@ -72,7 +74,7 @@ function replay(p: Pattern, kind: HeapKind): Result {
     live += s;
   }
   peakLive = live;
-  const c0 = rig.machine.mmu.counters();
+  const c0 = machine.mmu.counters();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < p.sizes.length; i++) {
     const v = p.victims[i]!;
@@ -85,7 +87,7 @@ function replay(p: Pattern, kind: HeapKind): Result {
     if (live > peakLive) peakLive = live;
   }
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c1 = rig.machine.mmu.counters();
+  const c1 = machine.mmu.counters();
   const accessesPerPair = (c1.hits + c1.misses - c0.hits - c0.misses) / p.sizes.length;
   const peakFrames = heap.stats().peakFrames;
   for (const q of ptrs) heap.kfree(lin(q));

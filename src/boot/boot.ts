@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { PagelabError } from '../errors.js';
 import { hex, lin, pageAlignUp, phys, type PhysAddr } from '../hw/addr.js';
 import { Machine } from '../hw/machine.js';
-import { CR0_PE } from '../hw/paging.js';
+import { CR0_ET, CR0_PE } from '../hw/paging.js';
 import { buildBootDirectory, directoryEntries, enablePaging, jumpHigh, recordStep, type BootStep, type BootTables, type IdentityFlush } from './bootstrap.js';
 import { capturedBytes, type CapturedBoot } from './capture.js';
 import { defaultKernelPath } from './default-kernel.js';
@@ -18,8 +18,6 @@ import { MULTIBOOT_BOOTLOADER_MAGIC, parseMultiboot, type MultibootInfo } from '
 import { qemuLayout, writeMultiboot, type ModuleInput } from './multiboot-build.js';
 import { multibootRanges, sortRanges } from './ranges.js';
 
-/** CR0.ET (bit 4): set on every processor since the 486; a loader hands over CR0 = PE | ET (SDM 2.5). */
-export const CR0_ET = 1 << 4;
 export const DEFAULT_RAM = 128 * 1024 * 1024;
 
 export interface KernelImage {

@@ -8,7 +8,7 @@ import { PhysicalMemory, pcLayout, type RamRange } from './memory.js';
 import { Mmu } from './mmu.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, PageFault, type AccessKind } from './fault.js';
 import { DEFAULT_TLB, parseTlb, type TlbGeometry } from './tlb.js';
-import type { AccessedOrder } from './walk.js';
+import type { AccessedOrder, RsvdErrorCode } from './walk.js';
 
 export type AccessSize = 1 | 2 | 4;
 
@@ -20,6 +20,8 @@ export interface MachineOptions {
   /** Throw BusError on physical accesses outside RAM. */
   readonly strictMemory?: boolean;
   readonly accessedOrder?: AccessedOrder;
+  /** Error code of reserved-bit faults: 'sdm' (default, P=1) or 'qemu' (QEMU 7.2's P=0). */
+  readonly rsvdErrorCode?: RsvdErrorCode;
 }
 
 /**
@@ -41,7 +43,7 @@ export class Machine {
     const ram = options.ram ?? DEFAULT_RAM;
     this.mem = new PhysicalMemory(typeof ram === 'number' ? pcLayout(ram) : ram, { strict: options.strictMemory ?? false });
     const tlb = typeof options.tlb === 'string' ? parseTlb(options.tlb) : options.tlb ?? DEFAULT_TLB;
-    this.mmu = new Mmu(this.mem, tlb, options.accessedOrder ?? 'qemu');
+    this.mmu = new Mmu(this.mem, tlb, options.accessedOrder ?? 'qemu', options.rsvdErrorCode ?? 'sdm');
   }
 
   // read reads `size` bytes at a linear address (little-endian, unsigned).

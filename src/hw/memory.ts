@@ -176,20 +176,32 @@ export class PhysicalMemory {
     return this.kind[c] === KIND_FULL && this.u8[c] === undefined;
   }
 
+  // markRam records a RAM range: whole chunks directly, partial ones page by page.
   private markRam(r: RamRange): void {
-    for (let page = r.base; page < r.base + r.length; page += PAGE_SIZE) {
+    for (let page = r.base; page < r.base + r.length;) {
       const c = Math.floor(page / CHUNK_SIZE);
-      let part = this.partial.get(c);
-      if (part === undefined) {
-        part = { bytes: undefined, ram: new Uint8Array(PAGES_PER_CHUNK) };
-        this.partial.set(c, part);
-        this.kind[c] = KIND_PARTIAL;
-      }
-      part.ram[(page % CHUNK_SIZE) / PAGE_SIZE] = 1;
-      if (part.ram.every((x) => x === 1)) {
-        this.partial.delete(c);
+      if (page % CHUNK_SIZE === 0 && page + CHUNK_SIZE <= r.base + r.length && this.kind[c] === KIND_NONE) {
         this.kind[c] = KIND_FULL;
+        page += CHUNK_SIZE;
+        continue;
       }
+      this.markPage(c, page);
+      page += PAGE_SIZE;
+    }
+  }
+
+  // markPage records one RAM page of chunk c; a chunk whose pages are all RAM becomes full.
+  private markPage(c: number, page: number): void {
+    let part = this.partial.get(c);
+    if (part === undefined) {
+      part = { bytes: undefined, ram: new Uint8Array(PAGES_PER_CHUNK) };
+      this.partial.set(c, part);
+      this.kind[c] = KIND_PARTIAL;
+    }
+    part.ram[(page % CHUNK_SIZE) / PAGE_SIZE] = 1;
+    if (part.ram.every((x) => x === 1)) {
+      this.partial.delete(c);
+      this.kind[c] = KIND_FULL;
     }
   }
 

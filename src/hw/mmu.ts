@@ -8,7 +8,7 @@ import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, PTE_A, PTE_D } from './paging.js';
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
-import { needOf, walk, WalkState, type AccessedOrder, type PagingMode } from './walk.js';
+import { needOf, walk, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode } from './walk.js';
 
 export interface MmuCounters {
   hits: number;
@@ -26,6 +26,7 @@ export class Mmu implements PagingMode {
   readonly mem: PhysicalMemory;
   readonly tlb: Tlb;
   accessedOrder: AccessedOrder;
+  rsvdErrorCode: RsvdErrorCode;
   private _cr0 = 0;
   private _cr3 = 0;
   private _cr4 = 0;
@@ -45,10 +46,11 @@ export class Mmu implements PagingMode {
   /** What the last walk saw (reused; copy it if you keep it). */
   readonly lastWalk = new WalkState();
 
-  constructor(mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu') {
+  constructor(mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu', rsvdErrorCode: RsvdErrorCode = 'sdm') {
     this.mem = mem;
     this.tlb = new Tlb(geometry);
     this.accessedOrder = accessedOrder;
+    this.rsvdErrorCode = rsvdErrorCode;
   }
 
   get cr0(): number { return this._cr0; }
@@ -62,20 +64,24 @@ export class Mmu implements PagingMode {
 
   // translate maps a linear address for one access at the current CPL:
   // the physical address, or -1 after a page fault (CR2, faultCode set).
+  // A hit is one read of the TLB's hit word for the page: its frame and the
+  // rights usable without further work (ACCESS_WRITE is the only kind with
+  // bit 0 set, and each write right is its read right shifted left by one).
   translate(linear: number, kind: AccessKind): number {
     if (!this.paging) return linear >>> 0;
     const tlb = this.tlb;
-    const i = tlb.mru;
-    const need = kind === ACCESS_WRITE ? this.needWrite : this.needRead;
-    if (tlb.vpn[i] === linear >>> 12 && (tlb.rights[i]! & need) !== 0) {
+    const vpn = linear >>> 12;
+    const word = tlb.hitWord[vpn]!;
+    if ((word & (this.needRead << (kind & 1))) !== 0) {
+      if (tlb.lru) tlb.touchPage(vpn);
       this.hits++;
-      return tlb.pfn[i]! * 4096 + (linear & 0xfff);
+      return (word >> 4) * 4096 + (linear & 0xfff);
     }
-    return this.translateSlow(linear, kind, need);
+    return this.translateSlow(linear, kind, kind === ACCESS_WRITE ? this.needWrite : this.needRead);
   }
 
-  // translateSlow handles a lookup beyond the most recent entry: a hit in the
-  // set, a write to a clean cached page, or a miss and walk.
+  // translateSlow handles what the hit word cannot: a write to a clean cached
+  // page, or a miss and walk.
   private translateSlow(linear: number, kind: AccessKind, need: number): number {
     const tlb = this.tlb;
     const slot = tlb.find(linear >>> 12);

@@ -3,6 +3,7 @@
 
 // CR0 (SDM 2.5).
 export const CR0_PE = 1 << 0;
+export const CR0_ET = 1 << 4; // extension type: hard-wired to 1 since the i486 (QEMU reports it)
 export const CR0_WP = 1 << 16;
 export const CR0_PG = 1 << 31;
 

@@ -73,11 +73,20 @@ export class Tlb {
   readonly flags: Uint8Array;
   /** Physical address of the leaf entry (PTE, or PDE of a 4 MiB page). */
   readonly leafAddr: Float64Array;
-  private readonly stamp: Float64Array;
+  /** Last use of each virtual page (for LRU within a set; indexed by vpn, not slot). */
+  private readonly stampOf: Float64Array;
   /** vpn -> slot + 1 (0: not cached): an O(1) index over all sets, kept in step with `vpn`. */
   private readonly slotOf: Int32Array;
-  private clock = 0;
-  /** Slot of the most recently used entry: checked first on lookup. */
+  /**
+   * vpn -> pfn * 16 + rights of the cached entry (0: not cached): the MMU's
+   * hit test is one read of this and an AND with the needed right. Kept in
+   * step with vpn, pfn and rights by insert, markDirty and drop.
+   */
+  readonly hitWord: Int32Array;
+  /** Whether hits must record recency (more than one way per set). */
+  readonly lru: boolean;
+  clock = 0;
+  /** Slot of the most recently used entry. */
   mru = 0;
   private largeCount = 0;
   // Counters.
@@ -101,8 +110,10 @@ export class Tlb {
     this.allowed = new Uint8Array(n);
     this.flags = new Uint8Array(n);
     this.leafAddr = new Float64Array(n);
-    this.stamp = new Float64Array(n);
     this.slotOf = new Int32Array(this.sets === 0 ? 1 : 1 << 20);
+    this.hitWord = new Int32Array(1 << 20);
+    this.lru = this.ways > 1;
+    this.stampOf = new Float64Array(this.lru ? 1 << 20 : 1);
   }
 
   get entries(): number {
@@ -111,7 +122,6 @@ export class Tlb {
 
   // find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used.
   find(vpn: number): number {
-    if (this.vpn[this.mru] === vpn) return this.mru;
     const i = this.slotOf[vpn & 0xfffff]! - 1;
     if (i >= 0) this.touch(i);
     return i;
@@ -119,8 +129,13 @@ export class Tlb {
 
   // touch marks slot i most recently used.
   touch(i: number): void {
-    this.stamp[i] = ++this.clock;
+    if (this.lru) this.stampOf[this.vpn[i]!] = ++this.clock;
     this.mru = i;
+  }
+
+  // touchPage marks the cached page vpn most recently used (the MMU's hit path).
+  touchPage(vpn: number): void {
+    this.stampOf[vpn] = ++this.clock;
   }
 
   // insert caches a translation, replacing an invalid or the least recently used way of its set.
@@ -139,6 +154,7 @@ export class Tlb {
     this.flags[i] = flags | (dirty ? TLBF_DIRTY : 0);
     this.leafAddr[i] = leafAddr;
     this.slotOf[vpn] = i + 1;
+    this.hitWord[vpn] = pfn * 16 + this.rights[i]!;
     if (flags & TLBF_LARGE) this.largeCount++;
     this.fills++;
     this.touch(i);
@@ -148,6 +164,7 @@ export class Tlb {
   markDirty(i: number): void {
     this.flags[i]! |= TLBF_DIRTY;
     this.rights[i] = this.allowed[i]!;
+    this.hitWord[this.vpn[i]!] = this.pfn[i]! * 16 + this.rights[i]!;
   }
 
   // invalidatePage drops every entry for the page holding `linear`, including
@@ -189,6 +206,7 @@ export class Tlb {
   private drop(i: number): void {
     if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
     this.slotOf[this.vpn[i]!] = 0;
+    this.hitWord[this.vpn[i]!] = 0;
     this.vpn[i] = -1;
     this.flags[i] = 0;
   }
@@ -203,7 +221,7 @@ export class Tlb {
     for (let w = 0; w < this.ways; w++) {
       const i = base + w;
       if (this.vpn[i] === -1) return i;
-      if (this.stamp[i]! < this.stamp[best]!) best = i;
+      if (this.stampOf[this.vpn[i]!]! < this.stampOf[this.vpn[best]!]!) best = i;
     }
     return best;
   }

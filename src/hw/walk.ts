@@ -18,11 +18,19 @@ import { RIGHT_SUP_READ, RIGHT_SUP_WRITE, RIGHT_USER_READ, RIGHT_USER_WRITE } fr
  */
 export type AccessedOrder = 'qemu' | 'after-checks';
 
+/**
+ * The error code of a reserved-bit fault. 'sdm': RSVD=1 with P=1, as SDM 4.7
+ * states (reserved bits are only checked in present entries). 'qemu': RSVD=1
+ * with P=0, as QEMU 7.2's mmu_translate reports it; for differential testing only.
+ */
+export type RsvdErrorCode = 'sdm' | 'qemu';
+
 export interface PagingMode {
   readonly cr3: number;
   readonly pse: boolean;
   readonly wp: boolean;
   readonly accessedOrder: AccessedOrder;
+  readonly rsvdErrorCode: RsvdErrorCode;
 }
 
 /** Everything one walk saw and decided. pteAddr is -1 when no PTE was read. */
@@ -111,7 +119,7 @@ function walkLarge(
   out.large = true;
   // SDM 4.3 Table 4-5: bit 21 is reserved; a set reserved bit gives RSVD=1 and P=1 (SDM 4.7).
   // Bits 20:13 are physical-address bits 39:32 (PSE-36), which QEMU never treats as reserved.
-  if ((pde & PDE_LARGE_RSVD_BIT21) !== 0) return fail(out, errBase | PF_RSVD | PF_P);
+  if ((pde & PDE_LARGE_RSVD_BIT21) !== 0) return fail(out, errBase | PF_RSVD | (mode.rsvdErrorCode === 'sdm' ? PF_P : 0));
   out.allowed = rightsOf(pde, mode.wp);
   if ((out.allowed & need) === 0) return fail(out, errBase | PF_P);
   out.leafAddr = out.pdeAddr;

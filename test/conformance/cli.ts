@@ -88,7 +88,6 @@ async function main(argv: string[]): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write('\n');
   for (const m of r.mismatches.slice(0, 10)) console.log(formatMismatch(o.shrink ? await shrink(m, model) : m), '\n');
   if (r.mismatches.length > 10) console.log(`(${r.mismatches.length - 10} more mismatches not shown)`);
-  if (r.rsvdWithoutP > 0) console.log(`note: ${r.rsvdWithoutP} reserved-bit faults where QEMU reports P=0 (SDM 4.7 says P=1; not compared)`);
   const replay = [...argv.filter((_, i) => argv[i] !== '--seed' && argv[i - 1] !== '--seed'), '--seed', String(seed)].join(' ');
   console.log(`time: ${((Date.now() - started) / 1000).toFixed(1)} s; replay: npm run conformance -- ${replay}`);
   console.log(summaryLine(r, seed));

@@ -3,7 +3,7 @@
 
 import { hex } from '../../src/hw/addr.js';
 import { ACCESS_NAMES } from '../../src/hw/fault.js';
-import { PF_P, PF_RSVD, describeErrorCode, flagNames } from '../../src/hw/paging.js';
+import { describeErrorCode, flagNames } from '../../src/hw/paging.js';
 import { reportAddrs, type AccessOutcome, type Case, type CaseOutcome, type Op } from './case.js';
 
 /** A case on which QEMU and the model disagree. */
@@ -39,24 +39,10 @@ function entryFlags(v: number): string {
   return flagNames(v, true).join('|') || '-';
 }
 
-/**
- * QEMU's known departure from the SDM, not compared: since its mmu_translate
- * rewrite (7.2) QEMU reports a reserved-bit fault with P=0, where SDM 4.7 says
- * RSVD=1 comes only with P=1 (the model follows the SDM; test/conformance/sdm.test.ts).
- */
-export function rsvdWithoutP(q: AccessOutcome, m: AccessOutcome): boolean {
-  return q.fault && m.fault && q.cr2 === m.cr2 && (m.code & PF_RSVD) !== 0 && (m.code & PF_P) !== 0 && q.code === (m.code & ~PF_P);
-}
-
 // sameOutcome compares two access outcomes exactly.
 function sameOutcome(q: AccessOutcome, m: AccessOutcome): boolean {
   if (q.fault || m.fault) return q.fault && m.fault && q.cr2 === m.cr2 && q.code === m.code;
   return q.value === m.value;
-}
-
-// countRsvdWithoutP counts the accesses excused by rsvdWithoutP.
-export function countRsvdWithoutP(qemu: CaseOutcome, model: CaseOutcome): number {
-  return qemu.accesses.filter((q, i) => rsvdWithoutP(q, model.accesses[i]!)).length;
 }
 
 // diffOutcomes lists every difference, naming the access or entry.
@@ -66,8 +52,7 @@ export function diffOutcomes(c: Case, qemu: CaseOutcome, model: CaseOutcome): st
   accesses.forEach((op, i) => {
     const q = qemu.accesses[i]!;
     const m = model.accesses[i]!;
-    const same = sameOutcome(q, m) || rsvdWithoutP(q, m);
-    if (!same) diffs.push(`access #${i} (op ${c.ops.indexOf(op)}: ${formatOp(op)}): QEMU ${formatOutcome(q)}; model ${formatOutcome(m)}`);
+    if (!sameOutcome(q, m)) diffs.push(`access #${i} (op ${c.ops.indexOf(op)}: ${formatOp(op)}): QEMU ${formatOutcome(q)}; model ${formatOutcome(m)}`);
   });
   reportAddrs(c).forEach((addr, i) => {
     const q = qemu.entries[i]!;

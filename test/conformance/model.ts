@@ -5,7 +5,7 @@
 import { Machine } from '../../src/hw/machine.js';
 import { PageFault } from '../../src/hw/fault.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../../src/hw/paging.js';
-import type { AccessedOrder } from '../../src/hw/walk.js';
+import type { AccessedOrder, RsvdErrorCode } from '../../src/hw/walk.js';
 import {
   FETCH_OFFSET, QEMU_RAM_MIB, RET, RET_BYTES, fillFrames, fillWord, reportAddrs,
   type AccessOp, type AccessOutcome, type Case, type CaseOutcome,
@@ -14,11 +14,16 @@ import {
 export interface ModelOptions {
   readonly accessedOrder?: AccessedOrder;
   readonly tlb?: string;
+  /** Default 'qemu': compare with QEMU 7.2's reserved-bit error code (the SDM's is tested in sdm.test.ts). */
+  readonly rsvdErrorCode?: RsvdErrorCode;
 }
 
 // newMachine builds a machine with QEMU's RAM size (costly: reuse it across cases).
 export function newMachine(options: ModelOptions = {}): Machine {
-  return new Machine({ ram: QEMU_RAM_MIB * 1024 * 1024, accessedOrder: options.accessedOrder ?? 'qemu', tlb: options.tlb ?? 'sa:16x4' });
+  return new Machine({
+    ram: QEMU_RAM_MIB * 1024 * 1024, accessedOrder: options.accessedOrder ?? 'qemu',
+    rsvdErrorCode: options.rsvdErrorCode ?? 'qemu', tlb: options.tlb ?? 'sa:16x4',
+  });
 }
 
 // setUp does what the test kernel does at the start of a case: paging off

@@ -3,7 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { accessCount, type Case } from './case.js';
-import { countRsvdWithoutP, diffOutcomes, type Mismatch } from './compare.js';
+import { diffOutcomes, type Mismatch } from './compare.js';
 import { newMachine, runOnModel, type ModelOptions } from './model.js';
 import { runOnQemu } from './qemu.js';
 import { validateCase } from './shadow.js';
@@ -24,29 +24,25 @@ export interface SuiteResult {
   readonly accesses: number;
   /** Accesses that faulted on QEMU. */
   readonly faults: number;
-  /** Reserved-bit faults where QEMU left P=0 against SDM 4.7 (compare.ts, rsvdWithoutP). */
-  readonly rsvdWithoutP: number;
   readonly mismatches: readonly Mismatch[];
 }
 
 export const DEFAULT_BATCH = 200;
 
 // compareBatch runs one batch on QEMU and the model and collects the mismatches.
-async function compareBatch(batch: readonly Case[], model: ModelOptions): Promise<{ faults: number; rsvd: number; mismatches: Mismatch[] }> {
+async function compareBatch(batch: readonly Case[], model: ModelOptions): Promise<{ faults: number; mismatches: Mismatch[] }> {
   const qemu = await runOnQemu(batch);
   let faults = 0;
-  let rsvd = 0;
   const mismatches: Mismatch[] = [];
   const machine = newMachine(model);
   batch.forEach((c, i) => {
     const q = qemu[i]!;
     faults += q.accesses.filter((a) => a.fault).length;
     const ours = runOnModel(c, machine);
-    rsvd += countRsvdWithoutP(q, ours);
     const diffs = diffOutcomes(c, q, ours);
     if (diffs.length > 0) mismatches.push({ c, qemu: q, model: ours, diffs });
   });
-  return { faults, rsvd, mismatches };
+  return { faults, mismatches };
 }
 
 // runSuite compares every case; batches run `jobs` at a time.
@@ -58,14 +54,12 @@ export async function runSuite(cases: readonly Case[], options: SuiteOptions = {
   let next = 0;
   let done = 0;
   let faults = 0;
-  let rsvd = 0;
   const mismatches: Mismatch[] = [];
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
       const batch = batches[next++]!;
       const r = await compareBatch(batch, options.model ?? {});
       faults += r.faults;
-      rsvd += r.rsvd;
       mismatches.push(...r.mismatches);
       done += batch.length;
       options.onBatch?.(done, cases.length);
@@ -76,5 +70,5 @@ export async function runSuite(cases: readonly Case[], options: SuiteOptions = {
   const accesses = cases.reduce((n, c) => n + accessCount(c), 0);
   const order = new Map(cases.map((c, i) => [c, i]));
   mismatches.sort((a, b) => order.get(a.c)! - order.get(b.c)!);
-  return { cases: cases.length, accesses, faults, rsvdWithoutP: rsvd, mismatches };
+  return { cases: cases.length, accesses, faults, mismatches };
 }

@@ -195,3 +195,11 @@ describe('SDM 4.8: accessed and dirty flags', () => {
     expect(tableFor(256)).toBe(0x200000);
   });
 });
+
+describe("SDM 4.7 vs QEMU 7.2: the reserved-bit fault's P flag", () => {
+  it("rsvdErrorCode 'qemu' reproduces QEMU 7.2 (RSVD without P) for differential testing; the default is the SDM's", () => {
+    const q = paged({ pse: true, rsvdErrorCode: 'qemu' });
+    q.mem.write32(DIR + 2 * 4, 0x00400000 | (1 << 21) | URW | PDE_PS);
+    expect(faultOf(() => q.read32(0x00800000))).toEqual([0x00800000, PF_RSVD]);
+  });
+});

@@ -147,7 +147,7 @@ function translate(img: PhysReader, regs: Registers, opts: InspectOptions): Insp
   const user = opts.user === true;
   const pse = (regs.cr4 & CR4_PSE) !== 0;
   const w = new WalkState();
-  walk(img, { cr3: regs.cr3, pse, wp: (regs.cr0 & CR0_WP) !== 0, accessedOrder: 'qemu' }, linear, kind, user, false, w);
+  walk(img, { cr3: regs.cr3, pse, wp: (regs.cr0 & CR0_WP) !== 0, accessedOrder: 'qemu', rsvdErrorCode: 'sdm' }, linear, kind, user, false, w);
   if (opts.json === true || opts.format === 'json') return { text: JSON.stringify(walkJson(w, linear)) + '\n', warnings: [], exitCode: 0 };
   const annotate = (addr: number): string | undefined =>
     contains(img, addr, 4) ? undefined : `past the end of the ${sizeText(img.size)} image: read as 0`;

@@ -63,7 +63,7 @@ describe('fuzzing the inspector', () => {
       JSON.stringify(toJson(view));
       lint(view, { ramSize: bytes.length, kernelBase: 0xc0000000, code: [{ start: 0xc0100000, end: 0xc01fffff }] }).map(formatFinding);
       const w = new WalkState();
-      walk(img, { cr3: r.cr3, pse: (r.cr4 & 0x10) !== 0, wp: true, accessedOrder: 'qemu' }, linear, ACCESS_READ, false, false, w);
+      walk(img, { cr3: r.cr3, pse: (r.cr4 & 0x10) !== 0, wp: true, accessedOrder: 'qemu', rsvdErrorCode: 'sdm' }, linear, ACCESS_READ, false, false, w);
       formatWalk(w, linear);
       walkJson(w, linear);
     }), { numRuns: 60 });
