@@ -28,6 +28,8 @@ export abstract class FrameAllocatorBase {
   protected readonly usableCount: number;
   /** Free frames: an accelerator, derived from the state in RAM (audit() recounts it). */
   protected nfree: number;
+  /** Index of the usable range the last checkFrame hit (an accelerator over a read-only table). */
+  private lastRange = 0;
 
   constructor(setup: FrameSetup, readonly options: Required<FrameAllocatorOptions>) {
     this.regions = setup.regions;
@@ -54,7 +56,23 @@ export abstract class FrameAllocatorBase {
 
   // checkFrame validates an address handed back to the allocator and returns its pfn;
   // throws FrameError naming the address if it is not a usable frame aligned to 2^order frames.
+  // The common case (one frame, in the range the last call hit) touches no array but that range.
   protected checkFrame(op: string, frame: number, order = 0): number {
+    if (order === 0 && frame >= 0 && frame < 0x1_0000_0000 && frame % 4096 === 0) {
+      const pfn = frame / 4096;
+      const r = this.ranges[this.lastRange];
+      if (r !== undefined && pfn >= r.start && pfn < r.end) return pfn;
+      const i = findRange(this.ranges, pfn);
+      if (i >= 0) {
+        this.lastRange = i;
+        return pfn;
+      }
+    }
+    return this.checkBlock(op, frame, order);
+  }
+
+  // checkBlock is checkFrame's general case: any order, and every error.
+  private checkBlock(op: string, frame: number, order: number): number {
     if (!Number.isInteger(frame) || frame < 0 || frame >= 0x1_0000_0000) throw new FrameError(op, frame, 'not a 32-bit physical address');
     const bytes = 4096 * 2 ** order;
     if (frame % bytes !== 0) {
