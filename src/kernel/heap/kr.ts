@@ -125,9 +125,9 @@ export class KrHeap implements KernelHeap {
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     const { slot, used } = this.locate(ptr, 'kfree');
+    const merged = this.insert(slot, ptr - UNIT, used.size);
     this.account(-used.size, -used.requested, -1);
     this.add(CB.FREES, 1);
-    const merged = this.insert(slot, ptr - UNIT, used.size);
     this.freep = slot.p;
     this.release(merged);
   }
@@ -353,10 +353,10 @@ export class KrHeap implements KernelHeap {
   // shrink gives the tail of the block at ptr beyond n units back to the free list.
   private shrink(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): LinAddr {
     const bp = ptr - UNIT;
+    const merged = n < used.size ? this.insert(slot, bp + n * UNIT, used.size - n) : null;
     writeUsed(this.machine, bp, n, size);
     this.account(n - used.size, size - used.requested, 0);
-    if (n < used.size) {
-      const merged = this.insert(slot, bp + n * UNIT, used.size - n);
+    if (merged !== null) {
       this.freep = slot.p;
       this.release(merged);
     }

@@ -15,7 +15,7 @@ import { heapRig, type HeapRig } from './testbackend.js';
 
 // snapshot captures every mapped page of the heap region, the statistics and the frame count.
 function snapshot(rig: HeapRig, heap: KernelHeap, top: number): string {
-  const parts: string[] = [JSON.stringify(heap.stats()), String(rig.frames.usedCount)];
+  const parts: string[] = [statsOrError(heap), String(rig.frames.usedCount)];
   for (const [lo, hi] of [[KR_BASE, top], [SLAB_BASE, SLAB_BASE + 64 * PAGE]] as const) {
     for (let page = lo; page < hi; page += PAGE) {
       const w = rig.machine.mmu.probe(page, ACCESS_READ, false);
@@ -23,6 +23,15 @@ function snapshot(rig: HeapRig, heap: KernelHeap, top: number): string {
     }
   }
   return parts.join('\n');
+}
+
+// statsOrError gives the statistics, or the error a damaged free list makes stats() throw.
+function statsOrError(heap: KernelHeap): string {
+  try {
+    return JSON.stringify(heap.stats());
+  } catch (e) {
+    return String(e);
+  }
 }
 
 // rejected runs a call that must throw HeapError of `kind` naming `address`, and checks nothing changed.
@@ -123,6 +132,19 @@ describe('heap misuse (K&R blocks)', () => {
     rig.machine.write32(b + 64 + 4, 0x7fff);
     expect(() => heap.kmalloc(5000)).toThrow(HeapError);
     expect(() => heap.kmalloc(5000)).toThrow(hex(a - 16));
+  });
+
+  it('a damaged free neighbour stops kfree and krealloc before they write anything', () => {
+    const { rig, heap } = setup();
+    const c = heap.kmalloc(64)!;
+    const b = heap.kmalloc(64)!;
+    const a = heap.kmalloc(64)!;
+    heap.kmalloc(64);
+    heap.kfree(c);
+    rig.machine.write32(c - 16 + 12, 0x5a5a5a5a);
+    rejected(rig, heap, 'corrupt-header', c - 16, () => heap.kfree(b), false);
+    rejected(rig, heap, 'corrupt-header', c - 16, () => heap.krealloc(b, 16), false);
+    expect(() => heap.kfree(a)).not.toThrow();
   });
 
   it('kfree(null) does nothing', () => {
