@@ -5,6 +5,7 @@
 
 import { hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
+import type { ReservedRange } from '../../boot/handoff.js';
 import type { TempSlot } from '../vm/slot.js';
 import type { AllocOptions, FrameAllocatorOptions, FrameMetadata, FrameStats, FrameStrategy } from './allocator.js';
 import { FrameError } from './error.js';
@@ -30,6 +31,8 @@ export abstract class FrameAllocatorBase {
   protected nfree: number;
   /** Index of the usable range the last checkFrame hit (an accelerator over a read-only table). */
   private lastRange = 0;
+  private readonly early: ReservedRange[];
+  private readonly earlyAtStart: number;
 
   constructor(setup: FrameSetup, readonly options: Required<FrameAllocatorOptions>) {
     this.regions = setup.regions;
@@ -41,6 +44,8 @@ export abstract class FrameAllocatorBase {
     this.ranges = setup.regions.usable;
     this.usableCount = this.ranges.reduce((n, r) => n + r.end - r.start, 0);
     this.nfree = this.usableCount;
+    this.early = setup.core.early.taken;
+    this.earlyAtStart = this.early.length;
   }
 
   // stamp records the strategy in the header (called by each constructor).
@@ -115,10 +120,15 @@ export abstract class FrameAllocatorBase {
     return frame as PhysAddr;
   }
 
-  // auditRanges compares the range table in RAM with the JS copy.
+  // auditRanges compares the range table in RAM with the JS copy, and flags
+  // early allocations made after the allocator started (they overlap its frames).
   protected auditRanges(): string[] {
     const m = this.machine;
     const out: string[] = [];
+    for (const r of this.early.slice(this.earlyAtStart)) {
+      const first = Math.floor(r.base / 4096);
+      if (findRange(this.ranges, first) >= 0) out.push(`early allocation '${r.what}' at ${hex(r.base)} was made after the frame allocator started: it owns those frames`);
+    }
     if (m.read32(this.header + H_NRANGES) !== this.ranges.length) out.push('range count in RAM differs from the JS copy');
     this.ranges.forEach((r, i) => {
       const s = m.read32(this.header + H_RANGES + 8 * i);

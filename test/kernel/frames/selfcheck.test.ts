@@ -57,4 +57,11 @@ describe('frame allocators: JOS-style self-checks', () => {
     bitmap.machine.mem.write32(bitmap.alloc.metadata.base + 0x80, 7); // the first usable range's start
     expect(bitmap.alloc.audit().join('\n')).toMatch(/range 0 in RAM/);
   });
+
+  it('audit flags an early allocation made after the frame allocator started', () => {
+    const b = bootWith(16 << 20, 'bitmap');
+    expect(b.alloc.audit()).toEqual([]);
+    b.core.early.alloc(1, 'too late');
+    expect(b.alloc.audit().join('\n')).toMatch(/'too late' .* after the frame allocator started/);
+  });
 });
