@@ -56,10 +56,13 @@ function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems
     return 0;
   }
   let count = 0;
-  for (let i = 0; i < 256; i++) {
-    const bit = (m.read32(page + SLAB_HDR + SH.BITMAP + (i >>> 5) * 4) >>> (i & 31)) & 1;
-    if (bit === 1 && i >= capacity(cls)) problems.push(`slab ${hex(page)}: object ${i} marked beyond the capacity`);
-    count += bit;
+  for (let w = 0; w < 8; w++) {
+    const bits = m.read32(page + SLAB_HDR + SH.BITMAP + w * 4);
+    for (let i = w * 32; i < w * 32 + 32; i++) {
+      const bit = (bits >>> (i & 31)) & 1;
+      if (bit === 1 && i >= capacity(cls)) problems.push(`slab ${hex(page)}: object ${i} marked beyond the capacity`);
+      count += bit;
+    }
   }
   const inuse = m.read32(page + SLAB_HDR + SH.INUSE);
   if (inuse !== count) problems.push(`slab ${hex(page)}: in-use count ${inuse}, bitmap has ${count}`);
