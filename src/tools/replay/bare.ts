@@ -54,26 +54,36 @@ export class BareModel {
     mmu.resetCounters();
   }
 
-  // run replays records [start, end) of the trace: the hot loop.
+  // run replays records [start, end) of the trace: translate until a page
+  // fault, map the page on demand, resume at the faulting record (the retry).
   run(trace: Trace, start = 0, end = trace.length): void {
+    for (let i = this.translateUntilFault(trace, start, end); i < end; i = this.translateUntilFault(trace, i, end)) {
+      this.demandMap(trace.addr[i]!);
+    }
+    this.records += end - start;
+  }
+
+  // translateUntilFault is the hot loop: translates records from `start`,
+  // folding each physical address into the hash, up to `end` or the first
+  // fault; returns the index it stopped at.
+  private translateUntilFault(trace: Trace, start: number, end: number): number {
     const mmu = this.machine.mmu;
     const addr = trace.addr;
     const kind = trace.kind;
     // h stays an int32 in the loop (same bits as the unsigned FNV-1a value).
     let h = this.hash | 0;
-    for (let i = start; i < end; i++) {
-      const a = addr[i]!;
-      let p = mmu.translate(a, kind[i] as AccessKind);
-      if (p < 0) p = this.demandMap(a, kind[i] as AccessKind);
+    let i = start;
+    for (; i < end; i++) {
+      const p = mmu.translate(addr[i]!, kind[i] as AccessKind);
+      if (p < 0) break;
       h = Math.imul(h ^ p, FNV_PRIME);
     }
     this.hash = h >>> 0;
-    this.records += end - start;
+    return i;
   }
 
-  // demandMap handles the fault on linear address a: maps its page table and
-  // page as needed, then translates again (the retry must succeed).
-  private demandMap(a: number, kind: AccessKind): number {
+  // demandMap handles the fault at linear address a: maps its page table and page as needed.
+  private demandMap(a: number): void {
     const mem = this.machine.mem;
     const pdeAddr = DIRECTORY + pdIndex(a) * 4;
     let pde = mem.read32(pdeAddr);
@@ -84,13 +94,11 @@ export class BareModel {
       mem.write32(pdeAddr, pde);
     }
     const pteAddr = ((pde & FRAME_MASK) >>> 0) + ptIndex(a) * 4;
-    if ((mem.read32(pteAddr) & PTE_P) === 0) {
-      mem.write32(pteAddr, (this.takeFrame() * 4096 + ENTRY_FLAGS) >>> 0);
-      this.demandFaults++;
+    if ((mem.read32(pteAddr) & PTE_P) !== 0) {
+      throw new Error(`bare model: page fault at 0x${a.toString(16)} on a present page (error code ${this.machine.mmu.faultCode})`);
     }
-    const p = this.machine.mmu.translate(a, kind);
-    if (p < 0) throw new Error(`bare model: address 0x${a.toString(16)} still faults after mapping (error code ${this.machine.mmu.faultCode})`);
-    return p;
+    mem.write32(pteAddr, (this.takeFrame() * 4096 + ENTRY_FLAGS) >>> 0);
+    this.demandFaults++;
   }
 
   // takeFrame hands out the next frame. RAM the replay never wrote reads as

@@ -15,6 +15,14 @@ export interface NaiveCounters {
   phys_hash: string;
 }
 
+export const COUNTER_KEYS = ['records', 'hits', 'misses', 'walks', 'demand_faults', 'page_tables', 'frames_used',
+  'dirty_pages', 'dirty_sets', 'phys_hash'] as const;
+
+// countersOf keeps only the counters of a replay result (no timing or configuration).
+export function countersOf(r: NaiveCounters): NaiveCounters {
+  return Object.fromEntries(COUNTER_KEYS.map((k) => [k, r[k]])) as unknown as NaiveCounters;
+}
+
 interface Entry {
   vpn: number;
   frame: number;
