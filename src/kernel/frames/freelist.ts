@@ -11,8 +11,10 @@
 //     free or a never-allocated frame exactly: the list alone cannot tell.
 // Header words: head (physical, 0 = empty: frame 0 is never usable), the
 // frontier's range index and its next pfn. JS keeps write-through copies of
-// the three, and of the head frame's link word after a free (so an allocation
-// right after a free needs no slot mapping); audit() compares them with RAM.
+// the three, of the head frame's link word after a free (so an allocation
+// right after a free needs no slot mapping) and of the allocation-bitmap word
+// last used (so an alloc/free pair reads it once); audit() compares them with
+// RAM. Every write still goes to RAM.
 
 import type { PhysAddr } from '../../hw/addr.js';
 import { PagelabError } from '../../errors.js';
@@ -34,6 +36,9 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
   private frontNext = 0;
   /** The link word stored in the head frame, when known (-1: read it through the slot). */
   private headLink = -1;
+  /** A write-through copy of the allocation-bitmap word last read or written (-1: none). */
+  private cachedWord = -1;
+  private cachedValue = 0;
 
   // mapBytes: one allocation bit per frame below maxPfn.
   static mapBytes(maxPfn: number): number {
@@ -97,13 +102,27 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     this.setFrontier(index, index < this.ranges.length ? this.ranges[index]!.start : 0);
   }
 
+  // allocatedWord reads the allocation-bitmap word holding pfn's bit (from the one-word cache when it holds that word).
   private allocatedWord(pfn: number): number {
-    return this.machine.read32(this.map + (pfn >>> 5) * 4);
+    const w = pfn >>> 5;
+    if (w === this.cachedWord) return this.cachedValue;
+    const v = this.machine.read32(this.map + w * 4);
+    this.cachedWord = w;
+    this.cachedValue = v;
+    return v;
+  }
+
+  // setAllocatedWord writes a bitmap word to RAM and keeps the cache in step.
+  private setAllocatedWord(pfn: number, v: number): void {
+    const w = pfn >>> 5;
+    this.machine.write32(this.map + w * 4, v);
+    this.cachedWord = w;
+    this.cachedValue = v >>> 0;
   }
 
   // markAllocated sets a frame's allocation bit.
   private markAllocated(pfn: number): void {
-    this.machine.write32(this.map + (pfn >>> 5) * 4, this.allocatedWord(pfn) | (1 << (pfn & 31)));
+    this.setAllocatedWord(pfn, this.allocatedWord(pfn) | (1 << (pfn & 31)));
   }
 
   // free pushes an allocated frame on the list (poisoned first if asked).
@@ -115,7 +134,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
       const why = this.beyondFrontier(pfn) ? 'never allocated (the allocator has not handed it out yet)' : 'already free (double free)';
       throw new FrameError('free', frame, why);
     }
-    this.machine.write32(this.map + (pfn >>> 5) * 4, v & ~bit);
+    this.setAllocatedWord(pfn, v & ~bit);
     if (this.options.poison) this.slot.fillFrame(frame, POISON_BYTE);
     this.slot.write32(frame, this.head);
     this.headLink = this.head;
@@ -155,6 +174,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     const m = this.machine;
     if (m.read32(this.header + H_HEAD) !== this.head) out.push('list head in RAM differs from the JS copy');
     if (this.headLink >= 0 && this.slot.read32(this.head as PhysAddr) !== this.headLink) out.push('cached link of the head frame differs from RAM');
+    if (this.cachedWord >= 0 && m.read32(this.map + this.cachedWord * 4) !== this.cachedValue) out.push(`cached allocation-bitmap word ${this.cachedWord} differs from RAM`);
     if (m.read32(this.header + H_FRONT_INDEX) !== this.frontIndex || m.read32(this.header + H_FRONT_NEXT) !== this.frontNext) out.push('frontier in RAM differs from the JS copy');
     const seen = new Set<number>();
     for (let f = this.head; f !== 0; f = this.slot.read32(f as PhysAddr)) {
