@@ -20,7 +20,7 @@ export function heapReport(heap: KernelHeap): HeapReport {
   const s = heap.stats();
   const kind = s.kind === 'kr' ? 'K&R free list' : 'size classes over the K&R free list';
   const lines = [
-    `heap (${kind}): ${s.blocksInUse} block(s) in use, ${s.bytesInUse} bytes asked for, ${s.bytesAllocated} bytes with headers and rounding`,
+    `heap (${kind}): ${s.blocksInUse} block(s) in use holding ${s.bytesInUse} bytes (${s.bytesAllocated} with headers and rounding)`,
     `heap free: ${s.bytesFree} bytes mapped in ${s.freeBlocks} free block(s) (largest ${s.largestFree}), ${s.bytesUnmapped} bytes unmapped in holes, fragmentation ${(s.fragmentation * 100).toFixed(1)}%`,
     `heap frames: ${s.framesHeld} held (peak ${s.peakFrames}); ${s.pagesMapped} page(s) mapped, ${s.pagesUnmapped} given back; ${s.mallocs} allocation(s), ${s.frees} free(s)`,
   ];
