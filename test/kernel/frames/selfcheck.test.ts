@@ -50,6 +50,10 @@ describe('frame allocators: JOS-style self-checks', () => {
     list.alloc.free(list.alloc.alloc()!);
     list.machine.mem.write32(list.alloc.metadata.base + 0x20, 0); // the list head in RAM
     expect(list.alloc.audit().join('\n')).toMatch(/list head in RAM differs/);
+    const f = list.alloc.alloc()!; // caches the allocation-bitmap word of f
+    const word = list.alloc.metadata.base + 4096 + Math.floor(f / 4096 / 32) * 4;
+    list.machine.mem.write32(word, 0);
+    expect(list.alloc.audit().join('\n')).toMatch(/cached allocation-bitmap word \d+ differs from RAM/);
     const buddy = bootWith(16 << 20, 'buddy');
     buddy.machine.mem.write32(buddy.alloc.metadata.base + 0x20 + 4 * 10, 0); // heads[10]
     expect(buddy.alloc.audit().join('\n')).toMatch(/head of order 10 in RAM differs/);
