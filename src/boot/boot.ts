@@ -12,6 +12,7 @@ import { buildBootDirectory, directoryEntries, enablePaging, jumpHigh, recordSte
 import { capturedBytes, type CapturedBoot } from './capture.js';
 import { defaultKernelPath } from './default-kernel.js';
 import { BOOT_MAPPED_BYTES, KERNEL_VIRTUAL_BASE, type BootInfo, type MemoryMapEntry, type ReservedRange } from './handoff.js';
+import { PT_LOAD } from './elf.js';
 import { loadKernel, type LoadedKernel } from './kernel-image.js';
 import { lowMemory, machineRam, MAX_RAM, MIN_RAM, overlaps, qemuMemoryMap, ramFromMap } from './memmap.js';
 import { MULTIBOOT_BOOTLOADER_MAGIC, parseMultiboot, type MultibootInfo } from './multiboot.js';
@@ -181,6 +182,7 @@ function bootInfo(m: Machine, k: LoadedKernel, mbi: MultibootInfo, t: BootTables
     bootDirectoryVirtual: lin(t.directory + KERNEL_VIRTUAL_BASE),
     bootPageTableVirtual: table === null ? null : lin(table + KERNEL_VIRTUAL_BASE),
     pse: t.pse, cmdline: mbi.cmdline?.text ?? '', reserved: sortRanges(reserved), symbols: k.symbols,
+    segments: k.segments.filter((s) => s.type === PT_LOAD).map((s) => ({ virtualStart: s.vaddr, memorySize: s.memsz, flags: s.flags })),
   };
 }
 

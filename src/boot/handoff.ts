@@ -43,6 +43,13 @@ export interface KernelExtents {
   readonly physicalEnd: PhysAddr;
 }
 
+/** One loaded kernel segment, as the kernel's memory manager needs it to set page permissions. */
+export interface KernelSegment {
+  readonly virtualStart: number;
+  readonly memorySize: number;
+  readonly flags: number;
+}
+
 /** A boot module loaded by the boot loader: physical [start, end) and its command line. */
 export interface BootModule {
   readonly start: PhysAddr;
@@ -88,4 +95,6 @@ export interface BootInfo {
   readonly reserved: readonly ReservedRange[];
   /** The kernel ELF's symbol table (name -> value), for labels beyond the four extents. */
   readonly symbols: ReadonlyMap<string, number>;
+  /** The kernel's loaded segments (PT_LOAD): virtual start, size in memory and ELF p_flags (PF_X 1, PF_W 2, PF_R 4). */
+  readonly segments: readonly KernelSegment[];
 }

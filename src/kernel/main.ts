@@ -15,6 +15,7 @@ import { heapDemo } from './heap/report.js';
 import { KernelHeapBackend } from './heapbackend.js';
 import { setupKernelCore, type KernelCore } from './vm/core.js';
 import { KernelVm } from './vm/kvm.js';
+import { protectKernelImage } from './vm/kimage.js';
 import { KernelPanic, installPageFaultHandler } from './vm/panic.js';
 import type { PtAccessKind } from './vm/ptaccess.js';
 import { TEMP_SLOT } from './vm/layout.js';
@@ -44,6 +45,7 @@ export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel 
   const core = setupKernelCore(info);
   const frames = createFrameAllocator(core, options.frames ?? 'bitmap');
   const vm = new KernelVm(core, frames, { ptAccess: options.ptAccess ?? 'slot' });
+  protectKernelImage(vm, info.segments);
   installPageFaultHandler(info.machine);
   const heap = createHeap(new KernelHeapBackend(vm, frames), options.heap ?? 'kr');
   return { core, frames, vm, heap };
@@ -79,6 +81,7 @@ function vmDemo(k: Kernel, quiet: boolean): { lines: string[]; json: Record<stri
     `page directory ${hex(core.directory)}; first kernel page table ${hex(core.firstTable)}; page tables reached via ${vm.pt.kind === 'slot' ? 'the temporary-mapping slot' : 'the recursive mapping (PDE 1023, tables at 0xFFC00000)'}`,
     `temporary-mapping slot at ${hex(TEMP_SLOT)} (PTE 1023 of the first kernel table; 3 more below it for nesting)`,
     `kernel pages global (CR4.PGE=${m.mmu.pge ? 1 : 0}); kernel half shared by every address space, new kernel page tables copied into all directories`,
+    `kernel image: read-only segments (${core.info.segments.filter((s) => !(s.flags & 2)).length}) mapped read-only, writable ones read-write`,
   ];
   const user = vm.createSpace();
   const pages = [0x08048000, 0x08049000, 0x0804a000].map((p) => lin(p));

@@ -51,6 +51,7 @@ export function fakeBoot(options: FakeBootOptions = {}): BootInfo {
       { base: 0x100000, length: kernelEnd - 0x100000, what: 'kernel image' },
     ],
     symbols: new Map(),
+    segments: [],
   };
 }
 

@@ -34,3 +34,17 @@ describe('kernelMain after the real boot', () => {
     }
   }
 });
+
+describe('kernel image permissions', () => {
+  it('the kernel cannot write its own .text (read-only, CR0.WP) but can write .data/.bss', () => {
+    const { info } = boot({ ram: 16 << 20 });
+    kernelMain(info, { quiet: true });
+    const m = info.machine;
+    const text = info.segments.find((s) => (s.flags & 2) === 0)!;
+    const data = info.segments.find((s) => (s.flags & 2) !== 0)!;
+    expect(() => m.write32(text.virtualStart, 0)).toThrow(/protection violation, write, supervisor/);
+    expect(m.read32(text.virtualStart)).toBe(m.mem.read32(text.virtualStart - 0xc0000000));
+    m.write32(data.virtualStart, 0x1234);
+    expect(m.read32(data.virtualStart)).toBe(0x1234);
+  });
+});

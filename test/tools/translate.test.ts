@@ -15,7 +15,7 @@ describe('pagelab translate', () => {
     const out = run('0xC0100123');
     expect(out[1]).toBe('linear 0xC0100123 = PDE 768 | PTE 256 | offset 0x123');
     expect(out[2]).toMatch(/^ {2}PDE 768 at 0x[0-9A-F]{8} = 0x[0-9A-F]{8} \[P RW A\] -> page table at 0x[0-9A-F]{8}$/);
-    expect(out[3]).toMatch(/^ {2}PTE 256 at .* \[P RW A G\] -> frame 0x00100000$/);
+    expect(out[3]).toMatch(/^ {2}PTE 256 at .* \[P A G\] -> frame 0x00100000$/); // kernel .text: read-only, global
     expect(out[4]).toBe('  physical 0x00100123 (supervisor read allowed)');
   });
 
