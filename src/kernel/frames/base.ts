@@ -98,9 +98,9 @@ export abstract class FrameAllocatorBase {
   }
 
   // checkOrder rejects an order outside 0..MAX_ORDER.
-  protected checkOrder(op: string, order: number): void {
+  protected checkOrder(op: string, order: number, frame: number | null = null): void {
     if (!Number.isInteger(order) || order < 0 || order > MAX_ORDER) {
-      throw new FrameError(op, 0, `order ${order} is outside 0..${MAX_ORDER}`);
+      throw new FrameError(op, frame, `order ${order} is outside 0..${MAX_ORDER}`);
     }
   }
 

@@ -38,10 +38,12 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     for (let w = 0; w < this.words; w++) this.setWord(w, init[w]!);
   }
 
+  // word reads bitmap word w through the kernel window.
   private word(w: number): number {
     return this.machine.read32(this.map + w * 4);
   }
 
+  // setWord writes bitmap word w through the kernel window.
   private setWord(w: number, v: number): void {
     this.machine.write32(this.map + w * 4, v);
   }
@@ -121,7 +123,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
 
   // freeContiguous frees a block from allocContiguous: every frame must be allocated, else nothing changes.
   freeContiguous(frame: PhysAddr, order: number): void {
-    this.checkOrder('freeContiguous', order);
+    this.checkOrder('freeContiguous', order, frame);
     const pfn = this.checkFrame('freeContiguous', frame, order);
     const n = 2 ** order;
     for (let p = pfn; p < pfn + n; p++) {

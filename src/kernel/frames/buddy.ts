@@ -74,12 +74,14 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     return (this.machine.read32(this.map + (pfn & ~3)) >>> ((pfn & 3) * 8)) & 0xff;
   }
 
+  // setState writes a frame's state byte (read-modify-write of its dword).
   private setState(pfn: number, s: number): void {
     const at = this.map + (pfn & ~3);
     const shift = (pfn & 3) * 8;
     this.machine.write32(at, (this.machine.read32(at) & ~(0xff << shift)) | (s << shift));
   }
 
+  // setHead sets the head of an order's list, in RAM and in its JS copy.
   private setHead(order: number, frame: number): void {
     this.heads[order] = frame;
     this.machine.write32(this.header + H_HEADS + order * 4, frame);
@@ -142,16 +144,19 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     return this.handOut(pfn * 4096, order, opts);
   }
 
+  // alloc is an order-0 allocContiguous.
   alloc(opts?: AllocOptions): PhysAddr | null {
     return this.allocContiguous(0, opts);
   }
 
+  // free returns one frame allocated by alloc().
   free(frame: PhysAddr): void {
     this.release('free', frame, 0);
   }
 
+  // freeContiguous returns a block allocated by allocContiguous(order).
   freeContiguous(frame: PhysAddr, order: number): void {
-    this.checkOrder('freeContiguous', order);
+    this.checkOrder('freeContiguous', order, frame);
     this.release('freeContiguous', frame, order);
   }
 

@@ -6,8 +6,9 @@ import { hex } from '../../hw/addr.js';
 import { PagelabError } from '../../errors.js';
 
 export class FrameError extends PagelabError {
-  constructor(readonly op: string, readonly address: number, readonly why: string) {
-    super(`${op} of physical ${describe(address)}: ${why}`);
+  // address is null for a call that names no frame (allocContiguous with a bad order).
+  constructor(readonly op: string, readonly address: number | null, readonly why: string) {
+    super(address === null ? `${op}: ${why}` : `${op} of physical ${describe(address)}: ${why}`);
   }
 }
 

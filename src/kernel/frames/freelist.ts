@@ -53,11 +53,13 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     this.setFrontier(0, this.ranges.length > 0 ? this.ranges[0]!.start : 0);
   }
 
+  // setHead sets the list head, in RAM and in its JS copy.
   private setHead(frame: number): void {
     this.head = frame;
     this.machine.write32(this.header + H_HEAD, frame);
   }
 
+  // setFrontier moves the frontier to pfn `next` of range `index`, in RAM and in the JS copies.
   private setFrontier(index: number, next: number): void {
     this.frontIndex = index;
     this.frontNext = next;
@@ -155,8 +157,9 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     throw new PagelabError(`allocContiguous(order ${order}): the free-list allocator hands out single frames; contiguous blocks need --frames buddy (or bitmap)`);
   }
 
+  // freeContiguous: order 0 only, as allocContiguous.
   freeContiguous(frame: PhysAddr, order: number): void {
-    this.checkOrder('freeContiguous', order);
+    this.checkOrder('freeContiguous', order, frame);
     if (order === 0) return this.free(frame);
     throw new PagelabError(`freeContiguous(order ${order}): the free-list allocator hands out single frames only`);
   }
@@ -199,6 +202,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     return n;
   }
 
+  // countAllocatedBits counts the set bits of the allocation bitmap in RAM.
   private countAllocatedBits(): number {
     let n = 0;
     for (let w = 0; w < Math.ceil(this.regions.maxPfn / 32); w++) {
