@@ -8,6 +8,7 @@
 // statistics) lives in its control block at `base`, read and written through
 // the MMU like all kernel data; this object holds only constant addresses.
 
+import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
@@ -52,12 +53,14 @@ export function interior(a: number, end: number): [number, number] {
 export class KrHeap implements KernelHeap {
   readonly kind = 'kr' as const;
   readonly machine: Machine;
+  private readonly cb: ControlBlock;
   /** The first block's address, just past the control block. */
   readonly arena: number;
 
   // The constructor only records addresses: create() or attach() give a usable heap.
   private constructor(readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
     this.machine = backend.machine;
+    this.cb = new ControlBlock(backend.machine, base);
     this.arena = base + CONTROL_SIZE;
   }
 
@@ -89,10 +92,10 @@ export class KrHeap implements KernelHeap {
     writeFree(m, this.arena, this.base, (this.base + PAGE - this.arena) / UNIT, false);
     this.freep = this.base;
     this.brk = this.base + PAGE;
-    this.set(CB.FRAMES, 1);
-    this.set(CB.PEAK_FRAMES, 1);
-    this.set(CB.MAPPED, 1);
-    this.set(CB.MAGIC, HEAP_MAGIC);
+    this.cb.set(CB.FRAMES, 1);
+    this.cb.set(CB.PEAK_FRAMES, 1);
+    this.cb.set(CB.MAPPED, 1);
+    this.cb.set(CB.MAGIC, HEAP_MAGIC);
   }
 
   // kmalloc is K&R's malloc: n units from the first free block that fits, after freep.
@@ -127,7 +130,7 @@ export class KrHeap implements KernelHeap {
     const { slot, used } = this.locate(ptr, 'kfree');
     const merged = this.insert(slot, ptr - UNIT, used.size);
     this.account(-used.size, -used.requested, -1);
-    this.add(CB.FREES, 1);
+    this.cb.add(CB.FREES, 1);
     this.freep = slot.p;
     this.release(merged);
   }
@@ -189,7 +192,7 @@ export class KrHeap implements KernelHeap {
 
   // The break lives in the control block.
   private set brk(v: number) {
-    this.set(CB.BRK, v);
+    this.cb.set(CB.BRK, v);
   }
 
   /** K&R's roving pointer: where the next first-fit search starts. */
@@ -199,22 +202,12 @@ export class KrHeap implements KernelHeap {
 
   // freep lives in the control block.
   private set freep(v: number) {
-    this.set(CB.FREEP, v);
+    this.cb.set(CB.FREEP, v);
   }
 
-  // get reads a control-block variable.
+  // get reads a variable of the control block (for the checkers too).
   get(off: number): number {
-    return this.machine.read32(this.base + off);
-  }
-
-  // set writes a control-block variable.
-  private set(off: number, v: number): void {
-    this.machine.write32(this.base + off, v);
-  }
-
-  // add adds to a control-block counter.
-  private add(off: number, d: number): void {
-    this.set(off, this.get(off) + d);
+    return this.cb.get(off);
   }
 
   // unitsFor converts a byte count to header units (header included); null if the heap could never hold it.
@@ -235,7 +228,7 @@ export class KrHeap implements KernelHeap {
         this.freep = prevp;
         writeUsed(this.machine, lo, n, requested);
         this.account(n, requested, 1);
-        this.add(CB.MALLOCS, 1);
+        this.cb.add(CB.MALLOCS, 1);
         return lin(lo + UNIT);
       }
       if (p === this.freep) {
@@ -287,7 +280,7 @@ export class KrHeap implements KernelHeap {
     if (brk + pages * PAGE > this.limit) pages = need;
     if (brk + pages * PAGE > this.limit || !this.mapRange(brk, brk + pages * PAGE)) return null;
     this.brk = brk + pages * PAGE;
-    this.add(CB.GROWS, 1);
+    this.cb.add(CB.GROWS, 1);
     const slot = this.slotOf(brk);
     const merged = this.insert(slot, brk, (pages * PAGE) / UNIT);
     if (merged.holed) throw new Error(`kernel heap invariant broken: the top free block ${hex(merged.addr)} has a hole`);
@@ -341,7 +334,7 @@ export class KrHeap implements KernelHeap {
     const lo = Math.max(b.mappedLo, i0);
     const hi = Math.min(b.mappedHi, i1);
     this.unmapRange(lo, hi);
-    this.add(CB.TRIMS, 1);
+    this.cb.add(CB.TRIMS, 1);
     if (end === this.brk) {
       this.brk = i0;
       writeFree(this.machine, b.addr, b.next, (i0 - b.addr) / UNIT, false);
@@ -449,9 +442,9 @@ export class KrHeap implements KernelHeap {
       return false;
     }
     const n = (b - a) / PAGE;
-    this.add(CB.FRAMES, n);
-    this.add(CB.MAPPED, n);
-    this.set(CB.PEAK_FRAMES, Math.max(this.get(CB.PEAK_FRAMES), this.get(CB.FRAMES)));
+    this.cb.add(CB.FRAMES, n);
+    this.cb.add(CB.MAPPED, n);
+    this.cb.set(CB.PEAK_FRAMES, Math.max(this.get(CB.PEAK_FRAMES), this.get(CB.FRAMES)));
     return true;
   }
 
@@ -459,8 +452,8 @@ export class KrHeap implements KernelHeap {
   private unmapRange(a: number, b: number): void {
     if (a >= b) return;
     this.unmapPages(a, b);
-    this.add(CB.FRAMES, -(b - a) / PAGE);
-    this.add(CB.UNMAPPED, (b - a) / PAGE);
+    this.cb.add(CB.FRAMES, -(b - a) / PAGE);
+    this.cb.add(CB.UNMAPPED, (b - a) / PAGE);
   }
 
   // unmapPages unmaps pages [a, b) and frees their frames, without counting.
@@ -470,11 +463,11 @@ export class KrHeap implements KernelHeap {
 
   // account adds to the live-block statistics.
   private account(dUnits: number, dBytes: number, dBlocks: number): void {
-    this.add(CB.UNITS, dUnits);
-    this.add(CB.BLOCKS, dBlocks);
+    this.cb.add(CB.UNITS, dUnits);
+    this.cb.add(CB.BLOCKS, dBlocks);
     const bytes = this.get(CB.BYTES) + dBytes;
-    this.set(CB.BYTES, bytes);
-    if (bytes > this.get(CB.PEAK_BYTES)) this.set(CB.PEAK_BYTES, bytes);
+    this.cb.set(CB.BYTES, bytes);
+    if (bytes > this.get(CB.PEAK_BYTES)) this.cb.set(CB.PEAK_BYTES, bytes);
   }
 }
 

@@ -12,6 +12,7 @@
 // (class descriptors, counters, the bitmap of slab pages in use) and each
 // slab's header. Objects carry no header of their own.
 
+import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
@@ -58,10 +59,12 @@ export function slabCheck(page: number, cls: number): number {
 export class SlabHeap implements KernelHeap {
   readonly kind = 'slab' as const;
   readonly machine: Machine;
+  private readonly cb: ControlBlock;
 
   // The constructor only records addresses: create() sets the layer up in memory.
   private constructor(readonly kr: KrHeap, readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
     this.machine = backend.machine;
+    this.cb = new ControlBlock(backend.machine, base);
   }
 
   // create maps the layer's control page and sets up empty classes over the K&R heap `kr`.
@@ -73,11 +76,11 @@ export class SlabHeap implements KernelHeap {
     }
     const heap = new SlabHeap(kr, backend, base, limit);
     zeroBytes(heap.machine, base, PAGE);
-    heap.set(SC.PAGEMAP, 1);
-    heap.set(SC.FRAMES, 1);
-    heap.set(SC.PEAK_FRAMES, 1);
-    heap.set(SC.MAPPED, 1);
-    heap.set(SC.MAGIC, CONTROL_MAGIC);
+    heap.cb.set(SC.PAGEMAP, 1);
+    heap.cb.set(SC.FRAMES, 1);
+    heap.cb.set(SC.PEAK_FRAMES, 1);
+    heap.cb.set(SC.MAPPED, 1);
+    heap.cb.set(SC.MAGIC, CONTROL_MAGIC);
     return heap;
   }
 
@@ -174,19 +177,9 @@ export class SlabHeap implements KernelHeap {
     return this.machine.read32(this.desc(cls) + field);
   }
 
-  // get reads a dword of the control page.
+  // get reads a variable of the control block (for the checkers too).
   get(off: number): number {
-    return this.machine.read32(this.base + off);
-  }
-
-  // set writes a dword of the control page.
-  private set(off: number, v: number): void {
-    this.machine.write32(this.base + off, v);
-  }
-
-  // add adds to a counter in the control page.
-  private add(off: number, d: number): void {
-    this.set(off, this.get(off) + d);
+    return this.cb.get(off);
   }
 
   // pageInUse says whether the slab page at `page` is in use (its bit in the control page's bitmap).
@@ -209,8 +202,8 @@ export class SlabHeap implements KernelHeap {
     if (inuse === 1) m.write32(d + SC.EMPTY, m.read32(d + SC.EMPTY) - 1);
     if (inuse === capacity(cls)) this.unlink(cls, page);
     m.write32(d + SC.OBJECTS, m.read32(d + SC.OBJECTS) + 1);
-    this.add(SC.BYTES, SLAB_CLASSES[cls]!);
-    this.add(SC.MALLOCS, 1);
+    this.cb.add(SC.BYTES, SLAB_CLASSES[cls]!);
+    this.cb.add(SC.MALLOCS, 1);
     return lin(page + idx * SLAB_CLASSES[cls]!);
   }
 
@@ -239,8 +232,8 @@ export class SlabHeap implements KernelHeap {
     m.write32(page + SLAB_HDR + SH.INUSE, inuse);
     const d = this.desc(cls);
     m.write32(d + SC.OBJECTS, m.read32(d + SC.OBJECTS) - 1);
-    this.add(SC.BYTES, -SLAB_CLASSES[cls]!);
-    this.add(SC.FREES, 1);
+    this.cb.add(SC.BYTES, -SLAB_CLASSES[cls]!);
+    this.cb.add(SC.FREES, 1);
     if (inuse === capacity(cls) - 1) this.push(cls, page);
     if (inuse > 0) return;
     if (m.read32(d + SC.EMPTY) >= SLAB_KEEP_EMPTY) this.dropSlab(cls, page);
@@ -335,7 +328,7 @@ export class SlabHeap implements KernelHeap {
     for (let w = this.get(SC.HINT); w < words; w++) {
       const bits = this.get(SC.PAGEMAP + w * 4);
       if (bits === 0xffffffff) continue;
-      this.set(SC.HINT, w);
+      this.cb.set(SC.HINT, w);
       return this.base + (w * 32 + 31 - Math.clz32(~bits & (bits + 1))) * PAGE;
     }
     return 0;
@@ -346,23 +339,23 @@ export class SlabHeap implements KernelHeap {
     const n = (page - this.base) / PAGE;
     const at = SC.PAGEMAP + (n >>> 5) * 4;
     const bits = this.get(at);
-    this.set(at, (used ? bits | (1 << (n & 31)) : bits & ~(1 << (n & 31))) >>> 0);
-    if (!used && n >>> 5 < this.get(SC.HINT)) this.set(SC.HINT, n >>> 5);
+    this.cb.set(at, (used ? bits | (1 << (n & 31)) : bits & ~(1 << (n & 31))) >>> 0);
+    if (!used && n >>> 5 < this.get(SC.HINT)) this.cb.set(SC.HINT, n >>> 5);
   }
 
   // countFrames records slab pages mapped (d > 0) or given back (d < 0).
   private countFrames(d: number): void {
-    this.add(SC.FRAMES, d);
-    this.add(d > 0 ? SC.MAPPED : SC.UNMAPPED, Math.abs(d));
+    this.cb.add(SC.FRAMES, d);
+    this.cb.add(d > 0 ? SC.MAPPED : SC.UNMAPPED, Math.abs(d));
     this.notePeak();
   }
 
   // notePeak records the combined peaks (frames held, bytes in use) of the layer and the K&R heap under it.
   private notePeak(): void {
     const frames = this.get(SC.FRAMES) + this.kr.get(CB.FRAMES);
-    if (frames > this.get(SC.PEAK_FRAMES)) this.set(SC.PEAK_FRAMES, frames);
+    if (frames > this.get(SC.PEAK_FRAMES)) this.cb.set(SC.PEAK_FRAMES, frames);
     const bytes = this.kr.get(CB.BYTES) + this.get(SC.BYTES);
-    if (bytes > this.get(SC.PEAK_BYTES)) this.set(SC.PEAK_BYTES, bytes);
+    if (bytes > this.get(SC.PEAK_BYTES)) this.cb.set(SC.PEAK_BYTES, bytes);
   }
 }
 
