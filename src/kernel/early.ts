@@ -11,6 +11,7 @@ import { KERNEL_WINDOW_LIMIT } from './vm/layout.js';
 
 export class EarlyAllocator {
   private next: number;
+  private sealed: string | null = null;
   readonly taken: ReservedRange[] = [];
 
   constructor(private readonly info: BootInfo, private readonly limit = KERNEL_WINDOW_LIMIT) {
@@ -19,6 +20,7 @@ export class EarlyAllocator {
 
   // alloc returns `count` contiguous free frames inside the window, tagged with `what`.
   alloc(count: number, what: string): PhysAddr {
+    if (this.sealed !== null) throw new PagelabError(`early allocation for ${what} after ${this.sealed} took over physical memory`);
     for (;;) {
       const base = this.next;
       const end = base + count * 4096;
@@ -33,6 +35,11 @@ export class EarlyAllocator {
       }
       this.next = Math.ceil(clash / 4096) * 4096;
     }
+  }
+
+  // seal ends early allocation: from now on `owner` hands out frames.
+  seal(owner: string): void {
+    this.sealed = owner;
   }
 
   // clash returns the end of a reserved or non-RAM range overlapping [base, end), or null.

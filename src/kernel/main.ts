@@ -8,6 +8,7 @@ import type { BootInfo } from '../boot/handoff.js';
 import { hex, lin, type LinAddr } from '../hw/addr.js';
 import { PTE_RW, PTE_US } from '../hw/paging.js';
 import { createFrameAllocator, type FrameAllocator, type FrameStrategy } from './frames/allocator.js';
+import type { LowMemoryPolicy } from './frames/regions.js';
 import { frameReport } from './frames/report.js';
 import type { HeapKind, KernelHeap } from './heap/api.js';
 import { createHeap } from './heap/heap.js';
@@ -24,6 +25,8 @@ export interface KernelOptions {
   readonly frames?: FrameStrategy;
   readonly ptAccess?: PtAccessKind;
   readonly heap?: HeapKind;
+  /** The low 1 MiB: hand its free frames out ('use', default) or keep them ('reserve'). */
+  readonly lowMemory?: LowMemoryPolicy;
   readonly quiet?: boolean;
 }
 
@@ -43,7 +46,8 @@ export interface KernelReport {
 // kernelInit brings up the memory manager: core, frames, VM (with the fault handler), heap.
 export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel {
   const core = setupKernelCore(info);
-  const frames = createFrameAllocator(core, options.frames ?? 'bitmap');
+  const frames = createFrameAllocator(core, options.frames ?? 'bitmap', { lowMemory: options.lowMemory ?? 'use' });
+  core.early.seal('the frame allocator');
   const vm = new KernelVm(core, frames, { ptAccess: options.ptAccess ?? 'slot' });
   protectKernelImage(vm, info.segments);
   installPageFaultHandler(info.machine);

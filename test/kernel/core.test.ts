@@ -65,3 +65,12 @@ describe('kernel core: window, slot, early allocator', () => {
     expect(() => core.early.alloc(2000, 'too big')).toThrow(/no room/);
   });
 });
+
+describe('early allocator sealing', () => {
+  it('refuses early allocations once the frame allocator owns memory', () => {
+    const core = setupKernelCore(fakeBoot());
+    core.early.alloc(1, 'before');
+    core.early.seal('the frame allocator');
+    expect(() => core.early.alloc(1, 'too late')).toThrow(/early allocation for too late after the frame allocator took over/);
+  });
+});

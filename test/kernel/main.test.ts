@@ -48,3 +48,15 @@ describe('kernel image permissions', () => {
     expect(m.read32(data.virtualStart)).toBe(0x1234);
   });
 });
+
+describe('--low-memory', () => {
+  it("'reserve' hands out no frame below 1 MiB; 'use' does", () => {
+    for (const lowMemory of ['use', 'reserve'] as const) {
+      const { info } = boot({ ram: 8 << 20 });
+      const { kernel } = kernelMain(info, { lowMemory, quiet: true });
+      const got: number[] = [];
+      for (let f = kernel.frames.alloc(); f !== null; f = kernel.frames.alloc()) got.push(f);
+      expect(got.some((f) => f < 0x100000)).toBe(lowMemory === 'use');
+    }
+  });
+});

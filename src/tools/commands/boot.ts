@@ -28,6 +28,7 @@ export interface BootCliOptions {
   frames?: string;
   ptAccess?: string;
   heap?: string;
+  lowMemory?: string;
   quiet?: boolean;
 }
 
@@ -49,6 +50,7 @@ export function addBootOptions(cmd: Command): Command {
     .option('--module <file-and-args>', 'load a boot module: "FILE ARGS..." (repeatable)', collect, [])
     .addOption(new Option('--frames <allocator>', 'frame allocator').choices(['bitmap', 'list', 'buddy']).default('bitmap'))
     .addOption(new Option('--pt-access <how>', 'how the kernel reaches page tables').choices(['slot', 'recursive']).default('slot'))
+    .addOption(new Option('--low-memory <policy>', 'free frames below 1 MiB: use them or keep them reserved').choices(['use', 'reserve']).default('use'))
     .addOption(new Option('--heap <kind>', 'kernel heap: K&R free list, or size classes on top of it').choices(['kr', 'slab']).default('kr'))
     .option('--quiet', 'less output from the memory manager');
 }
@@ -73,6 +75,7 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
     frames: (o.frames ?? 'bitmap') as KernelOptions['frames'],
     ptAccess: (o.ptAccess ?? 'slot') as KernelOptions['ptAccess'],
     heap: (o.heap ?? 'kr') as KernelOptions['heap'],
+    lowMemory: (o.lowMemory ?? 'use') as KernelOptions['lowMemory'],
     quiet: o.quiet ?? false,
   };
   return { result: boot(options), kernelOptions };
