@@ -44,8 +44,8 @@ function niceMax(v: number): number {
 export function plotSvg(results: readonly ReplayResult[], title: string): string {
   const series = seriesOf(results);
   const xs = series.flatMap((s) => s.points.map((p) => Math.log2(p.x)));
-  const x0 = Math.floor(Math.min(...xs, 0));
-  const x1 = Math.max(Math.ceil(Math.max(...xs, 1)), x0 + 1);
+  const x0 = xs.length > 0 ? Math.floor(Math.min(...xs)) : 0;
+  const x1 = Math.max(xs.length > 0 ? Math.ceil(Math.max(...xs)) : 1, x0 + 1);
   const yMax = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => p.y)), 0));
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
