@@ -88,6 +88,21 @@ export class Mmu implements PagingMode {
     return (word >> 4) * 4096 + (linear & 0xfff);
   }
 
+  // translateHits runs translateHit() over the accesses (lin[i], kind[i])
+  // from start, writing each physical address to out[i - start], and stops
+  // before end, before out is full, or before the first access that is not a
+  // plain hit; returns where it stopped.
+  translateHits(lin: Uint32Array, kind: Uint8Array, start: number, end: number, out: Float64Array): number {
+    const stop = Math.min(end, start + out.length);
+    if (this.paging === false) {
+      for (let i = start; i < stop; i++) out[i - start] = lin[i]!;
+      return stop;
+    }
+    const i = this.tlb.hitRun(lin, kind, start, stop, this.needRead, out);
+    this.hits += i - start;
+    return i;
+  }
+
   // translateSlow handles what the hit word cannot: a write to a clean cached
   // page, or a miss and walk.
   private translateSlow(linear: number, kind: AccessKind, need: number): number {

@@ -138,6 +138,35 @@ export class Tlb {
     this.stampOf[vpn] = ++this.clock;
   }
 
+  // hitRun looks up the accesses (lin[i], kind[i]) for i from start to stop
+  // while each hits an entry that grants its right (needRead, shifted left by
+  // one for a write), marking it most recently used and writing the physical
+  // address to out[i - start]; returns the index of the first that does not.
+  hitRun(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, out: Float64Array): number {
+    const hitWord = this.hitWord;
+    let i = start;
+    if (!this.lru) {
+      for (; i < stop; i++) {
+        const a = lin[i]!;
+        const word = hitWord[a >>> 12]!;
+        if ((word & (needRead << (kind[i]! & 1))) === 0) break;
+        out[i - start] = (word >> 4) * 4096 + (a & 0xfff);
+      }
+      return i;
+    }
+    const stampOf = this.stampOf;
+    let clock = this.clock;
+    for (; i < stop; i++) {
+      const a = lin[i]!;
+      const word = hitWord[a >>> 12]!;
+      if ((word & (needRead << (kind[i]! & 1))) === 0) break;
+      stampOf[a >>> 12] = ++clock;
+      out[i - start] = (word >> 4) * 4096 + (a & 0xfff);
+    }
+    this.clock = clock;
+    return i;
+  }
+
   // insert caches a translation, replacing an invalid or the least recently used way of its set.
   insert(vpn: number, pfn: number, allowed: number, dirty: boolean, flags: number, leafAddr: number): void {
     if (this.sets === 0) return;

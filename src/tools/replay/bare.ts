@@ -40,6 +40,8 @@ export class BareModel {
   demandFaults = 0;
   records = 0;
   hash = FNV_OFFSET;
+  /** Physical addresses of the current run of TLB hits (reused). */
+  private readonly phys = new Float64Array(4096);
 
   constructor(ram: number, tlb: TlbGeometry | string) {
     if (!Number.isInteger(ram) || ram % 4096 !== 0 || ram < 2 * 4096 || ram > 2 ** 32) {
@@ -65,24 +67,23 @@ export class BareModel {
 
   // translateUntilFault is the hot loop: translates records from `start`,
   // folding each physical address into the hash, up to `end` or the first
-  // fault; returns the index it stopped at. The inner loop takes the MMU's
-  // hit path only (it calls nothing V8 cannot inline, so it stays tight);
-  // any other access goes through the MMU's full translate().
+  // fault; returns the index it stopped at. Runs of TLB hits go through the
+  // MMU's call-free batch path; any other access through its translate().
   private translateUntilFault(trace: Trace, start: number, end: number): number {
     const mmu = this.machine.mmu;
     const addr = trace.addr;
     const kind = trace.kind;
+    const out = this.phys;
     // h stays an int32 in the loop (same bits as the unsigned FNV-1a value);
     // the prime is written out because V8 reloads an imported constant.
     let h = this.hash | 0;
     let i = start;
     while (i < end) {
-      for (; i < end; i++) {
-        const p = mmu.translateHit(addr[i]!, kind[i] as AccessKind);
-        if (p < 0) break;
-        h = Math.imul(h ^ p, 16777619);
-      }
-      if (i === end) break;
+      const stop = mmu.translateHits(addr, kind, i, end, out);
+      for (let j = 0; j < stop - i; j++) h = Math.imul(h ^ out[j]!, 16777619);
+      const full = stop - i === out.length;
+      i = stop;
+      if (i === end || full) continue;
       const p = mmu.translate(addr[i]!, kind[i] as AccessKind);
       if (p < 0) break;
       h = Math.imul(h ^ p, 16777619);
