@@ -76,12 +76,12 @@ const cases: [string, boolean, string, number, boolean, 'read' | 'translate'][] 
   ['TLB-miss walks: read32, tlb none, random in 16384 pages, 4 MiB', true, 'none', 16384, true, 'read'],
   ['Mostly misses: read32, sa:16x4, random in 16384 pages, 4 KiB', false, 'sa:16x4', 16384, true, 'read'],
 ];
-console.log(`mmu: ${N / 1e6}M accesses per case, best of 3 (node ${process.version})`);
+console.log(`mmu: ${N / 1e6}M accesses per case, best of 5 (node ${process.version})`);
 for (const [name, large, tlb, pages, random, kind] of cases) {
   const a = addresses(pages, random);
   let best = 0;
   let m = setup(large, tlb);
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < 5; r++) {
     m = setup(large, tlb);
     best = Math.max(best, kind === 'read' ? timeReads(m, a) : timeTranslate(m, a));
   }

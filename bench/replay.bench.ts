@@ -14,7 +14,7 @@ const root = join(here, '..');
 const out = join(here, 'out');
 const KIB = Number(process.env.REPLAY_KIB ?? 200);
 const CONFIGS = ['fa:64', 'dm:64', 'sa:16x4', 'none'];
-const ROUNDS = 3; // C and JS alternate, best of all rounds
+const ROUNDS = 5; // C and JS alternate, best of all rounds
 const REPEAT = 3; // replays per process (best time)
 const COUNTERS = ['records', 'hits', 'misses', 'walks', 'demand_faults', 'page_tables', 'frames_used', 'dirty_pages', 'dirty_sets', 'phys_hash'];
 

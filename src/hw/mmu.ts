@@ -10,6 +10,10 @@ import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, PTE_A, PTE_D } from 
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
 import { needOf, walk, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode } from './walk.js';
 
+/** FNV-1a's 32-bit prime and offset basis (translateDigest). */
+export const FNV_PRIME = 16777619;
+export const FNV_OFFSET = 2166136261;
+
 export interface MmuCounters {
   hits: number;
   misses: number;
@@ -43,6 +47,8 @@ export class Mmu implements PagingMode {
   private paging = false;
   private needRead = 1;
   private needWrite = 2;
+  /** The digest translateDigest() ended with. */
+  digest = 0;
   /** What the last walk saw (reused; copy it if you keep it). */
   readonly lastWalk = new WalkState();
 
@@ -88,17 +94,23 @@ export class Mmu implements PagingMode {
     return (word >> 4) * 4096 + (linear & 0xfff);
   }
 
-  // translateHits runs translateHit() over the accesses (lin[i], kind[i])
-  // from start, writing each physical address to out[i - start], and stops
-  // before end, before out is full, or before the first access that is not a
-  // plain hit; returns where it stopped.
-  translateHits(lin: Uint32Array, kind: Uint8Array, start: number, end: number, out: Float64Array): number {
-    const stop = Math.min(end, start + out.length);
+  // translateDigest translates the accesses (lin[i], kind[i]) from start
+  // while they hit the TLB, folding each physical address (its low 32 bits)
+  // into the FNV-1a digest h: h = (h XOR phys) * 16777619 mod 2^32. Stops
+  // before end or before the first access that is not a plain hit (translate()
+  // that one); returns where it stopped, the digest in `digest`. A digest of
+  // every translation cross-checks a run bit for bit against another
+  // implementation (the trace replay's phys_hash).
+  translateDigest(lin: Uint32Array, kind: Uint8Array, start: number, end: number, h: number): number {
+    let i = start;
     if (this.paging === false) {
-      for (let i = start; i < stop; i++) out[i - start] = lin[i]!;
-      return stop;
+      let d = h | 0;
+      for (; i < end; i++) d = Math.imul(d ^ lin[i]!, FNV_PRIME);
+      this.digest = d >>> 0;
+      return i;
     }
-    const i = this.tlb.hitRun(lin, kind, start, stop, this.needRead, out);
+    i = this.tlb.hitDigest(lin, kind, start, end, this.needRead, h);
+    this.digest = this.tlb.digest;
     this.hits += i - start;
     return i;
   }

@@ -86,6 +86,8 @@ export class Tlb {
   /** Whether hits must record recency (more than one way per set). */
   readonly lru: boolean;
   clock = 0;
+  /** The digest hitDigest() ended with. */
+  digest = 0;
   /** Slot of the most recently used entry. */
   mru = 0;
   private largeCount = 0;
@@ -110,7 +112,7 @@ export class Tlb {
     this.allowed = new Uint8Array(n);
     this.flags = new Uint8Array(n);
     this.leafAddr = new Float64Array(n);
-    this.slotOf = new Int32Array(this.sets === 0 ? 1 : 1 << 20);
+    this.slotOf = new Int32Array(1 << 20); // full size even with no entries: lookups never read out of bounds
     this.hitWord = new Int32Array(1 << 20);
     this.lru = this.ways > 1;
     this.stampOf = new Float64Array(this.lru ? 1 << 20 : 1);
@@ -138,32 +140,47 @@ export class Tlb {
     this.stampOf[vpn] = ++this.clock;
   }
 
-  // hitRun looks up the accesses (lin[i], kind[i]) for i from start to stop
-  // while each hits an entry that grants its right (needRead, shifted left by
-  // one for a write), marking it most recently used and writing the physical
-  // address to out[i - start]; returns the index of the first that does not.
-  hitRun(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, out: Float64Array): number {
+  // hitDigest looks up the accesses (lin[i], kind[i]) for i from start to
+  // stop while each hits an entry that grants its right (needRead, shifted
+  // left by one for a write), marking it most recently used and folding the
+  // low 32 bits of its physical address into the FNV-1a digest `h`; returns
+  // the index of the first access that does not hit, the digest in `digest`.
+  // The replay's hot path: one loop, no call, no store but the LRU stamp.
+  hitDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
+    return this.lru === true ? this.hitDigestLru(lin, kind, start, stop, needRead, h) : this.hitDigestPlain(lin, kind, start, stop, needRead, h);
+  }
+
+  // hitDigestPlain is hitDigest for one way per set: no recency to record.
+  private hitDigestPlain(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
     const hitWord = this.hitWord;
+    let d = h | 0;
     let i = start;
-    if (!this.lru) {
-      for (; i < stop; i++) {
-        const a = lin[i]!;
-        const word = hitWord[a >>> 12]!;
-        if ((word & (needRead << (kind[i]! & 1))) === 0) break;
-        out[i - start] = (word >> 4) * 4096 + (a & 0xfff);
-      }
-      return i;
+    for (; i < stop; i++) {
+      const a = lin[i]!;
+      const word = hitWord[a >>> 12]!;
+      if ((word & (needRead << (kind[i]! & 1))) === 0) break;
+      d = Math.imul(d ^ (((word << 8) & ~0xfff) | (a & 0xfff)), 16777619);
     }
+    this.digest = d >>> 0;
+    return i;
+  }
+
+  // hitDigestLru is hitDigest that stamps each hit page most recently used.
+  private hitDigestLru(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
+    const hitWord = this.hitWord;
     const stampOf = this.stampOf;
     let clock = this.clock;
+    let d = h | 0;
+    let i = start;
     for (; i < stop; i++) {
       const a = lin[i]!;
       const word = hitWord[a >>> 12]!;
       if ((word & (needRead << (kind[i]! & 1))) === 0) break;
       stampOf[a >>> 12] = ++clock;
-      out[i - start] = (word >> 4) * 4096 + (a & 0xfff);
+      d = Math.imul(d ^ (((word << 8) & ~0xfff) | (a & 0xfff)), 16777619);
     }
     this.clock = clock;
+    this.digest = d >>> 0;
     return i;
   }
 
@@ -246,6 +263,7 @@ export class Tlb {
     const cached = this.slotOf[vpn]! - 1;
     if (cached >= 0) return cached;
     const base = (vpn & this.setMask) * this.ways;
+    if (this.lru === false) return base; // one way: no choice (and no stamps kept)
     let best = base;
     for (let w = 0; w < this.ways; w++) {
       const i = base + w;

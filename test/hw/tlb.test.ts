@@ -186,3 +186,28 @@ describe('TLB geometry', () => {
     for (const s of ['dm:63', 'sa:3x2', 'fa:0', 'xx', 'fa:100000']) expect(() => parseTlb(s)).toThrow(/bad TLB spec/);
   });
 });
+
+describe('Mmu.translateDigest: the batched hit path with an FNV-1a digest of physical addresses', () => {
+  for (const spec of ['dm:8', 'fa:8', 'sa:2x4']) {
+    it(`equals translate() one access at a time, and stops at the first non-hit (${spec})`, () => {
+      const m = paged({ tlb: spec });
+      for (let i = 0; i < 4; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 0x3000);
+      const lin = Uint32Array.from([0x40000010, 0x40001ffc, 0x40002000, 0x40000abc, 0x40003004, 0x40001000]);
+      const kind = Uint8Array.from([0, 1, 0, 1, 0, 0]);
+      for (const a of [0x40000000, 0x40001000, 0x40002000]) m.mmu.translate(a, 1); // cached, dirty
+      const stop = m.mmu.translateDigest(lin, kind, 0, lin.length, 0x811c9dc5);
+      expect(stop).toBe(4); // 0x40003004: not cached
+      let h = 0x811c9dc5;
+      for (let i = 0; i < stop; i++) h = Math.imul(h ^ m.mmu.translate(lin[i]!, kind[i] as 0 | 1), 16777619) >>> 0;
+      expect(m.mmu.digest).toBe(h);
+      expect(m.mmu.translateDigest(lin, kind, 5, 6, 7)).toBe(6); // 0x40001000 hits
+    });
+  }
+
+  it('stops before a write to a page cached clean, so D gets set by translate()', () => {
+    const m = paged({ tlb: 'fa:4' });
+    map4k(m, 0x40000000, 0x300000);
+    m.mmu.translate(0x40000000, 0);
+    expect(m.mmu.translateDigest(Uint32Array.of(0x40000004, 0x40000008), Uint8Array.of(0, 1), 0, 2, 0)).toBe(1);
+  });
+});

@@ -7,15 +7,17 @@
 import { PagelabError } from '../../errors.js';
 import { type AccessKind } from '../../hw/fault.js';
 import { Machine } from '../../hw/machine.js';
+import { FNV_OFFSET } from '../../hw/mmu.js';
 import { CR0_PE, CR0_PG, FRAME_MASK, PTE_D, PTE_P, PTE_RW, PTE_US, pdIndex, ptIndex } from '../../hw/paging.js';
 import type { TlbGeometry } from '../../hw/tlb.js';
 import type { Trace } from './trace.js';
 
 export const DIRECTORY = 0x1000;
-export const FNV_OFFSET = 2166136261;
-export const FNV_PRIME = 16777619;
+export { FNV_OFFSET, FNV_PRIME } from '../../hw/mmu.js';
 const ENTRY_FLAGS = PTE_P | PTE_RW | PTE_US;
 export const DEFAULT_REPLAY_RAM = 256 * 1024 * 1024;
+/** Records per call of the MMU's digest loop. */
+const RUN = 65536;
 
 /** The counters of one replay, as the `--json` output names them (seconds aside). */
 export interface BareCounters {
@@ -40,8 +42,6 @@ export class BareModel {
   demandFaults = 0;
   records = 0;
   hash = FNV_OFFSET;
-  /** Physical addresses of the current run of TLB hits (reused). */
-  private readonly phys = new Float64Array(4096);
 
   constructor(ram: number, tlb: TlbGeometry | string) {
     if (!Number.isInteger(ram) || ram % 4096 !== 0 || ram < 2 * 4096 || ram > 2 ** 32) {
@@ -68,28 +68,27 @@ export class BareModel {
   // translateUntilFault is the hot loop: translates records from `start`,
   // folding each physical address into the hash, up to `end` or the first
   // fault; returns the index it stopped at. Runs of TLB hits go through the
-  // MMU's call-free batch path; any other access through its translate().
+  // MMU's call-free digest loop; any other access through its translate().
   private translateUntilFault(trace: Trace, start: number, end: number): number {
     const mmu = this.machine.mmu;
     const addr = trace.addr;
     const kind = trace.kind;
-    const out = this.phys;
-    // h stays an int32 in the loop (same bits as the unsigned FNV-1a value);
-    // the prime is written out because V8 reloads an imported constant.
-    let h = this.hash | 0;
+    let h = this.hash;
     let i = start;
     while (i < end) {
-      const stop = mmu.translateHits(addr, kind, i, end, out);
-      for (let j = 0; j < stop - i; j++) h = Math.imul(h ^ out[j]!, 16777619);
-      const full = stop - i === out.length;
-      i = stop;
-      if (i === end || full) continue;
+      // Bounded runs: V8 then runs the digest loop in its fully optimized
+      // code rather than in the code it swapped in mid-loop (OSR).
+      const stop = Math.min(end, i + RUN);
+      i = mmu.translateDigest(addr, kind, i, stop, h);
+      h = mmu.digest;
+      if (i === end) break;
+      if (i === stop) continue;
       const p = mmu.translate(addr[i]!, kind[i] as AccessKind);
       if (p < 0) break;
-      h = Math.imul(h ^ p, 16777619);
+      h = Math.imul(h ^ p, 16777619) >>> 0; // the prime written out: V8 reloads an imported constant
       i++;
     }
-    this.hash = h >>> 0;
+    this.hash = h;
     return i;
   }
 
