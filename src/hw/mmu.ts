@@ -13,6 +13,8 @@ import { needOf, walk, WalkState, type AccessedOrder, type PagingMode, type Rsvd
 /** FNV-1a's 32-bit prime and offset basis (translateDigest). */
 export const FNV_PRIME = 16777619;
 export const FNV_OFFSET = 2166136261;
+/** translateDigest handles at most this many accesses per call (the TLB's int32 LRU clock stays in range). */
+export const MAX_DIGEST_RUN = 1 << 24;
 
 export interface MmuCounters {
   hits: number;
@@ -97,8 +99,9 @@ export class Mmu implements PagingMode {
   // translateDigest translates the accesses (lin[i], kind[i]) from start
   // while they hit the TLB, folding each physical address (its low 32 bits)
   // into the FNV-1a digest h: h = (h XOR phys) * 16777619 mod 2^32. Stops
-  // before end or before the first access that is not a plain hit (translate()
-  // that one); returns where it stopped, the digest in `digest`. A digest of
+  // before end, before the first access that is not a plain hit (translate()
+  // that one), or after MAX_DIGEST_RUN accesses; returns where it stopped, the
+  // digest in `digest`. A digest of
   // every translation cross-checks a run bit for bit against another
   // implementation (the trace replay's phys_hash).
   translateDigest(lin: Uint32Array, kind: Uint8Array, start: number, end: number, h: number): number {
@@ -109,7 +112,7 @@ export class Mmu implements PagingMode {
       this.digest = d >>> 0;
       return i;
     }
-    i = this.tlb.hitDigest(lin, kind, start, end, this.needRead, h);
+    i = this.tlb.hitDigest(lin, kind, start, Math.min(end, start + MAX_DIGEST_RUN), this.needRead, h);
     this.digest = this.tlb.digest;
     this.hits += i - start;
     return i;

@@ -23,6 +23,9 @@ export const TLBF_GLOBAL = 1;
 export const TLBF_LARGE = 2; // a 4 KiB piece of a 4 MiB page (SDM 4.10.2.3 allows such splitting)
 export const TLBF_DIRTY = 4;
 
+/** The LRU clock is renumbered before it passes this (int32 stamps). */
+const CLOCK_LIMIT = 0x3fffffff;
+
 /** The default: 64 entries, 4-way set-associative, like many IA-32 data TLBs. */
 export const DEFAULT_TLB: TlbGeometry = { kind: 'set', sets: 16, ways: 4 };
 
@@ -74,7 +77,7 @@ export class Tlb {
   /** Physical address of the leaf entry (PTE, or PDE of a 4 MiB page). */
   readonly leafAddr: Float64Array;
   /** Last use of each virtual page (for LRU within a set; indexed by vpn, not slot). */
-  private readonly stampOf: Float64Array;
+  private readonly stampOf: Int32Array;
   /** vpn -> slot + 1 (0: not cached): an O(1) index over all sets, kept in step with `vpn`. */
   private readonly slotOf: Int32Array;
   /**
@@ -115,7 +118,7 @@ export class Tlb {
     this.slotOf = new Int32Array(1 << 20); // full size even with no entries: lookups never read out of bounds
     this.hitWord = new Int32Array(1 << 20);
     this.lru = this.ways > 1;
-    this.stampOf = new Float64Array(this.lru ? 1 << 20 : 1);
+    this.stampOf = new Int32Array(this.lru ? 1 << 20 : 1);
   }
 
   get entries(): number {
@@ -131,13 +134,24 @@ export class Tlb {
 
   // touch marks slot i most recently used.
   touch(i: number): void {
-    if (this.lru) this.stampOf[this.vpn[i]!] = ++this.clock;
+    if (this.lru) this.touchPage(this.vpn[i]!);
     this.mru = i;
   }
 
   // touchPage marks the cached page vpn most recently used (the MMU's hit path).
   touchPage(vpn: number): void {
+    if (this.clock >= CLOCK_LIMIT) this.renumber();
     this.stampOf[vpn] = ++this.clock;
+  }
+
+  // renumber rewrites the stamps of the cached pages as their ranks 1..n, in
+  // the same order, so the int32 clock never overflows.
+  private renumber(): void {
+    const live: number[] = [];
+    for (let i = 0; i < this.vpn.length; i++) if (this.vpn[i] !== -1) live.push(this.vpn[i]!);
+    live.sort((a, b) => this.stampOf[a]! - this.stampOf[b]!);
+    live.forEach((v, rank) => (this.stampOf[v] = rank + 1));
+    this.clock = live.length;
   }
 
   // hitDigest looks up the accesses (lin[i], kind[i]) for i from start to
@@ -167,6 +181,7 @@ export class Tlb {
 
   // hitDigestLru is hitDigest that stamps each hit page most recently used.
   private hitDigestLru(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
+    if (this.clock > CLOCK_LIMIT - (stop - start)) this.renumber();
     const hitWord = this.hitWord;
     const stampOf = this.stampOf;
     let clock = this.clock;

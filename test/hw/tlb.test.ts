@@ -211,3 +211,20 @@ describe('Mmu.translateDigest: the batched hit path with an FNV-1a digest of phy
     expect(m.mmu.translateDigest(Uint32Array.of(0x40000004, 0x40000008), Uint8Array.of(0, 1), 0, 2, 0)).toBe(1);
   });
 });
+
+describe('LRU clock', () => {
+  it('renumbers the int32 stamps before they overflow, keeping the LRU order', () => {
+    const m = paged({ tlb: 'fa:3' });
+    for (let i = 0; i < 4; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 4096);
+    for (const p of [0, 1, 2]) m.read32(0x40000000 + p * 4096); // LRU order: 0, 1, 2
+    m.mmu.tlb.clock = 0x3fffffff; // as after a billion hits
+    m.read32(0x40002000); // renumbers; order still 0, 1, 2
+    expect(m.mmu.tlb.clock).toBeLessThan(10);
+    m.mmu.resetCounters();
+    m.read32(0x40003000); // evicts page 0, the least recently used
+    m.read32(0x40001000);
+    expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 1 });
+    m.read32(0x40000000);
+    expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 2 });
+  });
+});
