@@ -64,6 +64,7 @@ export function kernelMain(info: BootInfo, options: KernelOptions = {}): KernelR
   const heap = heapDemo(kernel.heap);
   const fault = faultDemo(kernel);
   kernel.vm.tracker.check();
+  kernel.core.slot.quiesce(); // leave no temporary mapping behind (a dump shows none)
   return {
     sections: [
       { title: 'physical memory: frame allocator', lines: frames.lines },

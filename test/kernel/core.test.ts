@@ -15,7 +15,10 @@ describe('kernel core: window, slot, early allocator', () => {
       expect(core.slot.read32(phys(0x3000000))).toBe(0xdeadbeef);
       core.slot.write32(phys(0x3000004), 0x1234);
       expect(m.mem.read32(0x3000004)).toBe(0x1234);
-      // after unmap the slot's PTE is clear: a fresh walk faults
+      // unmap leaves the PTE (lazy); quiesce clears it: then a fresh walk faults
+      expect(m.mmu.probe(TEMP_SLOT, 0, false).phys).toBe(0x3000000);
+      core.slot.quiesce();
+      expect(core.slot.audit()).toEqual([]);
       m.mmu.invlpg(TEMP_SLOT);
       expect(() => m.read32(TEMP_SLOT)).toThrow(PageFault);
     });
@@ -45,6 +48,15 @@ describe('kernel core: window, slot, early allocator', () => {
     expect(() => core.slot.map(phys(0x404000))).toThrow(/nested too deep/);
     for (let i = 0; i < 4; i++) core.slot.unmap();
     expect(() => core.slot.unmap()).toThrow(/without a matching map/);
+  });
+
+  it('keeps a JS copy of each slot PTE that matches RAM (audit), and catches a PTE changed behind it', () => {
+    const info = fakeBoot();
+    const core = setupKernelCore(info);
+    core.slot.read32(phys(0x400000));
+    expect(core.slot.audit()).toEqual([]);
+    info.machine.write32(core.firstTable + 0xc0000000 + 1023 * 4, 0);
+    expect(core.slot.audit()).toEqual(['slot 0: PTE maps nothing, JS copy says 0x00400000']);
   });
 
   it('re-targets the slot with INVLPG so the new frame is read, never a stale one', () => {

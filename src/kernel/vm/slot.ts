@@ -5,23 +5,29 @@
 // (0xC03FE000, ...), a small stack like Linux's kmap_atomic; deeper nesting
 // than TEMP_SLOT_DEPTH is a kernel error.
 //
-// TLB discipline: map() of a frame other than the one the slot's TLB entry may
-// still hold issues INVLPG; unmap() clears the PTE. A cleared PTE can only be
-// stale in the TLB with the same frame, so re-mapping that frame needs no
-// INVLPG. Entries are written with A and D preset, so a stale entry and the
-// PTE never disagree on anything but P.
+// unmap() is lazy, as i386 Linux's kunmap_atomic without DEBUG_HIGHMEM: the
+// PTE stays, so mapping the same frame again costs nothing. map() of another
+// frame rewrites the PTE and issues INVLPG when the TLB may hold an older
+// translation. quiesce() clears every slot's PTE (the kernel calls it when it
+// is done, so no stale mapping is left for a memory dump); forget() also
+// drops what the TLB may hold. Entries are written with A and D preset, so a
+// stale TLB entry and the PTE never disagree on anything but P.
 
 import { hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
-import { PTE_A, PTE_D, PTE_P, PTE_RW } from '../../hw/paging.js';
+import { FRAME_MASK, PTE_A, PTE_D, PTE_P, PTE_RW } from '../../hw/paging.js';
 import { PagelabError } from '../../errors.js';
 import type { PhysAccess } from '../physaccess.js';
 import { TEMP_SLOT, TEMP_SLOT_DEPTH } from './layout.js';
 import { fillLinearPage } from './window.js';
 
+const SLOT_FLAGS = PTE_P | PTE_RW | PTE_A | PTE_D;
+
 export class TempSlot implements PhysAccess {
   private depth = 0;
-  /** Per slot: the frame its TLB entry may still translate to (-1: none). An accelerator; see test. */
+  /** Per slot: the frame its PTE maps (-1: PTE clear). A JS copy of RAM; audit() checks it. */
+  private readonly mapped = new Float64Array(TEMP_SLOT_DEPTH).fill(-1);
+  /** Per slot: the frame its TLB entry may still translate to (-1: none). */
   private readonly cached = new Float64Array(TEMP_SLOT_DEPTH).fill(-1);
   maps = 0;
   invlpgs = 0;
@@ -41,7 +47,10 @@ export class TempSlot implements PhysAccess {
     if (this.depth === TEMP_SLOT_DEPTH) throw new PagelabError(`temporary mapping of ${hex(frame)}: all ${TEMP_SLOT_DEPTH} slots in use (nested too deep)`);
     const d = this.depth++;
     const linear = TEMP_SLOT - d * 4096;
-    this.machine.write32(this.pteLinear(d), frame | PTE_P | PTE_RW | PTE_A | PTE_D);
+    this.maps++;
+    if (this.mapped[d] === frame) return linear;
+    this.machine.write32(this.pteLinear(d), frame | SLOT_FLAGS);
+    this.mapped[d] = frame;
     if (this.cached[d] !== frame) {
       if (this.cached[d] !== -1) {
         this.machine.mmu.invlpg(linear);
@@ -49,15 +58,13 @@ export class TempSlot implements PhysAccess {
       }
       this.cached[d] = frame;
     }
-    this.maps++;
     return linear;
   }
 
-  // unmap releases the most recent slot: its PTE is cleared.
+  // unmap releases the most recent slot (its PTE stays until another frame or quiesce()).
   unmap(): void {
     if (this.depth === 0) throw new PagelabError('temporary mapping: unmap without a matching map');
     this.depth--;
-    this.machine.write32(this.pteLinear(this.depth), 0);
   }
 
   /** How many slots are in use. */
@@ -65,12 +72,33 @@ export class TempSlot implements PhysAccess {
     return this.depth;
   }
 
-  // forget drops any TLB entry a slot may still hold (after which `cached` is empty).
+  // quiesce clears the PTE of every slot not in use (the TLB may keep the translation; re-mapping that frame needs no INVLPG).
+  quiesce(): void {
+    for (let d = this.depth; d < TEMP_SLOT_DEPTH; d++) {
+      if (this.mapped[d] === -1) continue;
+      this.machine.write32(this.pteLinear(d), 0);
+      this.mapped[d] = -1;
+    }
+  }
+
+  // forget clears the slots not in use and drops any TLB entry they may still hold.
   forget(): void {
-    for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
+    this.quiesce();
+    for (let d = this.depth; d < TEMP_SLOT_DEPTH; d++) {
       if (this.cached[d] !== -1) this.machine.mmu.invlpg(TEMP_SLOT - d * 4096);
       this.cached[d] = -1;
     }
+  }
+
+  // audit compares the JS copy of each slot's PTE with RAM; [] when they agree.
+  audit(): string[] {
+    const out: string[] = [];
+    for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
+      const pte = this.machine.read32(this.pteLinear(d));
+      const frame = pte & PTE_P ? (pte & FRAME_MASK) >>> 0 : -1;
+      if (frame !== this.mapped[d]) out.push(`slot ${d}: PTE maps ${frame === -1 ? 'nothing' : hex(frame)}, JS copy says ${this.mapped[d] === -1 ? 'nothing' : hex(this.mapped[d]!)}`);
+    }
+    return out;
   }
 
   read32(p: PhysAddr): number {
