@@ -91,8 +91,6 @@ export class Tlb {
   clock = 0;
   /** The digest hitDigest() ended with. */
   digest = 0;
-  /** Slot of the most recently used entry. */
-  mru = 0;
   private largeCount = 0;
   // Counters.
   fills = 0;
@@ -135,7 +133,6 @@ export class Tlb {
   // touch marks slot i most recently used.
   touch(i: number): void {
     if (this.lru) this.touchPage(this.vpn[i]!);
-    this.mru = i;
   }
 
   // touchPage marks the cached page vpn most recently used (the MMU's hit path).

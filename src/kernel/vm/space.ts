@@ -7,7 +7,7 @@
 
 import { hex, type LinAddr, type PhysAddr } from '../../hw/addr.js';
 import {
-  FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PCD, PTE_PWT, PTE_RW, PTE_US,
+  FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PTE_G, PTE_P, PTE_PCD, PTE_PWT, PTE_RW, PTE_US,
 } from '../../hw/paging.js';
 import { PagelabError } from '../../errors.js';
 import { Flush, type FlushTracker } from './flush.js';
@@ -219,6 +219,3 @@ export class AddressSpace {
     return n;
   }
 }
-
-/** Accessed and dirty flags of an entry, for tools. */
-export const AD_FLAGS = PTE_A | PTE_D;
