@@ -13,7 +13,7 @@ export const SLAB_LIMIT = HEAP_LIMIT;
 
 /** Header unit (K&R's `Header`): 16 bytes, so every block and payload is 16-byte aligned. */
 export const UNIT = 16;
-export const PAGE = 4096;
+export { PAGE_SIZE as PAGE } from '../../hw/addr.js';
 
 /**
  * NALLOC (K&R's minimum sbrk request): the heap grows by at least 4 pages
@@ -40,12 +40,5 @@ export const TRIM_PAGES = 2 * NALLOC_PAGES;
  */
 export const HEAP_RETAIN_FRAMES = TRIM_PAGES;
 
-// pageUp rounds a linear address up to a page boundary.
-export function pageUp(a: number): number {
-  return Math.ceil(a / PAGE) * PAGE;
-}
-
-// pageDown rounds a linear address down to a page boundary.
-export function pageDown(a: number): number {
-  return Math.floor(a / PAGE) * PAGE;
-}
+/** Page rounding of linear addresses: the machine's own helpers. */
+export { pageAlignUp as pageUp, pageAlignDown as pageDown } from '../../hw/addr.js';

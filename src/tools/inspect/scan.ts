@@ -6,9 +6,9 @@ import { FRAME_MASK, LARGE_FRAME_MASK, PTE_P, PTE_RW, PTE_US } from '../../hw/pa
 import { contains, type PhysReader } from './image.js';
 import { isLarge } from './qemu.js';
 import type { Registers } from './regs.js';
+import { PAGE_SIZE as PAGE, LARGE_PAGE_SIZE as LARGE_PAGE } from '../../hw/addr.js';
 
-export const PAGE = 0x1000;
-export const LARGE_PAGE = 0x400000;
+export { PAGE, LARGE_PAGE };
 
 /** A present page-directory entry. */
 export interface PdeView {
