@@ -37,7 +37,7 @@ export function hex(n: number, digits = 8): string {
 
 // pageAlignDown rounds an address down to its 4 KiB page.
 export function pageAlignDown(n: number): number {
-  return n - (n % PAGE_SIZE);
+  return Math.floor(n / PAGE_SIZE) * PAGE_SIZE; // not n - n % PAGE_SIZE: V8's % on doubles >= 2^31 calls fmod
 }
 
 // pageAlignUp rounds an address up to the next 4 KiB boundary.
