@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createColors } from 'picocolors';
+import { colorWanted } from '../term.js';
 import { boot, type BootOptions, type BootResult } from '../../boot/boot.js';
 import { parseCapture } from '../../boot/capture.js';
 import { dumpPhysical } from '../../boot/dump.js';
@@ -125,7 +126,7 @@ export function runBoot(o: BootCommandOptions, out: (line: string) => void, tty:
 
 // printLog prints the human-readable boot log.
 function printLog(r: BootResult, report: KernelReport, out: (line: string) => void, tty: boolean): void {
-  const c = createColors(tty);
+  const c = createColors(colorWanted(tty));
   const head = (t: string): void => out(`\n${c.bold(c.cyan(t))}`);
   out(c.bold(`pagelab boot: ${r.kernelName}, ${formatSize(r.ram)} RAM, multiboot information ${r.multibootSource === 'built' ? 'built as QEMU lays it out' : 'captured'}`));
   head('memory map (multiboot)');

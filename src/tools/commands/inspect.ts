@@ -4,7 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
+import { colorWanted } from '../term.js';
 import { PagelabError } from '../../errors.js';
 import { hex } from '../../hw/addr.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/fault.js';
@@ -126,6 +127,7 @@ function show(img: PhysReader, regs: Registers, opts: InspectOptions, tty: boole
     return { text: opts.crlf === true ? text.replace(/\n/g, '\r\n') : text, warnings, exitCode: 0 };
   }
   if (format === 'json') return { text: JSON.stringify(toJson(view), null, 2) + '\n', warnings: [], exitCode: 0 };
+  const pc = createColors(colorWanted(tty));
   const style: TreeStyle = tty ? { heading: pc.bold, dim: pc.dim, warn: pc.yellow } : PLAIN;
   return { text: formatTree(view, style).join('\n') + '\n', warnings: [], exitCode: 0 };
 }

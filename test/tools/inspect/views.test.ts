@@ -1,5 +1,5 @@
 // The tree and JSON views, checked against QEMU's own info tlb for the same dump.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runInspect } from '../../../src/tools/commands/inspect.js';
 import type { InspectJson } from '../../../src/tools/inspect/json.js';
 import { LAYOUTS, capture } from './fixtures.js';
@@ -15,10 +15,25 @@ describe('tree and JSON views', () => {
     expect(lines.some((l) => l.startsWith('PDE 0 '))).toBe(false);
   });
 
+  afterEach(() => vi.unstubAllEnvs());
+
   it('is the default on a TTY, JSON otherwise', () => {
+    vi.stubEnv('NO_COLOR', '');
     const c = capture(1);
-    expect(runInspect(c.dump, { regs: c.registers }, true).text).toMatch(/^page directory at/);
+    const tty = runInspect(c.dump, { regs: c.registers }, true).text;
+    expect(tty).toContain('\u001b[1mpage directory at'); // headings in bold on a terminal
+    expect(tty.replace(/\u001b\[\d+m/g, '')).toMatch(/^page directory at/);
+    // without a terminal the tree has no escape codes, whatever CI or FORCE_COLOR say
+    expect(runInspect(c.dump, { regs: c.registers, format: 'tree' }, false).text).not.toContain('\u001b');
     expect(() => JSON.parse(runInspect(c.dump, { regs: c.registers }, false).text) as unknown).not.toThrow();
+  });
+
+  it('NO_COLOR keeps the tree plain on a terminal', () => {
+    vi.stubEnv('NO_COLOR', '1');
+    const c = capture(1);
+    const text = runInspect(c.dump, { regs: c.registers }, true).text;
+    expect(text).toMatch(/^page directory at/);
+    expect(text).not.toContain('\u001b');
   });
 
   for (const layout of LAYOUTS) {
