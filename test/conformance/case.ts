@@ -24,18 +24,42 @@ export const FILL_MUL = 0x9e3779b1;
 export const FETCH_OFFSET = 0x800;
 export const RET_BYTES = 16;
 export const RET = 0xc3;
+/**
+ * Straddling instruction fetches: the last TAIL_BYTES of every filled frame hold MOV EAX, imm32's opcode (0xB8)
+ * and the first HEAD_BYTES hold RET. A fetch at page offset 0xFFD-0xFFF (size 4) executes a 5-byte
+ * `mov eax, imm32` whose immediate runs into the next page, then the RET there.
+ */
+export const MOV_EAX = 0xb8;
+export const TAIL_BYTES = 3;
+export const HEAD_BYTES = 5;
+/** QEMU runs as `-cpu qemu32,+pse36`: CPUID.01H:EDX.PSE-36 (bit 17) = 1, no leaf 80000008H, PAE: MAXPHYADDR 36. */
+export const QEMU_CPU = 'qemu32,+pse36';
+export const CPUID_PSE36 = 1 << 17;
+/** Physical addresses from here up need PSE-36 bits 20:17, reserved with MAXPHYADDR 36 (SDM 4.3): never accessed. */
+export const MAXPHYADDR_LIMIT = 2 ** 36;
+/** RAM ends at 4 GiB on both sides here; reads above it are platform-defined, so their value is not reported. */
+export const RAM_LIMIT = 2 ** 32;
 
 export type Cpl = 0 | 3;
 export type Size = 1 | 2 | 4;
 
-export interface AccessOp { readonly op: 'access'; readonly kind: AccessKind; readonly size: Size; readonly cpl: Cpl; readonly lin: number; readonly value: number }
+/**
+ * One access. `value` is what a write stores. A read with `discard` still runs, but its value is reported as 0
+ * on both sides: it reads a physical address without RAM, which the SDM does not define (the platform does).
+ */
+export interface AccessOp {
+  readonly op: 'access'; readonly kind: AccessKind; readonly size: Size; readonly cpl: Cpl; readonly lin: number; readonly value: number;
+  readonly discard?: boolean;
+}
 export interface EditOp { readonly op: 'edit'; readonly addr: number; readonly value: number }
 export interface InvlpgOp { readonly op: 'invlpg'; readonly lin: number }
 export interface ReloadCr3Op { readonly op: 'reload-cr3' }
 export interface SetWpOp { readonly op: 'set-wp'; readonly on: boolean }
 /** MOV to CR3 of one of the case's directories (a switch of address space). */
 export interface LoadCr3Op { readonly op: 'load-cr3'; readonly cr3: number }
-export type Op = AccessOp | EditOp | InvlpgOp | ReloadCr3Op | SetWpOp | LoadCr3Op;
+/** MOV to CR4 with these PSE and PGE values (mid-case; the case's pse/pge are the initial ones). */
+export interface SetCr4Op { readonly op: 'set-cr4'; readonly pse: boolean; readonly pge: boolean }
+export type Op = AccessOp | EditOp | InvlpgOp | ReloadCr3Op | SetWpOp | LoadCr3Op | SetCr4Op;
 
 export interface Case {
   readonly name: string;
@@ -67,7 +91,7 @@ export interface CaseOutcome {
   readonly entries: readonly number[];
 }
 
-export const OP_CODES = { access: 1, edit: 2, invlpg: 3, 'reload-cr3': 4, 'set-wp': 5, 'load-cr3': 6 } as const;
+export const OP_CODES = { access: 1, edit: 2, invlpg: 3, 'reload-cr3': 4, 'set-wp': 5, 'load-cr3': 6, 'set-cr4': 7 } as const;
 export const BATCH_MAGIC = 0x42434750; // 'PGCB'
 
 // directoriesOf lists the frames of the case's page directories, CR3's first.
@@ -87,6 +111,11 @@ export function accessCount(c: Case): number {
   return c.ops.reduce((n, op) => n + (op.op === 'access' ? 1 : 0), 0);
 }
 
+// everPse tells whether CR4.PSE is 1 at some point of the case.
+export function everPse(c: Case): boolean {
+  return c.pse || c.ops.some((op) => op.op === 'set-cr4' && op.pse);
+}
+
 // fillFrames lists the data frames the case can reach: every 4 KiB frame a PTE
 // names, and each touched 4 KiB piece of every 4 MiB frame a PDE names.
 export function fillFrames(c: Case): number[] {
@@ -97,6 +126,7 @@ export function fillFrames(c: Case): number[] {
     pieces.add(((op.lin + op.size - 1) >>> 0) & 0x3ff000);
   }
   const dirs = directoriesOf(c);
+  const pse = everPse(c);
   const frames = new Set<number>();
   const values: Array<readonly [number, number]> = [...c.entries];
   for (const op of c.ops) if (op.op === 'edit') values.push([op.addr, op.value]);
@@ -104,7 +134,7 @@ export function fillFrames(c: Case): number[] {
     if ((value & PTE_P) === 0) continue;
     const isPde = dirs.includes((addr & FRAME_MASK) >>> 0);
     if (!isPde) frames.add((value & FRAME_MASK) >>> 0);
-    else if ((value & PDE_PS) !== 0 && c.pse && (value & 0x3fe000) === 0) {
+    else if ((value & PDE_PS) !== 0 && pse && (value & 0x3fe000) === 0) {
       for (const piece of pieces) frames.add(((value & LARGE_FRAME_MASK) >>> 0) + piece);
     }
   }
@@ -116,15 +146,20 @@ export function fillWord(p: number, salt: number): number {
   return (Math.imul(p, FILL_MUL) ^ salt) >>> 0;
 }
 
-// opWords packs an op for the kernel: [op | size << 8 | cpl << 16 | kind << 24, a, b].
+// opWords packs an op for the kernel: [op | size << 8 | cpl << 16 | kind << 24, a, b]
+// (for an access, b is the value to write, or for a read 1 when its value is discarded).
 function opWords(op: Op): [number, number, number] {
   switch (op.op) {
-    case 'access': return [(OP_CODES.access | (op.size << 8) | (op.cpl << 16) | (op.kind << 24)) >>> 0, op.lin >>> 0, op.value >>> 0];
+    case 'access': {
+      const b = op.kind === 0 ? (op.discard === true ? 1 : 0) : op.value >>> 0;
+      return [(OP_CODES.access | (op.size << 8) | (op.cpl << 16) | (op.kind << 24)) >>> 0, op.lin >>> 0, b];
+    }
     case 'edit': return [OP_CODES.edit, op.addr >>> 0, op.value >>> 0];
     case 'invlpg': return [OP_CODES.invlpg, op.lin >>> 0, 0];
     case 'reload-cr3': return [OP_CODES['reload-cr3'], 0, 0];
     case 'set-wp': return [OP_CODES['set-wp'], op.on ? 1 : 0, 0];
     case 'load-cr3': return [OP_CODES['load-cr3'], op.cr3 >>> 0, 0];
+    case 'set-cr4': return [OP_CODES['set-cr4'], (op.pse ? 1 : 0) | (op.pge ? 2 : 0), 0];
   }
 }
 

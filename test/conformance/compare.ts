@@ -23,7 +23,7 @@ export function formatOutcome(o: AccessOutcome): string {
 export function formatOp(op: Op): string {
   switch (op.op) {
     case 'access': {
-      const what = op.kind === 1 ? ` value=${hex(op.value, op.size * 2)}` : '';
+      const what = op.kind === 1 ? ` value=${hex(op.value, op.size * 2)}` : op.discard === true ? ' (value not reported: no RAM)' : '';
       return `${ACCESS_NAMES[op.kind]} ${op.size} at ${hex(op.lin)} CPL ${op.cpl}${what}`;
     }
     case 'edit': return `edit [${hex(op.addr)}] = ${hex(op.value)} (${entryFlags(op.value)})`;
@@ -31,6 +31,7 @@ export function formatOp(op: Op): string {
     case 'reload-cr3': return 'reload CR3';
     case 'set-wp': return `CR0.WP = ${op.on ? 1 : 0}`;
     case 'load-cr3': return `load CR3 = ${hex(op.cr3)}`;
+    case 'set-cr4': return `CR4.PSE = ${op.pse ? 1 : 0}, CR4.PGE = ${op.pge ? 1 : 0}`;
   }
 }
 

@@ -7,7 +7,7 @@ import { PageFault } from '../../src/hw/fault.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../../src/hw/paging.js';
 import type { AccessedOrder, RsvdErrorCode } from '../../src/hw/walk.js';
 import {
-  FETCH_OFFSET, QEMU_RAM_MIB, RET, RET_BYTES, fillFrames, fillWord, reportAddrs,
+  FETCH_OFFSET, HEAD_BYTES, MOV_EAX, QEMU_RAM_MIB, RET, RET_BYTES, TAIL_BYTES, fillFrames, fillWord, reportAddrs,
   type AccessOp, type AccessOutcome, type Case, type CaseOutcome,
 } from './case.js';
 
@@ -37,13 +37,17 @@ function setUp(m: Machine, c: Case): void {
   for (const f of fillFrames(c)) {
     for (let o = 0; o < 4096; o += 4) m.mem.write32(f + o, fillWord(f + o, c.salt));
     m.mem.fill(f + FETCH_OFFSET, RET_BYTES, RET);
+    m.mem.fill(f, HEAD_BYTES, RET);
+    m.mem.fill(f + 4096 - TAIL_BYTES, TAIL_BYTES, MOV_EAX);
   }
   m.mmu.writeCr4((c.pse ? CR4_PSE : 0) | (c.pge ? CR4_PGE : 0));
   m.mmu.writeCr3(c.cr3);
   m.mmu.writeCr0(CR0_PE | CR0_PG | (c.wp ? CR0_WP : 0));
 }
 
-// access performs one access at its CPL and returns to CPL 0.
+// access performs one access at its CPL and returns to CPL 0. A fetch of size 4
+// at page offset 0xFFD-0xFFF is the straddling `mov eax, imm32; ret`: the
+// machine's fetch translates its first page at its address, then the next page.
 function access(m: Machine, op: AccessOp): AccessOutcome {
   m.mmu.setCpl(op.cpl);
   try {
@@ -52,7 +56,7 @@ function access(m: Machine, op: AccessOp): AccessOutcome {
       return { fault: false, value: 0 };
     }
     const value = m.read(op.lin, op.size, op.kind);
-    return { fault: false, value: op.kind === 2 ? 0 : value };
+    return { fault: false, value: op.kind === 2 || op.discard === true ? 0 : value };
   } catch (e) {
     if (e instanceof PageFault) return { fault: true, cr2: e.linear, code: e.errorCode };
     throw e;
@@ -74,6 +78,7 @@ export function runOnModel(c: Case, machine?: Machine): CaseOutcome {
       case 'reload-cr3': m.mmu.writeCr3(m.mmu.cr3); break;
       case 'load-cr3': m.mmu.writeCr3(op.cr3); break;
       case 'set-wp': m.mmu.writeCr0(op.on ? m.mmu.cr0 | CR0_WP : m.mmu.cr0 & ~CR0_WP); break;
+      case 'set-cr4': m.mmu.writeCr4((op.pse ? CR4_PSE : 0) | (op.pge ? CR4_PGE : 0)); break;
     }
   }
   return { accesses, entries: reportAddrs(c).map((a) => m.mem.read32(a)) };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PagelabError } from '../../src/errors.js';
-import { QEMU_RAM_MIB, encodeBatch, type Case, type CaseOutcome } from './case.js';
+import { QEMU_CPU, QEMU_RAM_MIB, encodeBatch, type Case, type CaseOutcome } from './case.js';
 import { KernelFatal, parseResults } from './results.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -47,7 +47,7 @@ export function buildKernel(): string {
 // qemuArgs is the command line for one boot.
 function qemuArgs(kernel: string, module: string, out: string): string[] {
   return [
-    '-kernel', kernel, '-initrd', module, '-m', String(QEMU_RAM_MIB), '-accel', 'tcg',
+    '-kernel', kernel, '-initrd', module, '-m', String(QEMU_RAM_MIB), '-accel', 'tcg', '-cpu', QEMU_CPU,
     '-display', 'none', '-no-reboot', '-serial', 'none', '-monitor', 'none', '-parallel', 'none',
     '-debugcon', `file:${out}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];

@@ -1,15 +1,17 @@
-// Parsing what the test kernel wrote to the debugcon port: per case 'CASE',
+// Parsing what the test kernel wrote to the debugcon port: 'CPUI' and
+// CPUID.01H:EDX (which must report PSE-36, see case.ts QEMU_CPU), then per case 'CASE',
 // its index, three words per access (status, then value and 0, or CR2 and the
 // error code), the final value of each reported entry; 'DONE' at the end.
 // A fatal exception in the kernel is 'FTAL', vector, error code, EIP, CR2, case.
 
 import { PagelabError, ParseError } from '../../src/errors.js';
 import { hex } from '../../src/hw/addr.js';
-import { accessCount, reportAddrs, type AccessOutcome, type Case, type CaseOutcome } from './case.js';
+import { CPUID_PSE36, QEMU_CPU, accessCount, reportAddrs, type AccessOutcome, type Case, type CaseOutcome } from './case.js';
 
 export const OUT_CASE = 0x45534143; // 'CASE'
 export const OUT_DONE = 0x454e4f44; // 'DONE'
 export const OUT_FATAL = 0x4c415446; // 'FTAL'
+export const OUT_CPUID = 0x49555043; // 'CPUI'
 
 /** The test kernel stopped on an exception it did not expect. */
 export class KernelFatal extends PagelabError {}
@@ -73,9 +75,21 @@ function readCase(r: Reader, c: Case, index: number): CaseOutcome {
   return { accesses, entries };
 }
 
+// readCpuid reads the 'CPUI' record and checks the CPU reports PSE-36: the PSE-36
+// cases compare bits 16:13 of 4 MiB PDEs as address bits, defined only then (SDM 4.3).
+function readCpuid(r: Reader): void {
+  const at = r.offset;
+  const marker = r.word("'CPUI'");
+  if (marker === OUT_FATAL) throw fatalFrom(r);
+  if (marker !== OUT_CPUID) throw new ParseError('QEMU output', at, "'CPUI' marker");
+  const edx = r.word('CPUID.01H:EDX');
+  if ((edx & CPUID_PSE36) === 0) throw new ParseError('QEMU output', at + 4, `CPUID.01H:EDX with PSE-36 (bit 17) set: run QEMU with -cpu ${QEMU_CPU}`);
+}
+
 // parseResults turns the kernel's output for a batch into one outcome per case.
 export function parseResults(bytes: Uint8Array, cases: readonly Case[]): CaseOutcome[] {
   const r = new Reader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  readCpuid(r);
   const out = cases.map((c, i) => readCase(r, c, i));
   const at = r.offset;
   const done = r.word("'DONE'");

@@ -20,6 +20,7 @@ BATCH_MAGIC     equ 0x42434750          ; 'PGCB'
 OUT_CASE        equ 0x45534143          ; 'CASE'
 OUT_DONE        equ 0x454E4F44          ; 'DONE'
 OUT_FATAL       equ 0x4C415446          ; 'FTAL'
+OUT_CPUID       equ 0x49555043          ; 'CPUI'
 
 OP_ACCESS       equ 1
 OP_EDIT         equ 2
@@ -27,6 +28,7 @@ OP_INVLPG       equ 3
 OP_RELOAD_CR3   equ 4
 OP_SET_WP       equ 5
 OP_LOAD_CR3     equ 6
+OP_SET_CR4      equ 7
 
 CR0_WP          equ 0x00010000
 CR0_PG          equ 0x80000000
@@ -62,6 +64,7 @@ start:
         call setup_idt
         call setup_kernel_tables
         call find_module
+        call emit_cpuid
         call run_batch
         mov eax, OUT_DONE
         call emit
@@ -151,6 +154,16 @@ find_module:
         mov [cursor], eax
         cmp dword [ebx + 4], 0x400000
         ja fatal_boot
+        ret
+
+; emit_cpuid writes 'CPUI' and CPUID.01H:EDX (the runner checks PSE-36, bit 17).
+emit_cpuid:
+        mov eax, OUT_CPUID
+        call emit
+        mov eax, 1
+        cpuid
+        mov eax, edx
+        call emit
         ret
 
 ; next returns the next batch word in eax.
@@ -258,7 +271,9 @@ write_entries:
 .done:  ret
 
 ; fill_frames writes the pattern into each listed frame: the dword at physical
-; p is (p * FILL_MUL) xor salt, then bytes 0x800-0x80F are RET (0xC3).
+; p is (p * FILL_MUL) xor salt, then bytes 0x800-0x80F are RET (0xC3), bytes
+; 0x000-0x004 RET and bytes 0xFFD-0xFFF MOV EAX's opcode (0xB8), so that a
+; `mov eax, imm32` started at 0xFFD-0xFFF runs into the next page and returns.
 fill_frames:
         call next
         mov ecx, eax
@@ -278,6 +293,10 @@ fill_frames:
         mov [edi + 4], eax
         mov [edi + 8], eax
         mov [edi + 12], eax
+        mov [edi - 0x800], eax
+        mov byte [edi - 0x800 + 4], 0xC3
+        mov word [edi + 0x7FD], 0xB8B8
+        mov byte [edi + 0x7FF], 0xB8
         pop ecx
         dec ecx
         jmp .loop
@@ -329,9 +348,21 @@ run_ops:
         je .setwp
         cmp cl, OP_LOAD_CR3
         je .loadcr3
+        cmp cl, OP_SET_CR4
+        je .setcr4
         jmp fatal_boot
 .access:
+        mov [op_b], ebx
+        mov [op_code], ecx
         call do_access
+        cmp dword [res_status], 0               ; a read with b = 1 reports 0, not the value
+        jne .report
+        test dword [op_code], 0xFF000000
+        jnz .report
+        cmp dword [op_b], 0
+        je .report
+        mov dword [res_a], 0
+.report:
         mov eax, [res_status]
         call emit
         mov eax, [res_a]
@@ -357,6 +388,16 @@ run_ops:
         jmp .loop
 .loadcr3:
         mov cr3, esi
+        jmp .loop
+.setcr4:
+        xor eax, eax
+        test esi, 1
+        jz .nopse
+        or eax, CR4_PSE
+.nopse: test esi, 2
+        jz .nopge
+        or eax, CR4_PGE
+.nopge: mov cr4, eax
         jmp .loop
 .done:  ret
 
@@ -500,7 +541,7 @@ stub_write4:
         xor eax, eax
         int 0x80
 stub_fetch:
-        call esi                                ; the target holds RET (0xC3)
+        call esi                                ; RET (0xC3), or MOV EAX, imm32 then RET
         xor eax, eax
         int 0x80
 align 4096
@@ -558,3 +599,5 @@ in_access:  resd 1
 res_status: resd 1
 res_a:      resd 1
 res_b:      resd 1
+op_b:       resd 1
+op_code:    resd 1
