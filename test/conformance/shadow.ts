@@ -205,7 +205,7 @@ function fetchProblem(op: AccessOp): string | null {
 
 // targetProblem explains why an access may not reach the physical address t.phys
 // of one of its pages, or returns null.
-function targetProblem(op: AccessOp, page: number, t: ShadowTranslation): string | null {
+function targetProblem(s: Shadow, op: AccessOp, page: number, t: ShadowTranslation): string | null {
   if (t.phys >= MAXPHYADDR_LIMIT) return `${hex(page)} maps above 2^36: PSE-36 bits 20:17 are reserved with MAXPHYADDR 36 (SDM 4.3), QEMU ignores them`;
   if (t.phys >= RAM_LIMIT) {
     if (op.kind === 0 && op.discard !== true) return `read at ${hex(op.lin)} of ${hex(t.phys, 9)} (no RAM, platform-defined) must discard its value`;
@@ -213,6 +213,7 @@ function targetProblem(op: AccessOp, page: number, t: ShadowTranslation): string
   }
   const lowest = op.kind === 0 ? TABLE_BASE : DATA_BASE;
   if (t.phys < lowest || t.phys >= LARGE_END) return `${hex(page)} maps to ${hex(t.phys)}, outside the data area`;
+  if (t.phys < DATA_BASE && !s.tables.has(t.phys - (t.phys % 4096))) return `${hex(page)} maps to ${hex(t.phys)}, a table frame the case does not zero`;
   return null;
 }
 
@@ -241,7 +242,7 @@ export function accessProblem(s: Shadow, op: AccessOp): string | null {
       return e instanceof Error ? e.message : String(e);
     }
     if (t === null) continue;
-    const p = targetProblem(op, page, t);
+    const p = targetProblem(s, op, page, t);
     if (p !== null) return p;
     if (isStraddleFetch(op)) {
       const frame = t.phys - (t.phys % 4096);
@@ -276,7 +277,7 @@ export function validateCase(c: Case): void {
       case 'set-wp': break; // the TLB caches R/W and U/S, not rights: WP applies at once (SDM 4.10.2.2)
       case 'set-cr4': s.setCr4(op.pse, op.pge); break;
       case 'load-cr3':
-        if (!s.directories.includes(op.cr3)) refuse(c, `load-cr3 ${hex(op.cr3)} is not one of the case's directories`);
+        if (!s.directories.includes((op.cr3 & FRAME_MASK) >>> 0)) refuse(c, `load-cr3 ${hex(op.cr3)} is not one of the case's directories`);
         s.loadCr3(op.cr3);
         break;
     }
