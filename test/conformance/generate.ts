@@ -1,10 +1,14 @@
 // The seeded case generator: random directories mixing 4 KiB and 4 MiB pages,
 // present and absent entries, R/W, U/S, G, PWT/PCD/PAT and ignored bits, CR0.WP
 // and CR4.PSE/PGE on and off; reads, writes and fetches of 1, 2 and 4 bytes at
-// CPL 0 and 3, some straddling two pages or two 4 MiB regions; entry edits
-// followed by INVLPG or a CR3 reload. Pages an edit may have made stale are
-// not accessed until invalidated (shadow.ts). generateCase(seed, i) depends on
-// nothing but its arguments.
+// CPL 0 and 3, some straddling two pages or two 4 MiB regions, and
+// instruction fetches that straddle two pages; entry edits followed by INVLPG
+// or a CR3 reload; changes of CR4.PSE, CR4.PGE and CR0.WP between accesses.
+// With PSE turned on mid-case, a PDE with PS set that named a page table maps a
+// 4 MiB page whose PSE-36 bits are the table address's bits 20:13 (a read above
+// 4 GiB then discards its value). Pages an edit or a PSE change may have made
+// stale are not accessed until invalidated, nor is anything else shadow.ts
+// refuses. generateCase(seed, i) depends on nothing but its arguments.
 
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../src/hw/fault.js';
 import {
@@ -16,7 +20,7 @@ import {
   type AccessOp, type Case, type Cpl, type Op, type Size,
 } from './case.js';
 import { Rng, mixSeed } from './rng.js';
-import { Shadow } from './shadow.js';
+import { Shadow, accessProblem } from './shadow.js';
 
 const DATA_FRAMES = 24; // a small pool, so linear pages alias
 const LARGE_FRAMES = 6;
@@ -49,7 +53,7 @@ function randomPte(rng: Rng): number {
 }
 
 // randomPtPde is a PDE naming one of the case's page tables; PS (ignored without CR4.PSE) only then.
-function randomPtPde(d: Draft): number {
+function randomPtPde(d: Pick<Draft, 'rng' | 'pse' | 'pts'>): number {
   const { rng } = d;
   const flags = bits(rng, [[PTE_P, 0.92], [PTE_RW, 0.75], [PTE_US, 0.8], [PTE_A, 0.3], [PTE_D, 0.1], [PTE_G, 0.1],
     [PTE_PWT, 0.1], [PTE_PCD, 0.1], [0x400, 0.1]]);
@@ -57,9 +61,10 @@ function randomPtPde(d: Draft): number {
   return (rng.pick(d.pts) | flags | ps) >>> 0;
 }
 
-// randomLargePde is a PDE mapping a 4 MiB page (bit 21, reserved, rarely set).
+// randomLargePde is a PDE mapping a 4 MiB page (bit 21, reserved, rarely set;
+// sometimes PSE-36 bits 16:13, a page above 4 GiB where no RAM is).
 function randomLargePde(rng: Rng): number {
-  const frame = LARGE_BASE + rng.int(LARGE_FRAMES) * 0x400000;
+  const frame = LARGE_BASE + rng.int(LARGE_FRAMES) * 0x400000 + (rng.chance(0.08) ? (1 + rng.int(15)) << 13 : 0);
   const flags = bits(rng, [[PTE_P, 0.9], [PTE_RW, 0.65], [PTE_US, 0.7], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
     [PTE_PWT, 0.1], [PTE_PCD, 0.1], [PDE_PAT_LARGE, 0.1], [PDE_LARGE_RSVD_BIT21, 0.03]]);
   return (frame | flags | PDE_PS) >>> 0;
@@ -117,7 +122,7 @@ function buildTables(d: Draft, pd: number, shadow: Shadow, entries: Array<readon
 // randomOffset picks where in the page an access starts; fetches hit the RET bytes,
 // writes avoid them, some accesses straddle into the next page.
 function randomOffset(rng: Rng, kind: AccessKind, size: Size): number {
-  if (kind === ACCESS_FETCH) return FETCH_OFFSET + rng.int(RET_BYTES);
+  if (kind === ACCESS_FETCH) return size === 4 ? 0xffd + rng.int(3) : FETCH_OFFSET + rng.int(RET_BYTES);
   if (size > 1 && rng.chance(0.25)) return 4096 - 1 - rng.int(size - 1);
   for (;;) {
     const off = rng.chance(0.3) ? rng.int(4096 / size) * size : rng.int(4096 - size + 1);
@@ -125,17 +130,22 @@ function randomOffset(rng: Rng, kind: AccessKind, size: Size): number {
   }
 }
 
-// randomAccess builds an access to a fresh page of interest, or null if none is fresh.
+// randomAccess builds an access to a page of interest that shadow.ts accepts
+// (a read above 4 GiB discards its value), or null if eight tries found none.
+// A fetch is a RET, or 3 times in 10 a `mov eax, imm32` straddling two pages.
 function randomAccess(d: Draft, shadow: Shadow): AccessOp | null {
   const { rng } = d;
   const kind = rng.pick<AccessKind>([ACCESS_READ, ACCESS_READ, ACCESS_WRITE, ACCESS_WRITE, ACCESS_FETCH]);
-  const size: Size = kind === ACCESS_FETCH ? 1 : rng.pick<Size>([1, 2, 4, 4]);
+  const size: Size = kind === ACCESS_FETCH ? (rng.chance(0.3) ? 4 : 1) : rng.pick<Size>([1, 2, 4, 4]);
   const cpl: Cpl = rng.chance(0.5) ? 3 : 0;
   for (let tries = 0; tries < 8; tries++) {
     const lin = (rng.pick(d.pages) * 4096 + randomOffset(rng, kind, size)) >>> 0;
-    if (lin + size - 1 > 0xffffffff || !shadow.fresh(lin, size)) continue;
+    if (lin + size - 1 > 0xffffffff) continue;
     const value = size === 4 ? rng.u32() : rng.int(1 << (8 * size));
-    return { op: 'access', kind, size, cpl, lin, value };
+    const op: AccessOp = { op: 'access', kind, size, cpl, lin, value };
+    if (accessProblem(shadow, op) === null) return op;
+    const blind: AccessOp = { ...op, discard: true };
+    if (kind === ACCESS_READ && accessProblem(shadow, blind) === null) return blind;
   }
   return null;
 }
@@ -145,7 +155,7 @@ function randomEdit(d: Draft, shadow: Shadow, ops: Op[]): void {
   const { rng } = d;
   const addr = rng.chance(0.8) ? rng.pick(d.entryAddrs) : rng.pick(d.pts) + rng.int(1024) * 4;
   const isPde = d.dirs.includes((addr & FRAME_MASK) >>> 0);
-  const value = !isPde ? randomPte(rng) : d.pse && rng.chance(0.4) ? randomLargePde(rng) : randomPtPde(d);
+  const value = !isPde ? randomPte(rng) : shadow.pse && rng.chance(0.4) ? randomLargePde(rng) : randomPtPde({ ...d, pse: shadow.pse });
   shadow.edit(addr, value);
   ops.push({ op: 'edit', addr, value });
   if (!d.entryAddrs.includes(addr)) d.entryAddrs.push(addr);
@@ -170,8 +180,10 @@ function randomOps(d: Draft, shadow: Shadow): Op[] {
     const r = rng.u32() / 0x1_0000_0000;
     if (r < 0.7) {
       const a = randomAccess(d, shadow);
-      if (a !== null) ops.push(a);
-      else {
+      if (a !== null) {
+        ops.push(a);
+        if (a.kind === ACCESS_WRITE) shadow.noteWrite(a.lin, a.size);
+      } else {
         ops.push({ op: 'reload-cr3' });
         shadow.reloadCr3();
       }
@@ -183,13 +195,29 @@ function randomOps(d: Draft, shadow: Shadow): Op[] {
     } else if (r < 0.93) {
       ops.push({ op: 'reload-cr3' });
       shadow.reloadCr3();
-    } else if (r < 0.96 && d.dirs.length > 1) {
+    } else if (r < 0.95 && d.dirs.length > 1) {
       const cr3 = rng.pick(d.dirs);
       ops.push({ op: 'load-cr3', cr3 });
       shadow.loadCr3(cr3);
-    } else ops.push({ op: 'set-wp', on: rng.chance(0.5) });
+    } else if (r < 0.975) randomCr4(d, shadow, ops);
+    else ops.push({ op: 'set-wp', on: rng.chance(0.5) });
   }
   return ops;
+}
+
+// randomCr4 flips CR4.PSE or CR4.PGE (rarely both), after a PSE change often reloading CR3.
+function randomCr4(d: Draft, shadow: Shadow, ops: Op[]): void {
+  const { rng } = d;
+  const which = rng.int(5);
+  const pse = which < 3 ? !shadow.pse : which === 4 ? !shadow.pse : shadow.pse;
+  const pge = which >= 3 ? !shadow.pge : shadow.pge;
+  const pseChanged = pse !== shadow.pse;
+  ops.push({ op: 'set-cr4', pse, pge });
+  shadow.setCr4(pse, pge);
+  if (pseChanged && rng.chance(0.5)) {
+    ops.push({ op: 'reload-cr3' });
+    shadow.reloadCr3();
+  }
 }
 
 // generateCase builds case `index` of the run with this seed.
