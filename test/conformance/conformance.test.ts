@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { formatMismatch } from './compare.js';
 import { generateCases } from './generate.js';
 import { namedCases } from './named.js';
-import { INSTALL_HINT, missingTools } from './qemu.js';
+import { PF_P, PF_U } from '../../src/hw/paging.js';
+import { runOnModel } from './model.js';
+import { INSTALL_HINT, missingTools, runOnQemu } from './qemu.js';
 import { runSuite } from './suite.js';
 
 const missing = missingTools();
@@ -29,6 +31,16 @@ describe.skipIf(missing.length > 0)('QEMU conformance', () => {
     expect(r.mismatches.map(formatMismatch)).toEqual([]);
     expect(r.faults).toBeGreaterThan(0);
     expect(r.faults).toBeLessThan(r.accesses);
+  });
+
+  it('QEMU reports a straddling fetch that faults on its second page with CR2 = that page (SDM 4.7), as the model does', async () => {
+    const c = namedCases().filter((x) => x.name === 'fetch-straddle-second-supervisor');
+    const [q] = await runOnQemu(c);
+    const expected = [
+      { fault: true, cr2: 0x04006000, code: PF_P | PF_U }, { fault: false, value: 0 }, { fault: true, cr2: 0x04006000, code: PF_P | PF_U },
+    ];
+    expect(q!.accesses).toEqual(expected);
+    expect(runOnModel(c[0]!).accesses).toEqual(expected);
   });
 
   it('catches a model that differs: Bochs-order PDE.A disagrees on pde-accessed-on-pte-fault', async () => {

@@ -6,12 +6,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../../src/errors.js';
 import { PDE_PS, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
-import { BATCH_MAGIC, DATA_BASE, TABLE_BASE, accessCount, encodeBatch, fillFrames, reportAddrs, type Case, type CaseOutcome } from './case.js';
+import {
+  BATCH_MAGIC, CPUID_PSE36, DATA_BASE, LARGE_BASE, TABLE_BASE, accessCount, encodeBatch, fillFrames, reportAddrs,
+  type AccessOp, type Case, type CaseOutcome,
+} from './case.js';
 import { generateCase, generateCases } from './generate.js';
 import { runOnModel } from './model.js';
 import { namedCases } from './named.js';
-import { KernelFatal, OUT_CASE, OUT_DONE, parseResults } from './results.js';
+import { KernelFatal, OUT_CASE, OUT_CPUID, OUT_DONE, parseResults } from './results.js';
 import { validateCase } from './shadow.js';
+
+const QEMU32_EDX = 0x0781abfd; // CPUID.01H:EDX of QEMU 7.2's default qemu32 (no PSE-36)
 
 const PD = TABLE_BASE;
 const PT = TABLE_BASE + 0x1000;
@@ -24,8 +29,8 @@ function tiny(ops: Case['ops'], pge = false, pteFlags = URW): Case {
 }
 
 // outputFor renders outcomes as the test kernel writes them.
-function outputFor(cases: readonly Case[], outs: readonly CaseOutcome[]): Uint8Array {
-  const words: number[] = [];
+function outputFor(cases: readonly Case[], outs: readonly CaseOutcome[], edx = QEMU32_EDX | CPUID_PSE36): Uint8Array {
+  const words: number[] = [OUT_CPUID, edx];
   outs.forEach((o, i) => {
     words.push(OUT_CASE, i);
     for (const a of o.accesses) words.push(a.fault ? 1 : 0, a.fault ? a.cr2 : a.value, a.fault ? a.code : 0);
@@ -51,7 +56,9 @@ describe('generator', () => {
     const accesses = ops.filter((o) => o.op === 'access');
     expect(accesses.some((a) => a.op === 'access' && (a.lin & 0xfff) + a.size > 4096)).toBe(true);
     expect(cases.some((c) => c.pse && c.entries.some(([a, v]) => a < PD + 0x1000 * 64 && (v & PDE_PS) !== 0))).toBe(true);
-    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp', 'load-cr3']) expect(ops.some((o) => o.op === kind)).toBe(true);
+    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp', 'load-cr3', 'set-cr4']) expect(ops.some((o) => o.op === kind)).toBe(true);
+    expect(accesses.some((a) => a.op === 'access' && a.kind === 2 && a.size === 4)).toBe(true);
+    expect(accesses.some((a) => a.op === 'access' && a.discard === true)).toBe(true);
     for (const cpl of [0, 3]) expect(accesses.some((a) => a.op === 'access' && a.cpl === cpl)).toBe(true);
     expect(cases.filter((c) => c.wp).length).toBeGreaterThan(300);
   });
@@ -92,6 +99,44 @@ describe('staleness rule (SDM 4.10.4.2)', () => {
     expect(() => validateCase(two([read, { op: 'load-cr3', cr3: PD + 0x1000 }], false))).toThrow(/not one of the case's directories/);
   });
 
+  it('counts a change of CR4.PGE as a flush of global entries, a change of PSE alone as none (SDM 4.10.4.1)', () => {
+    const edit = { op: 'edit', addr: PT + 0x14, value: DATA_BASE | URW | PTE_G | 0x1000 } as const;
+    const read = { op: 'access', kind: 0, size: 4, cpl: 0, lin: LIN, value: 0 } as const;
+    expect(() => validateCase(tiny([read, edit, { op: 'set-cr4', pse: false, pge: false }, read], true, URW | PTE_G))).not.toThrow();
+    const large: Case = { ...tiny([]), pse: true, entries: [[PD + 0x40, PT | URW | PDE_PS]] };
+    const viaTable: AccessOp = { op: 'access', kind: 0, size: 4, cpl: 0, lin: 0x04000100, value: 0 };
+    const toTable = { ...large, entries: [...large.entries, [PT, DATA_BASE | URW] as const] };
+    expect(() => validateCase({ ...toTable, ops: [{ op: 'set-cr4', pse: false, pge: false }, viaTable] })).toThrow(/stale/);
+    expect(() => validateCase({ ...toTable, ops: [{ op: 'set-cr4', pse: false, pge: false }, { op: 'reload-cr3' }, viaTable] })).not.toThrow();
+  });
+
+  it('accepts straddling fetches at 0xffd-0xfff only, and not over code bytes a write changed', () => {
+    const two = (ops: Case['ops']): Case => ({ ...tiny(ops), entries: [...tiny([]).entries, [PT + 0x18, (DATA_BASE + 0x1000) | URW]] });
+    const fetch = (off: number, size: 1 | 4): AccessOp => ({ op: 'access', kind: 2, size, cpl: 3, lin: 0x04005000 + off, value: 0 });
+    expect(() => validateCase(two([fetch(0xffd, 4), fetch(0xfff, 4)]))).not.toThrow();
+    expect(() => validateCase(two([fetch(0xffc, 4)]))).toThrow(/4 bytes at 0xffd-0xfff/);
+    expect(() => validateCase(two([fetch(0xfff, 1)]))).toThrow(/must be 1 byte/);
+    const overwrite: AccessOp = { op: 'access', kind: 1, size: 2, cpl: 0, lin: 0x04006000, value: 0 };
+    expect(() => validateCase(two([overwrite, fetch(0xffe, 4)]))).toThrow(/code bytes a write changed/);
+    expect(fillFrames(two([fetch(0xffe, 4)]))).toEqual([DATA_BASE, DATA_BASE + 0x1000]);
+  });
+
+  it('makes a read above 4 GiB (PSE-36) discard its value, and refuses pages above 2^36', () => {
+    const pse36 = (bits: number, op: AccessOp): Case => ({ ...tiny([op]), pse: true, entries: [[PD + 0x40, LARGE_BASE | bits | URW | PDE_PS]] });
+    const read: AccessOp = { op: 'access', kind: 0, size: 4, cpl: 3, lin: 0x04000100, value: 0 };
+    expect(() => validateCase(pse36(1 << 13, read))).toThrow(/must discard its value/);
+    expect(() => validateCase(pse36(1 << 13, { ...read, discard: true }))).not.toThrow();
+    expect(() => validateCase(pse36(1 << 13, { ...read, kind: 1 }))).not.toThrow();
+    expect(() => validateCase(pse36(1 << 17, { ...read, discard: true }))).toThrow(/bits 20:17 are reserved/);
+    expect(() => validateCase(pse36(1 << 13, { ...read, kind: 1, discard: true }))).toThrow(/only a read may discard/);
+    expect(runOnModel(pse36(1 << 13, { ...read, discard: true })).accesses).toEqual([{ fault: false, value: 0 }]);
+  });
+
+  it('refuses reads of table frames the case does not zero', () => {
+    const c: Case = { ...tiny([]), entries: [[PD + 0x40, PT | URW], [PT + 0x14, (TABLE_BASE + 0x9000) | URW]] };
+    expect(() => validateCase({ ...c, ops: [{ op: 'access', kind: 0, size: 4, cpl: 0, lin: LIN, value: 0 }] })).toThrow(/does not zero/);
+  });
+
   it('refuses writes over the RET bytes and accesses in the kernel PDEs', () => {
     expect(() => validateCase(tiny([{ op: 'access', kind: 1, size: 4, cpl: 0, lin: 0x040057fe, value: 0 }]))).toThrow(/RET bytes/);
     expect(() => validateCase(tiny([{ op: 'access', kind: 0, size: 4, cpl: 0, lin: 0x1000, value: 0 }]))).toThrow(/linear range/);
@@ -118,13 +163,19 @@ describe('batch encoding and QEMU output', () => {
     const bytes = outputFor(cases, cases.map((c) => runOnModel(c)));
     expect(() => parseResults(bytes.slice(0, bytes.length - 4), cases)).toThrow(ParseError);
     const bad = bytes.slice();
-    bad[8] = 7;
+    bad[16] = 7;
     expect(() => parseResults(bad, cases)).toThrow(/access status 0 or 1/);
+  });
+
+  it('refuses the output of a CPU without PSE-36 (bits 16:13 of a 4 MiB PDE would be reserved, SDM 4.3)', () => {
+    const cases = generateCases(5, 2);
+    const outs = cases.map((c) => runOnModel(c));
+    expect(() => parseResults(outputFor(cases, outs, QEMU32_EDX), cases)).toThrow(/PSE-36 \(bit 17\) set: run QEMU with -cpu qemu32,\+pse36/);
   });
 
   it('reports a kernel fatal record as KernelFatal', () => {
     const cases = generateCases(5, 1);
-    const words = [OUT_CASE, 0, 0x4c415446, 13, 0, 0x100123, 0, 0];
+    const words = [OUT_CPUID, QEMU32_EDX | CPUID_PSE36, OUT_CASE, 0, 0x4c415446, 13, 0, 0x100123, 0, 0];
     const bytes = new Uint8Array(new Uint32Array(words).buffer);
     expect(() => parseResults(bytes, cases)).toThrow(KernelFatal);
   });
