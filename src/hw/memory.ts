@@ -94,6 +94,15 @@ export class PhysicalMemory {
     return this.slowRead(p, 4);
   }
 
+  // readEntry reads the aligned dword at p as a signed int32: the page walk's
+  // entry read. p may be given as the int32 bit pattern of an address below
+  // 4 GiB; what lies outside written RAM reads as read32() says.
+  readEntry(p: number): number {
+    const a = this.i32[p >>> CHUNK_SHIFT];
+    if (a !== undefined) return a[(p & CHUNK_MASK) >>> 2]!;
+    return this.read32(p >>> 0) | 0;
+  }
+
   // write32 writes a little-endian dword (the low 32 bits of v).
   write32(p: number, v: number): void {
     if ((p & 3) === 0 && p < MAX_PHYS_4G) {

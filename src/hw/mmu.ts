@@ -6,9 +6,11 @@
 import { hex } from './addr.js';
 import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
-import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, PTE_A, PTE_D } from './paging.js';
+import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, FRAME_MASK, PTE_A, PTE_D, PTE_G, PTE_RW, PTE_US } from './paging.js';
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
-import { needOf, walk, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode } from './walk.js';
+import {
+  FastWalk, fastEntryBits, needOf, rightsOf, walk, walkFast, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode,
+} from './walk.js';
 
 /** FNV-1a's 32-bit prime and offset basis (translateDigest). */
 export const FNV_PRIME = 16777619;
@@ -49,9 +51,17 @@ export class Mmu implements PagingMode {
   private paging = false;
   private needRead = 1;
   private needWrite = 2;
+  /** CR3's page-directory base as an int32 (walkFast). */
+  private pdBase = 0;
+  /** Entry bits walkFast() requires for a read and for a write at this CPL and CR0.WP. */
+  private fastRead = 0;
+  private fastWrite = 0;
+  /** RIGHT_* bits a translation allows, by (U/S, R/W) of its entries' AND (index: their bits >> 1). */
+  private readonly rightsByFlags = new Uint8Array(4);
+  private readonly fast = new FastWalk();
   /** The digest translateDigest() ended with. */
   digest = 0;
-  /** What the last walk saw (reused; copy it if you keep it). */
+  /** What the last full walk (not a walkFast one) saw (reused; copy it if you keep it). */
   readonly lastWalk = new WalkState();
 
   constructor(mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu', rsvdErrorCode: RsvdErrorCode = 'sdm') {
@@ -59,6 +69,7 @@ export class Mmu implements PagingMode {
     this.tlb = new Tlb(geometry);
     this.accessedOrder = accessedOrder;
     this.rsvdErrorCode = rsvdErrorCode;
+    this.updateFast();
   }
 
   get cr0(): number { return this._cr0; }
@@ -97,24 +108,70 @@ export class Mmu implements PagingMode {
   }
 
   // translateDigest translates the accesses (lin[i], kind[i]) from start
-  // while they hit the TLB, folding each physical address (its low 32 bits)
-  // into the FNV-1a digest h: h = (h XOR phys) * 16777619 mod 2^32. Stops
-  // before end, before the first access that is not a plain hit (translate()
-  // that one), or after MAX_DIGEST_RUN accesses; returns where it stopped, the
-  // digest in `digest`. A digest of
-  // every translation cross-checks a run bit for bit against another
-  // implementation (the trace replay's phys_hash).
+  // while each is a plain TLB hit or a miss that walkFast() resolves (then
+  // filled as translate() would), folding each physical address (its low 32
+  // bits) into the FNV-1a digest h: h = (h XOR phys) * 16777619 mod 2^32.
+  // Stops before end, before the first access that needs more (a fault, an
+  // A or D flag to set, a right the cached entry lacks: translate() that
+  // one), or after MAX_DIGEST_RUN accesses; returns where it stopped, the
+  // digest in `digest`. A digest of every translation cross-checks a run bit
+  // for bit against another implementation (the trace replay's phys_hash).
   translateDigest(lin: Uint32Array, kind: Uint8Array, start: number, end: number, h: number): number {
-    let i = start;
+    const stop = Math.min(end, start + MAX_DIGEST_RUN);
     if (this.paging === false) {
       let d = h | 0;
-      for (; i < end; i++) d = Math.imul(d ^ lin[i]!, FNV_PRIME);
+      let i = start;
+      for (; i < stop; i++) d = Math.imul(d ^ lin[i]!, 16777619);
       this.digest = d >>> 0;
       return i;
     }
-    i = this.tlb.hitDigest(lin, kind, start, Math.min(end, start + MAX_DIGEST_RUN), this.needRead, h);
-    this.digest = this.tlb.digest;
-    this.hits += i - start;
+    return this.tlb.sets === 0 ? this.walkDigest(lin, kind, start, stop, h) : this.hitOrFillDigest(lin, kind, start, stop, h);
+  }
+
+  // hitOrFillDigest is translateDigest with a TLB: runs of hits in the TLB's
+  // own loop, and each miss walkFast() resolves walked and filled here.
+  private hitOrFillDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, h: number): number {
+    const tlb = this.tlb;
+    let d = h;
+    let i = start;
+    for (;;) {
+      const j = tlb.hitDigest(lin, kind, i, stop, this.needRead, d);
+      this.hits += j - i;
+      d = tlb.digest;
+      i = j;
+      if (i === stop || tlb.hitWord[lin[i]! >>> 12] !== 0) break; // cached but short of a right: translate() decides
+      const a = lin[i]!;
+      const write = (kind[i]! & 1) === 1;
+      const pte = walkFast(this.mem, this.pdBase, a, write === true ? this.fastWrite : this.fastRead, write, this.fast);
+      if (pte === 0) break;
+      this.misses++;
+      this.walks++;
+      this.fillFast(a, pte, write);
+      d = Math.imul(d ^ ((pte & FRAME_MASK) | (a & 0xfff)), 16777619) >>> 0;
+      i++;
+    }
+    this.digest = d;
+    return i;
+  }
+
+  // walkDigest is translateDigest without a TLB: every access is a miss and a
+  // walk, as long as walkFast() resolves it.
+  private walkDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, h: number): number {
+    const mem = this.mem;
+    const pdBase = this.pdBase;
+    const fast = this.fast;
+    let d = h | 0;
+    let i = start;
+    for (; i < stop; i++) {
+      const a = lin[i]!;
+      const write = (kind[i]! & 1) === 1;
+      const pte = walkFast(mem, pdBase, a, write === true ? this.fastWrite : this.fastRead, write, fast);
+      if (pte === 0) break;
+      d = Math.imul(d ^ ((pte & FRAME_MASK) | (a & 0xfff)), 16777619);
+    }
+    this.misses += i - start;
+    this.walks += i - start;
+    this.digest = d >>> 0;
     return i;
   }
 
@@ -144,8 +201,31 @@ export class Mmu implements PagingMode {
     return this.walkAndFill(linear, kind);
   }
 
+  // walkAndFill walks for a TLB miss and caches the result: walkFast() for the
+  // common case, walk() for everything else (faults, A/D updates, 4 MiB pages).
   private walkAndFill(linear: number, kind: AccessKind): number {
     this.walks++;
+    const write = kind === ACCESS_WRITE;
+    const pte = walkFast(this.mem, this.pdBase, linear, write === true ? this.fastWrite : this.fastRead, write, this.fast);
+    if (pte !== 0) {
+      this.fillFast(linear, pte, write);
+      return ((pte & FRAME_MASK) >>> 0) + (linear & 0xfff);
+    }
+    return this.walkAndFillSlow(linear, kind);
+  }
+
+  // fillFast caches what walkFast() found for `linear` (the PTE `pte`), as walkAndFillSlow would.
+  private fillFast(linear: number, pte: number, write: boolean): void {
+    const allowed = this.rightsByFlags[((this.fast.pde & pte & (PTE_RW | PTE_US)) >>> 1)]!;
+    // SDM 4.10.2.4: G is honoured only with CR4.PGE.
+    const flags = (pte & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0 ? TLBF_GLOBAL : 0;
+    // SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set.
+    const dirty = write === true || (pte & PTE_D) !== 0;
+    this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, this.fast.pteAddr >>> 0);
+  }
+
+  // walkAndFillSlow is the full walk() of a miss, recording it in lastWalk.
+  private walkAndFillSlow(linear: number, kind: AccessKind): number {
     const w = this.lastWalk;
     const phys = walk(this.mem, this, linear, kind, this._cpl === 3, true, w);
     if (phys < 0) {
@@ -180,6 +260,15 @@ export class Mmu implements PagingMode {
     this._cpl = cpl;
     this.needRead = needOf(0, cpl === 3);
     this.needWrite = needOf(ACCESS_WRITE, cpl === 3);
+    this.updateFast();
+  }
+
+  // updateFast recomputes what the walk's fast path derives from CPL and CR0.WP.
+  private updateFast(): void {
+    const wp = this.wp;
+    this.fastRead = fastEntryBits(this.needRead, wp);
+    this.fastWrite = fastEntryBits(this.needWrite, wp);
+    for (let i = 0; i < 4; i++) this.rightsByFlags[i] = rightsOf(i << 1, wp);
   }
 
   // writeCr0 is MOV to CR0. PG without PE is #GP (SDM 2.5); changing PG, PE or
@@ -191,12 +280,14 @@ export class Mmu implements PagingMode {
     const changed = (this._cr0 ^ v) >>> 0;
     this._cr0 = v;
     this.paging = (v & CR0_PG) !== 0;
+    this.updateFast();
     if ((changed & (CR0_PG | CR0_PE | CR0_WP)) !== 0) this.tlb.flush(false);
   }
 
   // writeCr3 is MOV to CR3: flushes every TLB entry except global ones (SDM 4.10.4.1).
   writeCr3(value: number): void {
     this._cr3 = value >>> 0;
+    this.pdBase = value & FRAME_MASK;
     this.tlb.flush(this.pge);
   }
 
