@@ -9,7 +9,7 @@ import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, FRAME_MASK, PTE_A, PTE_D, PTE_G, PTE_RW, PTE_US } from './paging.js';
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
 import {
-  FastWalk, fastEntryBits, needOf, rightsOf, walk, walkFast, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode,
+  fastEntryBits, fastPdeAddr, fastPteAddr, needOf, rightsOf, walk, walkFast, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode,
 } from './walk.js';
 
 /** FNV-1a's 32-bit prime and offset basis (translateDigest). */
@@ -58,7 +58,6 @@ export class Mmu implements PagingMode {
   private fastWrite = 0;
   /** RIGHT_* bits a translation allows, by (U/S, R/W) of its entries' AND (index: their bits >> 1). */
   private readonly rightsByFlags = new Uint8Array(4);
-  private readonly fast = new FastWalk();
   /** The digest translateDigest() ended with. */
   digest = 0;
   /** What the last full walk (not a walkFast one) saw (reused; copy it if you keep it). */
@@ -104,7 +103,7 @@ export class Mmu implements PagingMode {
     if ((word & (this.needRead << (kind & 1))) === 0) return -1;
     if (tlb.lru === true) tlb.touchPage(vpn);
     this.hits++;
-    return (word >> 4) * 4096 + (linear & 0xfff);
+    return (word >>> 5) * 4096 + (linear & 0xfff);
   }
 
   // translateDigest translates the accesses (lin[i], kind[i]) from start
@@ -142,7 +141,7 @@ export class Mmu implements PagingMode {
       if (i === stop || tlb.hitWord[lin[i]! >>> 12] !== 0) break; // cached but short of a right: translate() decides
       const a = lin[i]!;
       const write = (kind[i]! & 1) === 1;
-      const pte = walkFast(this.mem, this.pdBase, a, write === true ? this.fastWrite : this.fastRead, write, this.fast);
+      const pte = walkFast(this.mem, this.pdBase, a, write === true ? this.fastWrite : this.fastRead, write);
       if (pte === 0) break;
       this.misses++;
       this.walks++;
@@ -159,13 +158,14 @@ export class Mmu implements PagingMode {
   private walkDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, h: number): number {
     const mem = this.mem;
     const pdBase = this.pdBase;
-    const fast = this.fast;
+    const readBits = this.fastRead;
+    const writeBits = this.fastWrite;
     let d = h | 0;
     let i = start;
     for (; i < stop; i++) {
       const a = lin[i]!;
       const write = (kind[i]! & 1) === 1;
-      const pte = walkFast(mem, pdBase, a, write === true ? this.fastWrite : this.fastRead, write, fast);
+      const pte = walkFast(mem, pdBase, a, write === true ? writeBits : readBits, write);
       if (pte === 0) break;
       d = Math.imul(d ^ ((pte & FRAME_MASK) | (a & 0xfff)), 16777619);
     }
@@ -206,7 +206,7 @@ export class Mmu implements PagingMode {
   private walkAndFill(linear: number, kind: AccessKind): number {
     this.walks++;
     const write = kind === ACCESS_WRITE;
-    const pte = walkFast(this.mem, this.pdBase, linear, write === true ? this.fastWrite : this.fastRead, write, this.fast);
+    const pte = walkFast(this.mem, this.pdBase, linear, write === true ? this.fastWrite : this.fastRead, write);
     if (pte !== 0) {
       this.fillFast(linear, pte, write);
       return ((pte & FRAME_MASK) >>> 0) + (linear & 0xfff);
@@ -216,12 +216,13 @@ export class Mmu implements PagingMode {
 
   // fillFast caches what walkFast() found for `linear` (the PTE `pte`), as walkAndFillSlow would.
   private fillFast(linear: number, pte: number, write: boolean): void {
-    const allowed = this.rightsByFlags[((this.fast.pde & pte & (PTE_RW | PTE_US)) >>> 1)]!;
+    const pde = this.mem.readEntry(fastPdeAddr(this.pdBase, linear));
+    const allowed = this.rightsByFlags[((pde & pte & (PTE_RW | PTE_US)) >>> 1)]!;
     // SDM 4.10.2.4: G is honoured only with CR4.PGE.
     const flags = (pte & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0 ? TLBF_GLOBAL : 0;
     // SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set.
     const dirty = write === true || (pte & PTE_D) !== 0;
-    this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, this.fast.pteAddr >>> 0);
+    this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, fastPteAddr(pde, linear) >>> 0);
   }
 
   // walkAndFillSlow is the full walk() of a miss, recording it in lastWalk.

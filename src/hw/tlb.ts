@@ -26,6 +26,21 @@ export const TLBF_DIRTY = 4;
 /** The LRU clock is renumbered before it passes this (int32 stamps). */
 const CLOCK_LIMIT = 0x3fffffff;
 
+/** Pages of the 32-bit linear address space: the length of the per-page arrays. */
+const PAGES = 1 << 20;
+/** Hit word: bit 4 set for every cached page, the frame from bit 5, the usable RIGHT_* bits in bits 3:0. */
+const HIT_VALID = 16;
+const HIT_PFN_SHIFT = 5;
+/** Frames from here on (physical 256 GiB, PSE-36 only) do not fit a hit word: such pages never hit in it. */
+const HIT_PFN_LIMIT = 1 << 26;
+/** The hit words of a TLB with no entries: all zero, shared, never written. */
+const NO_HIT_WORDS = new Int32Array(PAGES);
+
+// hitWordOf is the hit word of a cached page: valid, its frame and its usable rights.
+function hitWordOf(pfn: number, rights: number): number {
+  return pfn < HIT_PFN_LIMIT ? (pfn << HIT_PFN_SHIFT) | HIT_VALID | rights : HIT_VALID;
+}
+
 /** The default: 64 entries, 4-way set-associative, like many IA-32 data TLBs. */
 export const DEFAULT_TLB: TlbGeometry = { kind: 'set', sets: 16, ways: 4 };
 
@@ -77,15 +92,21 @@ export class Tlb {
   /** Physical address of the leaf entry (PTE, or PDE of a 4 MiB page). */
   readonly leafAddr: Float64Array;
   /** Last use of each virtual page (for LRU within a set; indexed by vpn, not slot). */
-  private readonly stampOf: Int32Array;
-  /** vpn -> slot + 1 (0: not cached): an O(1) index over all sets, kept in step with `vpn`. */
-  private readonly slotOf: Int32Array;
+  private stampOf: Int32Array;
   /**
-   * vpn -> pfn * 16 + rights of the cached entry (0: not cached): the MMU's
-   * hit test is one read of this and an AND with the needed right. Kept in
-   * step with vpn, pfn and rights by insert, markDirty and drop.
+   * vpn -> slot caching it, valid only where hitWord is not 0: an O(1) index
+   * over all sets (with one way per set the slot is implied and this is empty).
    */
-  readonly hitWord: Int32Array;
+  private slotOf: Uint16Array;
+  /**
+   * vpn -> hit word of the cached entry (0: not cached): HIT_VALID, pfn << 5
+   * and the usable rights (hitWordOf). The MMU's hit test is one read of this
+   * and an AND with the needed right. Kept in step with vpn, pfn and rights
+   * by insert, markDirty and drop. Until the first fill (and always when
+   * there are no entries) it is a shared array of zeros: a machine that never
+   * caches a translation allocates none of the per-page arrays.
+   */
+  hitWord: Int32Array = NO_HIT_WORDS;
   /** Whether hits must record recency (more than one way per set). */
   readonly lru: boolean;
   clock = 0;
@@ -113,10 +134,17 @@ export class Tlb {
     this.allowed = new Uint8Array(n);
     this.flags = new Uint8Array(n);
     this.leafAddr = new Float64Array(n);
-    this.slotOf = new Int32Array(1 << 20); // full size even with no entries: lookups never read out of bounds
-    this.hitWord = new Int32Array(1 << 20);
     this.lru = this.ways > 1;
-    this.stampOf = new Int32Array(this.lru ? 1 << 20 : 1);
+    this.slotOf = new Uint16Array(1);
+    this.stampOf = new Int32Array(1);
+  }
+
+  // allocatePages gives the TLB its own per-page arrays, at its first fill.
+  private allocatePages(): void {
+    this.hitWord = new Int32Array(PAGES);
+    if (this.lru === false) return;
+    this.slotOf = new Uint16Array(PAGES);
+    this.stampOf = new Int32Array(PAGES);
   }
 
   get entries(): number {
@@ -125,9 +153,15 @@ export class Tlb {
 
   // find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used.
   find(vpn: number): number {
-    const i = this.slotOf[vpn & 0xfffff]! - 1;
+    const i = this.slotFor(vpn & 0xfffff);
     if (i >= 0) this.touch(i);
     return i;
+  }
+
+  // slotFor returns the slot caching virtual page `vpn`, or -1; changes nothing.
+  private slotFor(vpn: number): number {
+    if (this.hitWord[vpn] === 0) return -1;
+    return this.lru === true ? this.slotOf[vpn]! : vpn & this.setMask;
   }
 
   // touch marks slot i most recently used.
@@ -170,7 +204,7 @@ export class Tlb {
       const a = lin[i]!;
       const word = hitWord[a >>> 12]!;
       if ((word & (needRead << (kind[i]! & 1))) === 0) break;
-      d = Math.imul(d ^ (((word << 8) & ~0xfff) | (a & 0xfff)), 16777619);
+      d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619);
     }
     this.digest = d >>> 0;
     return i;
@@ -189,7 +223,7 @@ export class Tlb {
       const word = hitWord[a >>> 12]!;
       if ((word & (needRead << (kind[i]! & 1))) === 0) break;
       stampOf[a >>> 12] = ++clock;
-      d = Math.imul(d ^ (((word << 8) & ~0xfff) | (a & 0xfff)), 16777619);
+      d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619);
     }
     this.clock = clock;
     this.digest = d >>> 0;
@@ -199,6 +233,7 @@ export class Tlb {
   // insert caches a translation, replacing an invalid or the least recently used way of its set.
   insert(vpn: number, pfn: number, allowed: number, dirty: boolean, flags: number, leafAddr: number): void {
     if (this.sets === 0) return;
+    if (this.hitWord === NO_HIT_WORDS) this.allocatePages();
     const i = this.victim(vpn);
     if (this.vpn[i] !== -1) {
       if (this.vpn[i] !== vpn) this.evictions++;
@@ -211,8 +246,8 @@ export class Tlb {
     this.rights[i] = dirty ? allowed : allowed & ~writeBits;
     this.flags[i] = flags | (dirty ? TLBF_DIRTY : 0);
     this.leafAddr[i] = leafAddr;
-    this.slotOf[vpn] = i + 1;
-    this.hitWord[vpn] = pfn * 16 + this.rights[i]!;
+    if (this.lru === true) this.slotOf[vpn] = i;
+    this.hitWord[vpn] = hitWordOf(pfn, this.rights[i]!);
     if (flags & TLBF_LARGE) this.largeCount++;
     this.fills++;
     this.touch(i);
@@ -222,7 +257,7 @@ export class Tlb {
   markDirty(i: number): void {
     this.flags[i]! |= TLBF_DIRTY;
     this.rights[i] = this.allowed[i]!;
-    this.hitWord[this.vpn[i]!] = this.pfn[i]! * 16 + this.rights[i]!;
+    this.hitWord[this.vpn[i]!] = hitWordOf(this.pfn[i]!, this.rights[i]!);
   }
 
   // invalidatePage drops every entry for the page holding `linear`, including
@@ -263,7 +298,6 @@ export class Tlb {
 
   private drop(i: number): void {
     if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
-    this.slotOf[this.vpn[i]!] = 0;
     this.hitWord[this.vpn[i]!] = 0;
     this.vpn[i] = -1;
     this.flags[i] = 0;
@@ -272,7 +306,7 @@ export class Tlb {
   // victim picks the slot to fill for vpn: the entry already caching vpn, an
   // invalid way, else the least recently used.
   private victim(vpn: number): number {
-    const cached = this.slotOf[vpn]! - 1;
+    const cached = this.slotFor(vpn);
     if (cached >= 0) return cached;
     const base = (vpn & this.setMask) * this.ways;
     if (this.lru === false) return base; // one way: no choice (and no stamps kept)

@@ -68,13 +68,6 @@ export function needOf(kind: AccessKind, user: boolean): number {
   return user ? RIGHT_USER_READ : RIGHT_SUP_READ;
 }
 
-/** What walkFast() read besides the PTE it returns (reused, like WalkState). */
-export class FastWalk {
-  /** The PTE's physical address, as an int32 bit pattern. */
-  pteAddr = 0;
-  pde = 0;
-}
-
 // fastEntryBits is what walkFast() requires in both the PDE and the PTE for
 // an access needing the RIGHT_* bit `need`: P, A (so no A is left to set,
 // SDM 4.8) and the fewest of R/W and U/S with which rightsOf() grants `need`
@@ -92,18 +85,24 @@ export function fastEntryBits(need: number, wp: boolean): number {
 // the PTE for a write, so that the walk succeeds and changes nothing in
 // memory (SDM 4.3, 4.6, 4.8 as in walk()). Reads the entries straight from
 // memory at the int32 page-directory base `pdBase`. Returns the PTE (never 0:
-// P is set), its address and the PDE in `out`; 0 for anything else, which
-// the caller hands to walk(), the one that decides faults and A/D updates.
-export function walkFast(mem: PhysicalMemory, pdBase: number, linear: number, bits: number, write: boolean, out: FastWalk): number {
-  const pde = mem.readEntry(pdBase | ((linear >>> 20) & 0xffc));
+// P is set); 0 for anything else, which the caller hands to walk(), the one
+// that decides faults and A/D updates.
+export function walkFast(mem: PhysicalMemory, pdBase: number, linear: number, bits: number, write: boolean): number {
+  const pde = mem.readEntry(fastPdeAddr(pdBase, linear));
   if ((pde & (bits | PDE_PS)) !== bits) return 0;
-  const pteAddr = (pde & FRAME_MASK) | ((linear >>> 10) & 0xffc);
-  const pte = mem.readEntry(pteAddr);
-  const leafBits = write ? bits | PTE_D : bits;
-  if ((pte & leafBits) !== leafBits) return 0;
-  out.pteAddr = pteAddr;
-  out.pde = pde;
-  return pte;
+  const pte = mem.readEntry(fastPteAddr(pde, linear));
+  const leafBits = write === true ? bits | PTE_D : bits;
+  return (pte & leafBits) === leafBits ? pte : 0;
+}
+
+// fastPdeAddr is the PDE's address for `linear` (SDM 4.3: CR3 bits 31:12, linear bits 31:22), as an int32.
+export function fastPdeAddr(pdBase: number, linear: number): number {
+  return pdBase | ((linear >>> 20) & 0xffc);
+}
+
+// fastPteAddr is the PTE's address for `linear` (SDM 4.3: PDE bits 31:12, linear bits 21:12), as an int32.
+export function fastPteAddr(pde: number, linear: number): number {
+  return (pde & FRAME_MASK) | ((linear >>> 10) & 0xffc);
 }
 
 // walk translates `linear` for one access. With `commit`, it sets A/D flags in
