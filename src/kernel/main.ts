@@ -6,6 +6,7 @@
 
 import type { BootInfo } from '../boot/handoff.js';
 import { hex, lin, type LinAddr } from '../hw/addr.js';
+import type { Machine } from '../hw/machine.js';
 import { PTE_RW, PTE_US } from '../hw/paging.js';
 import { createFrameAllocator, type FrameAllocator, type FrameStrategy } from './frames/allocator.js';
 import type { LowMemoryPolicy } from './frames/regions.js';
@@ -64,15 +65,18 @@ export function kernelMain(info: BootInfo, options: KernelOptions = {}): KernelR
   const heap = heapDemo(kernel.heap);
   const fault = faultDemo(kernel);
   kernel.vm.tracker.check();
+  kernel.vm.pt.quiesce(); // leave no window onto another directory (recursive access)
   kernel.core.slot.quiesce(); // leave no temporary mapping behind (a dump shows none)
+  const end = frameReport(kernel.frames).json;
   return {
     sections: [
-      { title: 'physical memory: frame allocator', lines: frames.lines },
+      { title: 'physical memory: frame allocator (at bring-up)', lines: frames.lines },
       { title: 'kernel virtual memory', lines: vm.lines },
       { title: 'kernel heap', lines: quiet ? heap.lines.filter((l) => !l.startsWith('  ')) : heap.lines },
       { title: 'page-fault test', lines: fault.lines },
+      { title: 'at the end', lines: [`frames: ${end.free} free, ${end.used} used (${end.used - frames.json.used} more than at bring-up)`] },
     ],
-    json: { frames: frames.json, vm: vm.json, heap: heap.json, pageFault: fault.json },
+    json: { frames: end, framesAtBringUp: frames.json, vm: vm.json, heap: heap.json, pageFault: fault.json },
     kernel,
   };
 }
@@ -97,7 +101,7 @@ function vmDemo(k: Kernel, quiet: boolean): { lines: string[]; json: Record<stri
   });
   if (!quiet) pages.forEach((p, i) => lines.push(`map ${hex(p)} -> frame ${hex(mapped[i]!)} in address space ${hex(user.directory)}; translate: ${hex(user.translate(lin(p + 0x123))!)}`));
   const cost = switchCost(k, user, pages[0]!);
-  lines.push(`switch to ${hex(user.directory)} and back: ${cost.kernelMisses} TLB misses on 8 kernel pages (global entries survive CR3 loads), ${cost.userMisses} on the user page`);
+  lines.push(`switch to ${hex(user.directory)} and back: ${cost.kernelMisses} TLB misses on 8 kernel pages (${switchWhy(m, cost.kernelMisses)}), ${cost.userMisses} on the user page`);
   vm.switchTo(vm.kernel);
   for (const p of pages) {
     const u = user.unmap(p);
@@ -128,6 +132,13 @@ function switchCost(k: Kernel, user: ReturnType<KernelVm['createSpace']>, page: 
   const before = m.mmu.misses;
   m.read32(page);
   return { kernelMisses, userMisses: m.mmu.misses - before };
+}
+
+// switchWhy explains the kernel pages' misses after the CR3 loads of switchCost.
+function switchWhy(m: Machine, misses: number): string {
+  if (m.mmu.tlb.entries === 0) return 'this machine has no TLB';
+  if (!m.mmu.pge) return 'CR4.PGE is off: a CR3 load flushes every entry';
+  return misses === 0 ? 'global entries survive CR3 loads' : 'global entries survive CR3 loads; the misses are evictions by a small TLB';
 }
 
 // faultDemo reads an unmapped kernel address on purpose, as the seeds' author tested.

@@ -40,7 +40,9 @@ describe('pagelab boot', () => {
       expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     }
     const doc = json({ pse: true, ram: '16M' });
-    expect(doc).toMatchObject({ ram: 16 * 1024 * 1024, cr0: 0x80010011, cr3: 0x102000, cr4: 0x10, bootPageTable: null });
+    expect(doc).toMatchObject({ ram: 16 * 1024 * 1024, cr0: 0x80010011, cr3: 0x102000, cr4: 0x90, bootPageTable: null }); // PGE: set by the kernel VM
+    const steps = doc.steps as { cr4: number }[];
+    expect(steps[steps.length - 1]!.cr4).toBe(0x10); // at the hand-off
     expect(doc.kernel).toMatchObject({ virtualStart: 0xc0100000, physicalStart: 0x100000 });
     expect((doc.memoryMap as { base: number }[])[3]).toEqual({ base: 0x100000, length: 16 * 1024 * 1024 - 0x120000, type: 1 });
   });

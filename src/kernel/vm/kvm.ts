@@ -90,6 +90,7 @@ export class KernelVm {
     if (space === this.current) throw new VmError(`address space ${hex(space.directory)} is current: switch away first`);
     if (space.userTables() !== 0) throw new VmError(`address space ${hex(space.directory)} still has ${space.userTables()} user page table(s): unmap first`);
     this.spaces.delete(space);
+    this.pt.forget(space.directory, [...this.spaces].map((s) => s.directory));
     this.frames.free(space.directory);
     this.frames.free(space.counts);
   }

@@ -10,7 +10,7 @@
 
 import type { PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
-import { PTE_A, PTE_P, PTE_RW } from '../../hw/paging.js';
+import { FRAME_MASK, PTE_A, PTE_P, PTE_RW } from '../../hw/paging.js';
 import type { TempSlot } from './slot.js';
 import { RECURSIVE_DIRECTORY, RECURSIVE_PDE, RECURSIVE_TABLES } from './layout.js';
 
@@ -26,6 +26,10 @@ export interface PtAccess {
   writePte(dir: PhysAddr, pdi: number, table: PhysAddr, pti: number, v: number): void;
   /** Prepares a freshly zeroed directory (recursive: its self-reference). */
   initDirectory(dir: PhysAddr): void;
+  /** Before `dir` is freed: no directory in `others` may keep a window onto it (recursive: PDE 1022). */
+  forget(dir: PhysAddr, others: readonly PhysAddr[]): void;
+  /** Closes any window left open onto another directory (the kernel calls it when bring-up ends, like the slot's). */
+  quiesce(): void;
 }
 
 // createPtAccess builds the chosen strategy.
@@ -55,6 +59,10 @@ class SlotPtAccess implements PtAccess {
   }
 
   initDirectory(): void {}
+
+  forget(): void {}
+
+  quiesce(): void {}
 }
 
 const FOREIGN_PDE = RECURSIVE_PDE - 1;
@@ -95,6 +103,27 @@ class RecursivePtAccess implements PtAccess {
     this.slot.write32((dir + RECURSIVE_PDE * 4) as PhysAddr, dir | PTE_P | PTE_RW);
   }
 
+  // forget clears PDE 1022 in every directory of `others` that points at `dir`
+  // (through the slot: they need not be current), flushing the window if it is
+  // the current directory's. Otherwise a freed directory frame, reused as data,
+  // would be walked as page tables at 0xFF800000.
+  forget(dir: PhysAddr, others: readonly PhysAddr[]): void {
+    for (const d of others) {
+      const at = (d + FOREIGN_PDE * 4) as PhysAddr;
+      if (((this.slot.read32(at) & FRAME_MASK) >>> 0) !== dir) continue;
+      this.slot.write32(at, 0);
+      if (this.isCurrent(d)) this.flushWindow();
+    }
+  }
+
+  // quiesce clears the current directory's PDE 1022, if set.
+  quiesce(): void {
+    const pdeLinear = RECURSIVE_DIRECTORY + FOREIGN_PDE * 4;
+    if (this.machine.read32(pdeLinear) === 0) return;
+    this.machine.write32(pdeLinear, 0);
+    this.flushWindow();
+  }
+
   private isCurrent(dir: PhysAddr): boolean {
     return ((this.machine.mmu.cr3 & 0xfffff000) >>> 0) === dir;
   }
@@ -120,6 +149,11 @@ class RecursivePtAccess implements PtAccess {
     const want = dir | PTE_P | PTE_RW;
     if ((this.machine.read32(pdeLinear) & ~PTE_A) === want) return;
     this.machine.write32(pdeLinear, want);
+    this.flushWindow();
+  }
+
+  // flushWindow drops the TLB entries of PDE 1022's window: its table page and every page of it used.
+  private flushWindow(): void {
     this.machine.mmu.invlpg(RECURSIVE_TABLES + FOREIGN_PDE * 4096);
     for (const p of this.touched) this.machine.mmu.invlpg(p);
     this.touched.clear();

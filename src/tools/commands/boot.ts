@@ -179,7 +179,7 @@ function directoryLines(r: BootResult): string[] {
 // bootJson gathers the facts of a boot as one JSON document (docs/boot.schema.json).
 export function bootJson(r: BootResult, report: KernelReport): Record<string, unknown> {
   const i = r.info;
-  const last = r.steps[r.steps.length - 1]!;
+  const mmu = r.info.machine.mmu;
   return {
     ram: r.ram,
     kernelFile: r.kernelName,
@@ -188,7 +188,7 @@ export function bootJson(r: BootResult, report: KernelReport): Record<string, un
     modules: i.modules,
     multiboot: { source: r.multibootSource, infoAddr: i.multiboot.infoAddr, flags: r.multiboot.flags, ranges: i.multiboot.ranges },
     cmdline: i.cmdline,
-    cr0: last.cr0, cr3: last.cr3, cr4: last.cr4,
+    cr0: mmu.cr0, cr3: mmu.cr3, cr4: mmu.cr4, // at the end: the state a --dump captures
     pse: i.pse,
     bootDirectory: i.bootDirectory,
     bootPageTable: i.bootPageTable,

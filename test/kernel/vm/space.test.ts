@@ -44,6 +44,29 @@ for (const pt of ['slot', 'recursive'] as const) {
       }
     });
 
+    it('a destroyed directory leaves no window behind: its frame, reused as data, is never walked as tables', () => {
+      const { vm, m, frames } = bringUp(pt);
+      const a = vm.createSpace();
+      const b = vm.createSpace();
+      const f = frames.alloc()!;
+      b.map(lin(0x400000), f, U).ignore(); // reached from the kernel's directory (recursive: through its PDE 1022)
+      vm.switchTo(a);
+      expect(b.translate(lin(0x400000))).toBe(f); // and from a's
+      vm.switchTo(vm.kernel);
+      b.unmap(lin(0x400000)).flush.ignore();
+      vm.destroySpace(b);
+      for (const d of [vm.kernel.directory, a.directory]) {
+        expect((m.mem.read32(d + 1022 * 4) & 0xfffff000) >>> 0).not.toBe(b.directory);
+      }
+      // the frame comes back as ordinary data, full of what looks like present entries
+      const again = frames.alloc()!;
+      expect(again).toBe(b.directory);
+      m.mem.fill(again, 0x07, 4096);
+      expect(vm.kernel.translate(lin(0x400000))).toBeNull();
+      expect(a.translate(lin(0x400000))).toBeNull();
+      expect(() => m.read32(0xff800000)).toThrow();
+    });
+
     it('user mappings are private to their address space, translatable from any other', () => {
       const { vm, m, frames } = bringUp(pt);
       const a = vm.createSpace();

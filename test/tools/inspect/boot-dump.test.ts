@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pagelab-bootdump-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // bootAndDump boots the default machine with --dump and keeps its --json facts as the registers file.
-function bootAndDump(name: string, extra: { pse?: boolean } = {}): { dump: string; regs: string } {
+function bootAndDump(name: string, extra: { pse?: boolean; ptAccess?: string; frames?: string } = {}): { dump: string; regs: string } {
   const dump = join(dir, `${name}.bin`);
   const regs = join(dir, `${name}.json`);
   const out: string[] = [];
@@ -47,9 +47,24 @@ describe('boot --dump, then inspect', () => {
   it('with --pse the boot\'s 4 MiB page has been split into a page table by the memory manager', () => {
     const pse = bootAndDump('pse', { pse: true });
     const tree = runInspect(pse.dump, { regs: pse.regs, format: 'tree' }).text;
-    expect(tree).toContain('CR4 0x00000010 [PSE]');
+    expect(tree).toContain('CR4 0x00000090 [PSE PGE]');
     expect(tree).toMatch(/^PDE 768 .*-> page table 0x[0-9A-F]{8}$/m);
     expect(tree).not.toContain('4 MiB page');
     expect(runInspect(pse.dump, { regs: pse.regs, lint: true }).exitCode).toBe(0);
   });
+
+  it('the registers in the JSON are those of the dump: CR4.PGE is on at the end (off at the hand-off)', () => {
+    expect(runInspect(dump, { regs, format: 'tree' }).text).toContain('CR4 0x00000080 [PGE]');
+  });
+
+  // The recursive strategy once left PDE 1022 aimed at a destroyed directory whose frame the heap then reused.
+  for (const frames of ['bitmap', 'list', 'buddy']) {
+    it(`with --pt-access recursive --frames ${frames} the lint is clean too: no window left onto a freed directory`, () => {
+      const rec = bootAndDump(`recursive-${frames}`, { ptAccess: 'recursive', frames });
+      const r = runInspect(rec.dump, { regs: rec.regs, lint: true });
+      expect(r.text).toBe('no findings\n');
+      expect(r.warnings).toEqual([]);
+      expect(runInspect(rec.dump, { regs: rec.regs, format: 'tree' }).text).not.toMatch(/^PDE 1022/m);
+    });
+  }
 });
