@@ -2,7 +2,8 @@
 // .bin.gz), each plain or gzip (by its magic bytes), streamed in chunks
 // into a parser so that only the decoded typed arrays stay in memory.
 
-import { createReadStream, createWriteStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readSync, closeSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -52,24 +53,70 @@ export async function readTrace(path: string, options: ReadOptions = {}): Promis
 
 // convertTrace streams a trace (a file, or a stream of lackey text such as
 // valgrind's log pipe) into the binary form at `out` (gzip if it ends in .gz).
+// It writes a temporary file beside `out` and renames it at the end, so a
+// failed conversion leaves no partial output and `out` may not be the input.
 export async function convertTrace(input: string | Readable, out: string, options: ReadOptions = {}): Promise<ConvertResult> {
-  const file = createWriteStream(out);
+  if (typeof input === 'string') checkDistinct(input, out);
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  try {
+    const result = await convertInto(input, tmp, out, options);
+    renameSync(tmp, out);
+    return result;
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+// convertInto does convertTrace's work into the file `tmp` (`out` names it in errors).
+async function convertInto(input: string | Readable, tmp: string, out: string, options: ReadOptions): Promise<ConvertResult> {
+  const file = createWriteStream(tmp);
+  let failure: Error | null = null;
+  const fail = (e: Error): void => { failure ??= new PagelabError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? e.message}`); };
+  file.on('error', fail);
   const gzip = /\.gz$/i.test(out) ? createGzip() : null;
   const dest = gzip ?? file;
-  if (gzip !== null) gzip.pipe(file);
+  if (gzip !== null) gzip.on('error', fail).pipe(file);
   const pending: Uint8Array[] = [];
   const writer = new BinaryWriter((bytes) => pending.push(bytes));
   const drain = async (): Promise<void> => {
-    for (const bytes of pending.splice(0)) if (!dest.write(bytes)) await once(dest, 'drain');
+    for (const bytes of pending.splice(0)) {
+      if (failure !== null) throw failure;
+      if (!dest.write(bytes)) await Promise.race([once(dest, 'drain'), once(file, 'close')]);
+    }
   };
   const stats: SkipStats = { commentLines: 0, badLines: 0, firstBadLine: 0 };
-  if (typeof input === 'string') await parseFile(input, writer, stats, options, drain);
-  else await parseStream(input, 'lackey text stream', new LackeyParser(writer, skipOptions(stats, options)), false, drain);
-  writer.flush();
-  await drain();
-  dest.end();
-  await once(file, 'close');
+  try {
+    if (typeof input === 'string') await parseFile(input, writer, stats, options, drain);
+    else await parseStream(input, 'lackey text stream', new LackeyParser(writer, skipOptions(stats, options)), false, drain);
+    writer.flush();
+    await drain();
+    dest.end();
+    if (!file.closed) await once(file, 'close');
+  } catch (e) {
+    file.destroy();
+    throw failure ?? e;
+  }
+  if (failure !== null) throw failure;
   return { records: writer.records, clampedSizes: writer.clampedSizes, ...stats };
+}
+
+// checkDistinct refuses to convert a file into itself (the output would truncate the input before it is read).
+function checkDistinct(input: string, out: string): void {
+  const a = statOrNull(input);
+  const b = statOrNull(out);
+  if (a !== null && b !== null && a.dev === b.dev && a.ino === b.ino) {
+    throw new PagelabError(`trace convert: ${out} is the input file itself; choose another output`);
+  }
+}
+
+// statOrNull stats a path, or gives null where it does not exist.
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 // parseFile streams `path` through the parser its format needs into sink;
@@ -132,8 +179,10 @@ function skipOptions(stats: SkipStats, options: ReadOptions): LackeyOptions {
 
 function openFile(path: string): number {
   try {
+    if (statSync(path).isDirectory()) throw new PagelabError(`cannot open trace ${path}: it is a directory`);
     return openSync(path, 'r');
   } catch (e) {
+    if (e instanceof PagelabError) throw e;
     throw new PagelabError(`cannot open trace ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -1,6 +1,6 @@
 // Trace files: lackey text and binary, plain and gzip, and conversion between them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -21,6 +21,33 @@ describe('trace files', () => {
     expect([...t.kind]).toEqual([ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, ACCESS_WRITE]);
     expect(t.counts).toEqual({ I: 2, L: 2, S: 2, M: 1 });
     expect(t.commentLines).toBe(4);
+  });
+
+  it('convert refuses to write over its input, and leaves the input intact', async () => {
+    const bin = join(dir, 'self.bin');
+    await convertTrace(SMALL, bin);
+    const before = readFileSync(bin);
+    await expect(convertTrace(bin, bin)).rejects.toThrow(/is the input file itself/);
+    expect(readFileSync(bin)).toEqual(before);
+  });
+
+  it('a failed conversion leaves no output, not even a partial one, and an old output stays as it was', async () => {
+    const bad = join(dir, 'bad.lackey');
+    writeFileSync(bad, `${' L 1000,4\n'.repeat(300000)} L zz,4\n`); // a bad line after megabytes of good ones
+    const out = join(dir, 'fail.bin');
+    await expect(convertTrace(bad, out)).rejects.toThrow(ParseError);
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(out, 'old');
+    await expect(convertTrace(bad, out)).rejects.toThrow(ParseError);
+    expect(readFileSync(out, 'latin1')).toBe('old');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('an output that cannot be written is a PagelabError naming it', async () => {
+    for (const out of [join(dir, 'no-such-dir', 'o.bin'), join(dir, 'no-such-dir', 'o.bin.gz')]) {
+      await expect(convertTrace(SMALL, out)).rejects.toThrow(new PagelabError(`cannot write ${out}: ENOENT`));
+    }
+    await expect(readTrace(dir)).rejects.toThrow(/is a directory/);
   });
 
   it('read gzip text, binary and gzip binary to the same trace', async () => {
