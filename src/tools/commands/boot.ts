@@ -9,6 +9,7 @@ import { colorWanted } from '../term.js';
 import { boot, type BootOptions, type BootResult } from '../../boot/boot.js';
 import { parseCapture } from '../../boot/capture.js';
 import { dumpPhysical } from '../../boot/dump.js';
+import { checkOutputPath, outputErrors } from '../outfile.js';
 import { MMAP_ACPI_RECLAIMABLE, MMAP_AVAILABLE, MMAP_BAD, MMAP_NVS, MMAP_RESERVED, type MemoryMapEntry } from '../../boot/handoff.js';
 import { PagelabError } from '../../errors.js';
 import { hex } from '../../hw/addr.js';
@@ -114,12 +115,13 @@ export function registerBoot(program: Command): void {
 
 // runBoot boots, runs the memory manager and prints the log (or JSON).
 export function runBoot(o: BootCommandOptions, out: (line: string) => void, tty: boolean): void {
+  if (o.dump !== undefined) checkOutputPath(o.dump, '--dump');
   const { result, kernelOptions } = bootFromCliOptions(o);
   const report = kernelMain(result.info, kernelOptions);
   if (o.json === true) out(JSON.stringify(bootJson(result, report), null, 2));
   else printLog(result, report, out, tty);
   if (o.dump !== undefined) {
-    const size = dumpPhysical(result.info.machine.mem, o.dump);
+    const size = outputErrors(o.dump, '--dump', () => dumpPhysical(result.info.machine.mem, o.dump!));
     if (o.json !== true) out(`\nwrote physical memory [0, ${hex(size)}) to ${o.dump}`);
   }
 }

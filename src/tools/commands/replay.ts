@@ -2,8 +2,8 @@
 // paging machine and its TLB (the bare model), or sweep TLB configurations.
 
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
+import { checkOutputPath, writeOutput } from '../outfile.js';
 import { PagelabError } from '../../errors.js';
 import { parseTlb } from '../../hw/tlb.js';
 import { DEFAULT_REPLAY_RAM } from '../replay/bare.js';
@@ -56,6 +56,7 @@ async function runReplay(path: string, f: ReplayFlags): Promise<void> {
   const ram = f.ram === undefined ? DEFAULT_REPLAY_RAM : parseRamSize(f.ram);
   if (f.plot !== undefined && f.sweep === undefined) throw new PagelabError('--plot needs --sweep');
   if (f.plot !== undefined && !/\.(svg|html?)$/i.test(f.plot)) throw new PagelabError(`--plot ${f.plot}: the file must end in .svg or .html`);
+  if (f.plot !== undefined) checkOutputPath(f.plot, '--plot');
   const configs = f.sweep === undefined ? [parseTlb(f.tlb)] : parseSweep(f.sweep);
   const tty = f.progress && process.stderr.isTTY === true;
   const trace = await load(path, f.lenient ?? false, tty);
@@ -69,7 +70,7 @@ async function runReplay(path: string, f: ReplayFlags): Promise<void> {
   const results = await sweep(trace, configs, ram, repeat);
   if (f.plot !== undefined) {
     const title = `TLB miss rate: ${path.split('/').pop()} (${trace.length.toLocaleString('en-US')} records)`;
-    writeFileSync(f.plot, /\.svg$/i.test(f.plot) ? plotSvg(results, title) : plotHtml(results, title));
+    writeOutput(f.plot, /\.svg$/i.test(f.plot) ? plotSvg(results, title) : plotHtml(results, title), '--plot');
   }
   if (f.json) process.stdout.write(JSON.stringify({ trace: path, records: trace.length, sweep: results }) + '\n');
   else process.stdout.write(`${describeTrace(path, trace)}\n${sweepTable(results)}${f.plot ? `plot written to ${f.plot}\n` : ''}`);

@@ -126,7 +126,12 @@ export function openImage(path: string, options: OpenOptions = {}): FileImage | 
   } catch (e) {
     throw new PagelabError(`cannot open memory image ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const size = fstatSync(fd).size;
+  const stat = fstatSync(fd);
+  if (stat.isDirectory()) {
+    closeSync(fd);
+    throw new PagelabError(`cannot open memory image ${path}: it is a directory`);
+  }
+  const size = stat.size;
   const head = Buffer.alloc(2);
   readSync(fd, head, 0, Math.min(2, size), 0);
   if (size >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {

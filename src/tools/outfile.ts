@@ -1,0 +1,41 @@
+// Output files named on the command line: checked before the work starts, so a
+// typo in a path costs no minutes of booting or replaying, and written with
+// errors a user can read.
+
+import { statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { PagelabError } from '../errors.js';
+
+// checkOutputPath throws a PagelabError if `path` cannot be a file we create or overwrite.
+export function checkOutputPath(path: string, option: string): void {
+  const dir = dirname(path);
+  const parent = statOrNull(dir);
+  if (parent === null) throw new PagelabError(`${option} ${path}: the directory ${dir} does not exist`);
+  if (!parent.isDirectory()) throw new PagelabError(`${option} ${path}: ${dir} is not a directory`);
+  if (statOrNull(path)?.isDirectory() === true) throw new PagelabError(`${option} ${path}: it is a directory`);
+}
+
+// writeOutput writes a whole output file, turning I/O errors into PagelabError.
+export function writeOutput(path: string, data: string | Uint8Array, option: string): void {
+  outputErrors(path, option, () => writeFileSync(path, data));
+}
+
+// outputErrors runs `write`, reporting an I/O error as a PagelabError naming the file.
+export function outputErrors<T>(path: string, option: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === undefined) throw e;
+    throw new PagelabError(`${option} ${path}: cannot write: ${code}`);
+  }
+}
+
+// statOrNull stats a path, or gives null where it does not exist.
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
