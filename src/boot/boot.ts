@@ -62,6 +62,7 @@ export interface BootResult {
 export function boot(options: BootOptions = {}): BootResult {
   const kernelImage = options.kernel ?? readDefaultKernel();
   const ram = checkRam(options.ram ?? (options.multiboot ? ramOfCapture(options.multiboot) : DEFAULT_RAM));
+  if (options.multiboot) checkCaptureOptions(options, ram, ramOfCapture(options.multiboot));
   const m = new Machine({ ram: machineRam(ram), tlb: options.tlb ?? 'sa:16x4' });
   const steps: BootStep[] = [];
   const kernel = loadKernel(m.mem, kernelImage.bytes, kernelImage.name);
@@ -98,6 +99,17 @@ function checkRam(ram: number): number {
     throw new PagelabError(`RAM size must be a multiple of 4 KiB from 2 MiB to 4 GiB, got ${ram} bytes`);
   }
   return ram;
+}
+
+// checkCaptureOptions refuses options a captured hand-off already decides: the
+// RAM its memory map describes, its modules and its command line.
+function checkCaptureOptions(o: BootOptions, ram: number, captured: number): void {
+  if (ram !== captured) {
+    const mib = (n: number): string => `${+(n / 2 ** 20).toFixed(3)} MiB`;
+    throw new PagelabError(`a RAM size of ${mib(ram)} contradicts the captured memory map, which describes ${mib(captured)}: leave the RAM size out with a captured structure`);
+  }
+  if ((o.modules ?? []).length > 0) throw new PagelabError('modules cannot be added to a captured multiboot structure: it lists its own');
+  if ((o.cmdline ?? '') !== '') throw new PagelabError('a command line cannot be given with a captured multiboot structure: it holds its own');
 }
 
 // ramOfCapture reads the captured memory map to size the machine.

@@ -25,7 +25,7 @@ export class EarlyAllocator {
       const base = this.next;
       const end = base + count * 4096;
       if (end > this.limit) {
-        throw new PagelabError(`early allocation of ${count} frame(s) for ${what}: no room below ${hex(this.limit)} (the kernel window)`);
+        throw new PagelabError(`early allocation of ${count} frame(s) for ${what}: no room below ${hex(this.limit)}: the kernel window (the first 4 MiB, which the boot page table maps) is full of the kernel image, the multiboot data and the modules; use smaller modules`);
       }
       const clash = this.clash(base, end);
       if (clash === null) {

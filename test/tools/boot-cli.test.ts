@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PagelabError } from '../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { main } from '../../src/tools/cli.js';
@@ -87,6 +88,17 @@ describe('pagelab boot', () => {
       process.stderr.write = write;
     }
     expect(errors.join('')).toMatch(/--ram: expected a size[\s\S]*2 MiB to 4 GiB[\s\S]*expected the ELF magic|a multiboot header/);
+  });
+});
+
+describe('boot with a captured structure', () => {
+  const capture = join(FIXTURES, 'qemu-m128.txt');
+  it('refuses a --ram, --module or --cmdline that the capture already decides', () => {
+    const run = (o: Record<string, unknown>): void => runBoot({ multiboot: capture, module: [], quiet: true, ...o }, () => {}, false);
+    expect(() => run({ ram: '16M' })).toThrow(new PagelabError('a RAM size of 16 MiB contradicts the captured memory map, which describes 128 MiB: leave the RAM size out with a captured structure'));
+    expect(() => run({ cmdline: 'quiet' })).toThrow(/command line cannot be given/);
+    expect(() => run({ module: [capture] })).toThrow(/modules cannot be added/);
+    expect(() => run({ ram: '128M' })).not.toThrow();
   });
 });
 
