@@ -24,6 +24,19 @@ describe('kernel core: window, slot, early allocator', () => {
     });
   }
 
+  for (const pse of [false, true]) {
+    it(`on a 2 MiB machine the window stops at the top of RAM: no kernel address leads past it (${pse ? 'PSE' : '4 KiB'} boot)`, () => {
+      const info = fakeBoot({ ram: 2 << 20, pse });
+      const core = setupKernelCore(info);
+      const m = info.machine;
+      expect(core.window.limit).toBe(2 << 20);
+      expect(m.read32(0xc01ffffc)).toBe(m.mem.read32(0x1ffffc));
+      expect(() => m.read32(0xc0200000)).toThrow(PageFault);
+      expect(() => m.read32(0xc03fb000)).toThrow(PageFault);
+      expect(() => core.window.read32(phys(0x200000))).toThrow(/outside the kernel window/);
+    });
+  }
+
   it('splits the PSE boot page into a 4 KiB table that maps the same memory', () => {
     const info = fakeBoot({ pse: true });
     const core = setupKernelCore(info);

@@ -8,7 +8,7 @@ import { PTE_P, PTE_RW } from '../../hw/paging.js';
 import type { Machine } from '../../hw/machine.js';
 import type { BootInfo } from '../../boot/handoff.js';
 import { EarlyAllocator } from '../early.js';
-import { KERNEL_BASE, KERNEL_PDE_FIRST } from './layout.js';
+import { KERNEL_BASE, KERNEL_PDE_FIRST, KERNEL_WINDOW_LIMIT } from './layout.js';
 import { TempSlot } from './slot.js';
 import { KernelWindow } from './window.js';
 
@@ -26,11 +26,25 @@ export interface KernelCore {
 // setupKernelCore prepares the window, the slot and the early allocator from the boot hand-off.
 export function setupKernelCore(info: BootInfo): KernelCore {
   const machine = info.machine;
-  const window = new KernelWindow(machine);
-  const early = new EarlyAllocator(info);
+  const limit = Math.min(KERNEL_WINDOW_LIMIT, machine.mem.top);
+  const window = new KernelWindow(machine, limit);
+  const early = new EarlyAllocator(info, limit);
   const firstTable = info.bootPageTable ?? splitLargeKernelPage(machine, window, info.bootDirectory, early);
+  trimWindow(machine, window, firstTable);
   const slot = new TempSlot(machine, KERNEL_BASE + firstTable);
   return { machine, info, window, slot, early, directory: info.bootDirectory, firstTable };
+}
+
+// trimWindow unmaps the first table's pages between the top of a small
+// machine's RAM and the slots (the boot mapped 4 MiB whatever the RAM),
+// each with its INVLPG: no kernel address may lead to memory that is not there.
+function trimWindow(machine: Machine, window: KernelWindow, table: PhysAddr): void {
+  const first = Math.ceil(window.limit / 4096);
+  const last = KERNEL_WINDOW_LIMIT / 4096;
+  for (let i = first; i < last; i++) {
+    window.write32((table + i * 4) as PhysAddr, 0);
+    machine.mmu.invlpg(KERNEL_BASE + i * 4096);
+  }
 }
 
 // splitLargeKernelPage replaces the 4 MiB PSE page at PDE 768 by a 4 KiB page
