@@ -1,4 +1,5 @@
 // The pagelab command line: one sub-command per file in ./commands.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PagelabError } from '../errors.js';
 import { registerBoot } from './commands/boot.js';
@@ -12,8 +13,9 @@ import { registerTrace } from './commands/trace.js';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('pagelab')
     .description('x86 virtual memory, from page walk to kernel heap, on a bit-exact IA-32 paging model')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError('(pagelab help COMMAND, or COMMAND --help, shows its options)');
   registerBoot(program);
   registerTranslate(program);
   registerInspect(program);
@@ -31,4 +33,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+// packageVersion reads pagelab's version from package.json (above src/tools, or dist/src/tools).
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'pagelab' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not there: try the next level
+    }
+  }
+  return 'unknown';
 }
