@@ -17,7 +17,8 @@ import { codeRangesOfElf } from '../inspect/code.js';
 import { toJson } from '../inspect/json.js';
 import { formatFinding, lint, type AddressRange } from '../inspect/lint.js';
 import { infoMem, infoTlb } from '../inspect/qemu.js';
-import { checkMode, parseAddress, parseControl, parseRegistersFile, parseSize, type Registers } from '../inspect/regs.js';
+import { checkMode, parseAddress, parseControl, parseRegistersFile, type Registers } from '../inspect/regs.js';
+import { parseSize } from '../args.js';
 import { scanDirectory } from '../inspect/scan.js';
 import { PLAIN, formatTree, sizeText, type TreeStyle } from '../inspect/tree.js';
 import { formatWalk, walkJson } from '../walkfmt.js';
@@ -86,8 +87,9 @@ export interface InspectResult {
 
 // runInspect does the work of the command and returns what it prints.
 export function runInspect(dump: string, opts: InspectOptions, tty = false): InspectResult {
+  checkCombination(opts);
   const regs = registersFrom(opts);
-  const img = openImage(dump, opts.size === undefined ? {} : { expectedSize: parseSize(opts.size, '--size') });
+  const img = openImage(dump, opts.size === undefined ? {} : { expectedSize: positiveSize(opts.size, '--size') });
   try {
     if (opts.translate !== undefined) return translate(img, regs, opts);
     if (opts.lint === true) return lintImage(img, regs, opts);
@@ -95,6 +97,27 @@ export function runInspect(dump: string, opts: InspectOptions, tty = false): Ins
   } finally {
     if ('close' in img) img.close();
   }
+}
+
+// positiveSize reads a size option that must not be zero.
+function positiveSize(text: string, option: string): number {
+  const n = parseSize(text, option);
+  if (n === 0) throw new PagelabError(`${option} ${text}: a size of 0 means nothing here`);
+  return n;
+}
+
+// checkCombination refuses options that the chosen mode would silently ignore.
+function checkCombination(o: InspectOptions): void {
+  const refuse = (why: string): never => { throw new PagelabError(why); };
+  const textFormat = o.format !== undefined && o.format !== 'json';
+  if (o.translate !== undefined && o.lint === true) refuse('--translate and --lint are separate modes: run them one at a time');
+  if (o.translate !== undefined && textFormat) refuse(`--format ${o.format} does not apply to --translate (it prints the walk; --json for JSON)`);
+  if (o.lint === true && textFormat) refuse(`--format ${o.format} does not apply to --lint (it prints findings; --json for JSON)`);
+  if (o.json === true && textFormat) refuse(`--json and --format ${o.format} contradict each other`);
+  if (o.translate === undefined && (o.user === true || (o.access !== undefined && o.access !== 'read'))) refuse('--user and --access only apply to --translate');
+  if (o.crlf === true && o.format !== 'info-mem' && o.format !== 'info-tlb') refuse('--crlf only applies to --format info-mem and info-tlb');
+  const lintOnly = [o.kernel !== undefined && '--kernel', o.ram !== undefined && '--ram', (o.code ?? []).length > 0 && '--code'].filter((x) => x !== false);
+  if (o.lint !== true && lintOnly.length > 0) refuse(`${lintOnly.join(', ')}: only for --lint`);
 }
 
 // registersFrom combines --regs with --cr0/--cr3/--cr4 (the options win).
@@ -170,7 +193,7 @@ export function parseRange(spec: string): AddressRange {
 function lintImage(img: PhysReader, regs: Registers, opts: InspectOptions): InspectResult {
   const view = scanDirectory(img, regs);
   const findings = lint(view, {
-    ramSize: opts.ram !== undefined ? parseSize(opts.ram, '--ram') : img.size,
+    ramSize: opts.ram !== undefined ? positiveSize(opts.ram, '--ram') : img.size,
     kernelBase: parseAddress(opts.kernelBase ?? hex(KERNEL_BASE), '--kernel-base'),
     code: [...(opts.code ?? []).map(parseRange), ...(opts.kernel === undefined ? [] : codeRangesOfElf(opts.kernel))],
   });

@@ -45,7 +45,10 @@ export function registerReplay(program: Command): void {
     .option('--sweep <list>', 'replay once per TLB configuration, e.g. fa:8,16,32,64 or dm:16,32,fa:16,32')
     .option('--plot <file>', 'with --sweep: write the miss-rate plot (.svg or .html)')
     .option('--no-progress', 'never show a progress bar')
-    .action(async (path: string, flags: ReplayFlags) => runReplay(path, flags));
+    .action(async (path: string, flags: ReplayFlags, cmd: Command) => {
+      if (flags.sweep !== undefined && cmd.getOptionValueSource('tlb') === 'cli') throw new PagelabError('--tlb and --sweep exclude each other: --sweep lists the configurations');
+      await runReplay(path, flags);
+    });
 }
 
 // runReplay is the command's action.

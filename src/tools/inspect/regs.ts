@@ -91,14 +91,6 @@ export function parseAddress(spec: string, what: string): number {
   return v;
 }
 
-// parseSize reads a byte count: a number with an optional K, M or G (binary) suffix.
-export function parseSize(spec: string, what: string): number {
-  const m = /^(0x[0-9a-f]+|[0-9]+)\s*([kmg]?)(?:i?b)?$/i.exec(spec.trim());
-  if (m === null) throw new PagelabError(`${what} ${spec}: expected a size such as 16M, 0x1000000 or 4G`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Number(m[1]) * unit;
-}
-
 // checkMode refuses what 32-bit paging inspection cannot show.
 export function checkMode(r: Registers): Registers {
   if ((r.cr4 & CR4_PAE) !== 0) throw new PagelabError(`CR4=${hex(r.cr4)} has PAE set: only 32-bit paging can be inspected`);

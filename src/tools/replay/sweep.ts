@@ -25,6 +25,8 @@ export function parseSweep(spec: string): TlbGeometry[] {
   let kind = '';
   for (const raw of spec.split(',')) {
     const item = raw.trim();
+    if (item === '') throw new PagelabError(`--sweep ${JSON.stringify(spec)}: an empty item (expected e.g. fa:8,16,32 or dm:64,sa:16x4)`);
+    if (/^(dm|fa|sa):$/.test(item)) throw new PagelabError(`--sweep ${spec}: '${item}' needs a size after the colon (e.g. ${item}64)`);
     const m = /^(dm|fa|sa):(.+)$/.exec(item);
     if (m !== null) kind = m[1]!;
     if (item === 'none') out.push(parseTlb('none'));

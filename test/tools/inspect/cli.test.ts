@@ -58,4 +58,26 @@ describe('pagelab inspect (CLI)', () => {
     const fmt = await run(['inspect', c.dump, '--cr3', '0', '--format', 'yaml']);
     expect(fmt.status).toBe(2);
   });
+
+  it('options the chosen mode would ignore are refused, one line each', async () => {
+    const c = capture(1);
+    const base = ['inspect', c.dump, '--regs', c.registers];
+    const cases: [string[], string][] = [
+      [['--translate', '0xC0000000', '--lint'], '--translate and --lint are separate modes'],
+      [['--translate', '0xC0000000', '--format', 'info-mem'], '--format info-mem does not apply to --translate'],
+      [['--lint', '--format', 'tree'], '--format tree does not apply to --lint'],
+      [['--json', '--format', 'info-tlb'], '--json and --format info-tlb contradict each other'],
+      [['--user'], '--user and --access only apply to --translate'],
+      [['--access', 'write'], '--user and --access only apply to --translate'],
+      [['--crlf'], '--crlf only applies to --format info-mem and info-tlb'],
+      [['--ram', '16M'], '--ram: only for --lint'],
+      [['--lint', '--ram', '0'], '--ram 0: a size of 0 means nothing here'],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await run([...base, ...extra]);
+      expect([r.status, r.err], extra.join(' ')).toEqual([2, expect.stringContaining(message)]);
+      expect(r.out).toBe('');
+    }
+    expect((await run([...base, '--translate', '0xC0000000', '--json'])).status).toBe(0);
+  });
 });

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PagelabError, ParseError } from '../../../src/errors.js';
-import { parseAddress, parseControl, parseQemuRegisters, parseRegistersFile, parseSize } from '../../../src/tools/inspect/regs.js';
+import { parseAddress, parseControl, parseQemuRegisters, parseRegistersFile } from '../../../src/tools/inspect/regs.js';
+import { parseSize } from '../../../src/tools/args.js';
 import { registersFrom } from '../../../src/tools/commands/inspect.js';
 import { capture } from './fixtures.js';
 

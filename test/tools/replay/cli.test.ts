@@ -87,6 +87,15 @@ describe('pagelab replay', () => {
       expect(r.err).toMatch(/^pagelab: /);
     }
   });
+
+  it('explains a malformed sweep, and refuses --tlb beside --sweep', async () => {
+    const cases: [string[], string][] = [
+      [['--sweep', 'fa:'], "pagelab: --sweep fa:: 'fa:' needs a size after the colon (e.g. fa:64)\n"],
+      [['--sweep', 'fa:8,,16'], 'pagelab: --sweep "fa:8,,16": an empty item (expected e.g. fa:8,16,32 or dm:64,sa:16x4)\n'],
+      [['--tlb', 'dm:8', '--sweep', 'fa:8'], 'pagelab: --tlb and --sweep exclude each other: --sweep lists the configurations\n'],
+    ];
+    for (const [args, err] of cases) expect(await run('replay', SMALL, ...args), args.join(' ')).toMatchObject({ code: 2, out: '', err });
+  });
 });
 
 describe('pagelab trace convert', () => {
