@@ -8,6 +8,7 @@ import { ParseError } from '../../errors.js';
 import { KIND_I, type RecordSink } from './trace.js';
 
 const NL = 0x0a;
+const CR = 0x0d;
 const SPACE = 0x20;
 const COMMA = 0x2c;
 const EQ = 0x3d;
@@ -93,9 +94,10 @@ export class LackeyParser {
     }
   }
 
-  // parseLine handles one line b[s, e) (no newline).
+  // parseLine handles one line b[s, e) (no newline; a CR before it is dropped, for files that went through Windows).
   private parseLine(b: Uint8Array, s: number, e: number): void {
     this.line++;
+    if (e > s && b[e - 1] === CR) e--;
     if (e - s >= 2 && b[s] === EQ && b[s + 1] === EQ) {
       this.onSkip?.(this.line, false);
       return;

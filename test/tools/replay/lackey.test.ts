@@ -56,6 +56,14 @@ describe('lackey text', () => {
     expect(parse('I  ABCdef,2').recs).toEqual([[0xabcdef, 0, 'I', 2]]);
   });
 
+  it('accepts CR LF line ends, whatever the chunk boundaries; a CR elsewhere is still an error', () => {
+    const text = '==1== hi\r\nI  1000,4\r\n L 2000,8\r\n S 3000,1\r\n';
+    for (const chunks of [[1 << 20], [1], [3, 7], [11]]) {
+      expect(parse(text, chunks).recs).toEqual([[0x1000, 0, 'I', 4], [0x2000, 0, 'L', 8], [0x3000, 0, 'S', 1]]);
+    }
+    expect(errorOf('I  1000\r,4\n').message).toContain("line 1: expected ',' after the address");
+  });
+
   it.each([
     ['bad hex', 'I  0401ab70,3\n L 12g4,4\n', 2, "',' after the address"],
     ['no address', 'I  ,3\n', 1, 'a hex address'],
