@@ -15,7 +15,7 @@ import { BOOT_MAPPED_BYTES, KERNEL_VIRTUAL_BASE, type BootInfo, type MemoryMapEn
 import { PT_LOAD } from './elf.js';
 import { loadKernel, type LoadedKernel } from './kernel-image.js';
 import { lowMemory, machineRam, MAX_RAM, MIN_RAM, overlaps, qemuMemoryMap, ramFromMap } from './memmap.js';
-import { MULTIBOOT_BOOTLOADER_MAGIC, parseMultiboot, type MultibootInfo } from './multiboot.js';
+import { MAX_STRING, MULTIBOOT_BOOTLOADER_MAGIC, parseMultiboot, type MultibootInfo } from './multiboot.js';
 import { qemuLayout, writeMultiboot, type ModuleInput } from './multiboot-build.js';
 import { multibootRanges, sortRanges } from './ranges.js';
 
@@ -121,6 +121,9 @@ function ramOfCapture(c: CapturedBoot): number {
 function placeBuilt(m: Machine, ram: number, kernel: LoadedKernel, name: string, o: BootOptions): { eax: number; ebx: number } {
   const modules = o.modules ?? [];
   const cmdline = `${name} ${o.cmdline ?? ''}`;
+  for (const [what, text] of [['the command line', cmdline], ...modules.map((x) => [`module ${x.name}'s string`, x.cmdline] as const)] as const) {
+    if (text.length >= MAX_STRING) throw new PagelabError(`${what} is ${text.length} bytes long: multiboot strings here are limited to ${MAX_STRING - 1} bytes`);
+  }
   const layout = qemuLayout(kernel.extents.physicalEnd, qemuMemoryMap(ram), cmdline, modules);
   if (layout.end > lowMemory(ram)) throw new PagelabError(`the modules need RAM up to ${hex(layout.end)}, beyond the machine's ${hex(lowMemory(ram))}`);
   writeMultiboot(m.mem, layout.spec);

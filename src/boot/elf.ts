@@ -102,7 +102,7 @@ function checkIdent(r: ByteReader): void {
 
 // readProgramHeaders reads the table; a PT_LOAD's file bytes must lie in the file and fit its memsz.
 function readProgramHeaders(r: ByteReader, phoff: number, phnum: number): ProgramHeader[] {
-  if (phnum > 0) r.need(phoff, phnum * PHDR_SIZE, `${phnum} program headers at e_phoff`);
+  if (phnum > 0) tableInFile(r, 28, phoff, phnum * PHDR_SIZE, `e_phoff: ${phnum} program headers`);
   const out: ProgramHeader[] = [];
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * PHDR_SIZE;
@@ -129,10 +129,17 @@ function checkLoad(r: ByteReader, ph: ProgramHeader): void {
   }
 }
 
+// tableInFile checks that a header table [offset, offset + size) lies in the file;
+// if not, the error names the header field that gave the offset (at fieldOffset).
+function tableInFile(r: ByteReader, fieldOffset: number, offset: number, size: number, what: string): void {
+  if (offset + size <= r.bytes.length) return;
+  r.fail(fieldOffset, `${what} (${size} bytes at 0x${offset.toString(16)}) inside the ${r.bytes.length}-byte file`);
+}
+
 // readSections reads the section header table and the section names.
 function readSections(r: ByteReader, shoff: number, shnum: number, shstrndx: number): SectionHeader[] {
   if (shnum === 0) return [];
-  r.need(shoff, shnum * SHDR_SIZE, `${shnum} section headers at e_shoff`);
+  tableInFile(r, 32, shoff, shnum * SHDR_SIZE, `e_shoff: ${shnum} section headers`);
   if (shstrndx !== SHN_UNDEF && shstrndx >= shnum) r.fail(50, `e_shstrndx below e_shnum (${shnum})`);
   const raw = [];
   for (let i = 0; i < shnum; i++) raw.push(readSectionHeader(r, shoff + i * SHDR_SIZE, i));

@@ -46,8 +46,8 @@ export function findMultibootHeader(bytes: Uint8Array, what: string): { offset: 
 
 // loadKernel parses the image, loads it into physical memory and reads its extents.
 export function loadKernel(mem: PhysicalMemory, bytes: Uint8Array, what = 'kernel ELF'): LoadedKernel {
+  const elf = parseElf32(bytes, what); // first: a truncated ELF is named as such, not as a missing multiboot header
   const header = findMultibootHeader(bytes, what);
-  const elf = parseElf32(bytes, what);
   const segments = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
   if (segments.length === 0) throw new ParseError(what, 28, 'at least one PT_LOAD program header');
   for (const s of segments) checkSegment(mem, s, what);

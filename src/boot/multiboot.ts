@@ -32,7 +32,8 @@ export const MBI_SIZE_FRAMEBUFFER = 116;
 export const MODULE_ENTRY_SIZE = 16;
 /** The `size` field of a memory-map entry counts the 20 bytes after it. */
 export const MMAP_ENTRY_SIZE = 20;
-const MAX_STRING = 4096;
+/** The longest string (NUL included) the parser accepts: command lines, module strings, the loader's name. */
+export const MAX_STRING = 4096;
 const MAX_MODULES = 1024;
 const MAX_MMAP_LENGTH = 0x10000;
 

@@ -86,7 +86,12 @@ describe('malformed ELF images', () => {
   });
 
   it('rejects program headers past the end of the file and a segment past the file', () => {
-    expect(() => parseElf32(kernel.subarray(0, 60))).toThrow(/offset 0x34 .*program headers at e_phoff/);
+    // the error names the header field whose value points past the end
+    expect(() => parseElf32(kernel.subarray(0, 60))).toThrow('at offset 0x1c (28): expected e_phoff: 2 program headers (64 bytes at 0x34) inside the 60-byte file');
+    const shoff = kernel.slice();
+    new DataView(shoff.buffer).setUint32(32, 0xfffffff0, true);
+    expect(() => parseElf32(shoff)).toThrow(/at offset 0x20 \(32\): expected e_shoff: \d+ section headers \(\d+ bytes at 0xfffffff0\)/);
+    expect(() => parseElf32(kernel.subarray(0, 30))).toThrow('at offset 0x0 (0): expected an ELF header (52 bytes), but the data is 30 bytes long');
     const big = withU32(kernel, 52 + 16, 0x100000);
     expect(() => parseElf32(big)).toThrow(ParseError);
   });

@@ -102,6 +102,14 @@ describe('boot with a captured structure', () => {
   });
 });
 
+describe('boot strings', () => {
+  it('a command line too long for a multiboot string is refused up front, naming the limit', () => {
+    const run = (cmdline: string): void => runBoot({ cmdline, module: [], quiet: true }, () => {}, false);
+    expect(() => run('a'.repeat(5000))).toThrow(new PagelabError('the command line is 5019 bytes long: multiboot strings here are limited to 4095 bytes'));
+    expect(() => run('a'.repeat(4000))).not.toThrow();
+  });
+});
+
 describe('parseSize', () => {
   it('reads binary units and hex', () => {
     expect([parseSize('16M'), parseSize('4G'), parseSize('3584M'), parseSize('640K'), parseSize('0x1000'), parseSize('2MiB')])
