@@ -17,5 +17,9 @@ for (const f of files) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, f)], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
-if (files.length === 0) console.log('no benchmark matched');
+if (files.length === 0) {
+  const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''));
+  console.error(`no benchmark matched ${filters.join(', ')}: the benchmarks are ${all.join(', ')}`);
+  process.exit(1);
+}
 process.exit(failed === 0 ? 0 : 1);
