@@ -18,6 +18,8 @@ import type { Machine } from '../../hw/machine.js';
 export const MAGIC_FREE = 0x46524545; // 'FREE'
 export const MAGIC_USED = 0x55534544; // 'USED'
 export const MAGIC_DEAD = 0x44454144; // 'DEAD'
+/** Key of a control block's check word (the K&R heap's freep, break and frames; the slab layer's variables). */
+export const MAGIC_CTRL = 0x4354524c; // 'CTRL'
 /** aux bit of a free block: every whole page strictly inside it is unmapped (a hole). */
 export const HOLE_FLAG = 1;
 
@@ -39,6 +41,13 @@ export function checkWord(magic: number, addr: number, w0: number, size: number,
   h = Math.imul(h ^ (h >>> 13) ^ size, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16) ^ aux, 0x27d4eb2f);
   return (h ^ (h >>> 15) ^ magic) >>> 0;
+}
+
+// checkWords folds a list of words into one check value for the structure at `addr`.
+export function checkWords(magic: number, addr: number, words: readonly number[]): number {
+  let h = checkWord(magic, addr, words.length, 0, 0);
+  for (let i = 0; i < words.length; i += 3) h = checkWord(magic, h, words[i]!, words[i + 1] ?? 0, words[i + 2] ?? 0);
+  return h;
 }
 
 // writeFree writes a free block's header at `addr`.

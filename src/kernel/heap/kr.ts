@@ -6,17 +6,26 @@
 // mapped at the break. Unlike K&R, free gives frames back (release): see
 // TRIM_PAGES in layout.ts. Every variable of the heap (freep, the break, the
 // statistics) lives in its control block at `base`, read and written through
-// the MMU like all kernel data; this object holds only constant addresses.
+// the MMU like all kernel data; this object holds only constant addresses
+// (and, during a call, the break and whether the arena has holes, read from
+// the control block when the call enters).
+//
+// Misuse and damage are rejected with HeapError before anything is written:
+// freep, the break and the frame count are sealed by a check word in the
+// control block, every free-list link is followed only forward in address
+// order inside the mapped arena (so a walk is bounded and never faults), and
+// each call validates everything it will touch before its first write.
 
 import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
+import { ACCESS_READ } from '../../hw/fault.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { checkKrHeap } from './krcheck.js';
 import { HeapError } from './errors.js';
-import { isDead, poison, readFree, readUsed, writeFree, writeUsed, type FreeHeader, type UsedHeader } from './header.js';
+import { MAGIC_CTRL, checkWord, isDead, poison, readFree, readUsed, writeFree, writeUsed, type FreeHeader, type UsedHeader } from './header.js';
 import { KR_BASE, KR_LIMIT, NALLOC_PAGES, PAGE, TRIM_PAGES, UNIT, pageDown, pageUp } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
 
@@ -24,6 +33,8 @@ import { copyBytes, zeroBytes } from './memops.js';
 export const CB = {
   FREEP: 0x10, BRK: 0x14, FRAMES: 0x18, PEAK_FRAMES: 0x1c, BLOCKS: 0x20, BYTES: 0x24, UNITS: 0x28,
   PEAK_BYTES: 0x2c, MALLOCS: 0x30, FREES: 0x34, MAPPED: 0x38, UNMAPPED: 0x3c, MAGIC: 0x40, GROWS: 0x44, TRIMS: 0x48,
+  /** Check word over freep, the break and the frames held (the variables a damaged value of would mislead the heap). */
+  CHECK: 0x4c,
 } as const;
 export const CONTROL_SIZE = 0x50;
 const HEAP_MAGIC = 0x4b48454b; // 'KHEK'
@@ -36,6 +47,9 @@ interface Slot {
 
 /** A free block after coalescing, with the part of its interior that may still be mapped. */
 interface Merged {
+  /** Whether the block joins the free block above it, and that block's header. */
+  readonly upper: FreeHeader | null;
+  readonly lower: boolean;
   readonly addr: number;
   readonly size: number;
   readonly next: number;
@@ -56,6 +70,9 @@ export class KrHeap implements KernelHeap {
   private readonly cb: ControlBlock;
   /** The first block's address, just past the control block. */
   readonly arena: number;
+  /** Per call (set by enter): the break, and whether some page below it is unmapped (a hole). */
+  private top = 0;
+  private holes = true;
 
   // The constructor only records addresses: create() or attach() give a usable heap.
   private constructor(readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
@@ -90,18 +107,42 @@ export class KrHeap implements KernelHeap {
     for (let off = 0; off < CONTROL_SIZE; off += 4) m.write32(this.base + off, 0);
     writeFree(m, this.base, this.arena, 0, false);
     writeFree(m, this.arena, this.base, (this.base + PAGE - this.arena) / UNIT, false);
+    this.cb.set(CB.FRAMES, 1);
     this.freep = this.base;
     this.brk = this.base + PAGE;
-    this.cb.set(CB.FRAMES, 1);
     this.cb.set(CB.PEAK_FRAMES, 1);
     this.cb.set(CB.MAPPED, 1);
     this.cb.set(CB.MAGIC, HEAP_MAGIC);
   }
 
+  // enter validates the control block's sealed variables and notes the break and whether there are holes.
+  private enter(): void {
+    const bad = this.controlProblem();
+    if (bad !== null) throw new HeapError('corrupt-header', this.base, bad);
+    this.top = this.get(CB.BRK);
+    this.holes = this.get(CB.FRAMES) !== (this.top - this.base) / PAGE;
+  }
+
+  // controlProblem says what is wrong with the control block's sealed variables (null: nothing).
+  controlProblem(): string | null {
+    const freep = this.get(CB.FREEP), brk = this.get(CB.BRK), frames = this.get(CB.FRAMES);
+    const pages = (brk - this.base) / PAGE;
+    if (this.get(CB.CHECK) === seal(this.base, freep, brk, frames) && brk % PAGE === 0 && brk > this.base && brk <= this.limit &&
+        freep % UNIT === 0 && freep >= this.base && freep < brk && frames >= 1 && frames <= pages) return null;
+    return `the heap's control block at ${hex(this.base)} is overwritten (freep ${hex(freep)}, break ${hex(brk)}, ${frames} frames fail its check)`;
+  }
+
+  // reseal rewrites the control block's check word after freep, the break or the frame count changed.
+  private reseal(): void {
+    this.cb.set(CB.CHECK, seal(this.base, this.get(CB.FREEP), this.get(CB.BRK), this.get(CB.FRAMES)));
+  }
+
   // kmalloc is K&R's malloc: n units from the first free block that fits, after freep.
   kmalloc(size: number): LinAddr | null {
     const n = this.unitsFor(size, 'kmalloc');
-    return n === null ? null : this.allocate(n, UNIT, size);
+    if (n === null) return null;
+    this.enter();
+    return this.allocate(n, UNIT, size);
   }
 
   // kmallocAligned places the block so its payload falls on a multiple of `align`.
@@ -110,7 +151,9 @@ export class KrHeap implements KernelHeap {
       throw new PagelabError(`kmallocAligned(${size}, ${align}): the alignment must be a power of two up to 4 MiB`);
     }
     const n = this.unitsFor(size, 'kmallocAligned');
-    return n === null ? null : this.allocate(n, Math.max(align, UNIT), size);
+    if (n === null) return null;
+    this.enter();
+    return this.allocate(n, Math.max(align, UNIT), size);
   }
 
   // kcalloc is kmalloc(count * size) with the payload zeroed.
@@ -127,26 +170,37 @@ export class KrHeap implements KernelHeap {
   // kfree validates ptr, links its block into the free list with its neighbours, then gives back whole pages.
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
+    this.enter();
     const { slot, used } = this.locate(ptr, 'kfree');
-    const merged = this.insert(slot, ptr - UNIT, used.size);
+    this.free(slot, ptr - UNIT, used);
+  }
+
+  // free returns the validated block at bp to the free list: plans the merge and the give-back, then writes.
+  private free(slot: Slot, bp: number, used: UsedHeader): void {
+    const merged = this.merge(slot, bp, used.size);
+    const trim = this.trimPlan(merged);
+    this.link(slot, bp, merged);
     this.account(-used.size, -used.requested, -1);
     this.cb.add(CB.FREES, 1);
     this.freep = slot.p;
-    this.release(merged);
+    this.release(merged, trim);
   }
 
   // krealloc shrinks in place, grows into a free block above, or moves the contents to a new block.
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
     if (ptr === null || ptr === 0) return this.kmalloc(size);
     const n = this.unitsFor(size, 'krealloc');
+    this.enter();
     const { slot, used } = this.locate(ptr, 'krealloc');
     if (size === 0) {
-      this.kfree(ptr);
+      this.free(slot, ptr - UNIT, used);
       return null;
     }
     if (n === null) return null;
     if (n <= used.size) return this.shrink(ptr, slot, used, n, size);
     if (this.growInPlace(ptr, slot, used, n, size)) return ptr;
+    this.walkAll();
+    this.trimPlan(this.merge(slot, ptr - UNIT, used.size));
     const moved = this.kmalloc(size);
     if (moved === null) return null;
     copyBytes(this.machine, moved, ptr, Math.min(used.requested, size));
@@ -156,20 +210,21 @@ export class KrHeap implements KernelHeap {
 
   // usableSize gives the payload bytes of the block kmalloc returned at ptr (validated like kfree).
   usableSize(ptr: LinAddr): number {
+    this.enter();
     return (this.locate(ptr, 'usableSize').used.size - 1) * UNIT;
   }
 
   // stats reads the counters from the control block and walks the free list for the rest.
   stats(): HeapStats {
+    this.enter();
     let freeBlocks = 0, total = 0, holes = 0, largest = 0;
-    for (let p = this.freeHeader(this.base).next; p !== this.base; ) {
-      const h = this.freeHeader(p);
-      const [i0, i1] = interior(p, p + h.size * UNIT);
+    for (let s = this.follow(this.base, this.head(this.base).pf); s.p !== this.base; s = this.follow(s.p, s.pf)) {
+      const h = s.pf;
+      const [i0, i1] = interior(s.p, s.p + h.size * UNIT);
       freeBlocks++;
       total += h.size * UNIT;
       if (h.holed) holes += i1 - i0;
       largest = Math.max(largest, h.size * UNIT);
-      p = h.next;
     }
     return {
       kind: 'kr', bytesInUse: this.get(CB.BYTES), blocksInUse: this.get(CB.BLOCKS), bytesAllocated: this.get(CB.UNITS) * UNIT,
@@ -190,9 +245,11 @@ export class KrHeap implements KernelHeap {
     return this.get(CB.BRK);
   }
 
-  // The break lives in the control block.
+  // The break lives in the control block (sealed).
   private set brk(v: number) {
     this.cb.set(CB.BRK, v);
+    this.top = v;
+    this.reseal();
   }
 
   /** K&R's roving pointer: where the next first-fit search starts. */
@@ -200,9 +257,10 @@ export class KrHeap implements KernelHeap {
     return this.get(CB.FREEP);
   }
 
-  // freep lives in the control block.
+  // freep lives in the control block (sealed).
   private set freep(v: number) {
     this.cb.set(CB.FREEP, v);
+    this.reseal();
   }
 
   // get reads a variable of the control block (for the checkers too).
@@ -218,26 +276,32 @@ export class KrHeap implements KernelHeap {
   }
 
   // allocate is K&R's malloc loop: first fit from the block after freep, growing the heap once round the list.
+  // The walk only moves up in address order but for one wrap through base, so it ends; meeting base twice
+  // without reaching freep means freep is not on the list (corruption).
   private allocate(n: number, align: number, requested: number): LinAddr | null {
-    let prevp = this.freep;
-    let p = this.freeHeader(prevp).next;
+    let start = this.freep;
+    let prev = this.head(start);
+    let wraps = 0;
     for (;;) {
-      const pf = this.freeHeader(p);
+      const { p, pf } = this.follow(prev.p, prev.pf);
       const lo = fit(p, pf.size, n, align);
-      if (lo >= 0 && this.take(prevp, p, pf, lo, lo + n * UNIT)) {
-        this.freep = prevp;
+      if (lo >= 0 && this.take(prev.p, p, pf, lo, lo + n * UNIT)) {
+        this.freep = prev.p;
         writeUsed(this.machine, lo, n, requested);
         this.account(n, requested, 1);
         this.cb.add(CB.MALLOCS, 1);
         return lin(lo + UNIT);
       }
-      if (p === this.freep) {
+      prev = { p, pf };
+      if (p === start) {
         const grown = this.morecore(n * UNIT + (align > UNIT ? align : 0));
         if (grown === null) return null;
-        p = grown;
+        prev = grown;
+        start = grown.p;
+        wraps = 0;
+      } else if (p === this.base && ++wraps > 1) {
+        throw new HeapError('corrupt-header', start, `freep ${hex(start)} is not on the free list (a forged or overwritten link)`);
       }
-      prevp = p;
-      p = this.freeHeader(p).next;
     }
   }
 
@@ -273,19 +337,24 @@ export class KrHeap implements KernelHeap {
 
   // morecore is K&R's: grow the break by whole pages (at least NALLOC_PAGES, enough for `bytes`),
   // mapped kernel-only, and free the new block into the list. Returns the new freep, or null.
-  private morecore(bytes: number): number | null {
-    const brk = this.brk;
+  // The walk to the top block and its checks come first: nothing is mapped unless the growth can complete.
+  private morecore(bytes: number): Slot | null {
+    const brk = this.top;
     const need = Math.ceil(bytes / PAGE);
     let pages = Math.max(NALLOC_PAGES, need);
     if (brk + pages * PAGE > this.limit) pages = need;
-    if (brk + pages * PAGE > this.limit || !this.mapRange(brk, brk + pages * PAGE)) return null;
+    if (brk + pages * PAGE > this.limit) return null;
+    const slot = this.slotOf(brk);
+    if (slot.pf.holed && slot.p + slot.pf.size * UNIT === brk) {
+      throw new HeapError('corrupt-header', slot.p, `the top free block ${hex(slot.p)} claims a hole (a forged or overwritten header)`);
+    }
+    if (!this.mapRange(brk, brk + pages * PAGE)) return null;
     this.brk = brk + pages * PAGE;
     this.cb.add(CB.GROWS, 1);
-    const slot = this.slotOf(brk);
-    const merged = this.insert(slot, brk, (pages * PAGE) / UNIT);
-    if (merged.holed) throw new Error(`kernel heap invariant broken: the top free block ${hex(merged.addr)} has a hole`);
+    const merged = this.merge(slot, brk, (pages * PAGE) / UNIT);
+    this.link(slot, brk, merged);
     this.freep = slot.p;
-    return slot.p;
+    return { p: slot.p, pf: this.freeHeader(slot.p) };
   }
 
   // slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search,
@@ -293,49 +362,91 @@ export class KrHeap implements KernelHeap {
   private slotOf(bp: number): Slot {
     let p = this.freep;
     if (bp < p) p = this.base;
-    let pf = this.freeHeader(p);
-    while (!(bp >= p && (bp < pf.next || pf.next <= p))) {
-      p = pf.next;
-      pf = this.freeHeader(p);
-    }
-    return { p, pf };
+    let s = this.head(p);
+    while (!(bp >= s.p && (bp < s.pf.next || s.pf.next <= s.p))) s = this.follow(s.p, s.pf);
+    return s;
   }
 
-  // insert links block [bp, bp + units) into the free list after slot.p, joining
-  // it with a free neighbour above and below (K&R free). Reads before it writes.
-  private insert({ p, pf }: Slot, bp: number, units: number): Merged {
-    const m = this.machine;
-    const upper = bp + units * UNIT === pf.next ? this.freeHeader(pf.next) : null;
+  // follow reads the free block that p (header pf) links to, after checking the link: back to base, or
+  // forward past p's end, 16-aligned, below the break and on a mapped page; its header must pass its check.
+  private follow(p: number, pf: FreeHeader): Slot {
+    const q = pf.next;
+    if (q === this.base) return this.head(q);
+    const from = p === this.base ? this.arena : p + pf.size * UNIT;
+    if (q % UNIT !== 0 || q < from || q >= this.top || !this.readable(q)) {
+      throw new HeapError('corrupt-header', p, `the free block ${hex(p)} links to ${hex(q)}: not a free block above it inside the heap (a forged or overwritten header)`);
+    }
+    return this.head(q);
+  }
+
+  // head reads free block p's header, which must pass its check and fit below the break (base: size 0, no hole).
+  private head(p: number): Slot {
+    const h = this.freeHeader(p);
+    const bad = p === this.base ? h.size !== 0 || h.holed : h.size === 0 || p + h.size * UNIT > this.top;
+    if (bad) throw new HeapError('corrupt-header', p, `the free block ${hex(p)} has size ${h.size} units${h.holed ? ' and a hole' : ''}: impossible there (a forged header)`);
+    return { p, pf: h };
+  }
+
+  // walkAll follows the whole free list once, so that nothing on it can fail a later walk in this call.
+  private walkAll(): void {
+    for (let s = this.follow(this.base, this.head(this.base).pf); s.p !== this.base; ) s = this.follow(s.p, s.pf);
+  }
+
+  // readable says whether the page of `addr` (below the break) is mapped: always, unless the heap has holes.
+  private readable(addr: number): boolean {
+    return !this.holes || this.machine.mmu.probe(addr, ACCESS_READ, false).phys >= 0;
+  }
+
+  // merge plans linking block [bp, bp + units) after slot.p, joined with a free neighbour above and
+  // below (K&R free); it only reads (the upper neighbour's header, checked).
+  private merge({ p, pf }: Slot, bp: number, units: number): Merged {
+    const upper = bp + units * UNIT === pf.next ? this.follow(p, pf).pf : null;
     const lower = p + pf.size * UNIT === bp;
     let end = bp + units * UNIT;
     let next = pf.next;
     let mappedHi = pageDown(end);
     if (upper !== null) {
       mappedHi = upper.holed ? pageUp(end + UNIT) : pageDown(end + upper.size * UNIT);
-      poison(m, end);
       end += upper.size * UNIT;
       next = upper.next;
     }
     const addr = lower ? p : bp;
     const mappedLo = lower && pf.holed ? pageDown(bp) : pageUp(addr + UNIT);
     const holed = (upper?.holed ?? false) || (lower && pf.holed);
-    if (lower) poison(m, bp);
-    writeFree(m, addr, next, (end - addr) / UNIT, holed);
-    if (!lower) writeFree(m, p, bp, pf.size, pf.holed);
-    return { addr, size: (end - addr) / UNIT, next, mappedLo, mappedHi, holed };
+    return { upper, lower, addr, size: (end - addr) / UNIT, next, mappedLo, mappedHi, holed };
+  }
+
+  // link writes a planned merge: the joined headers poisoned, the merged block's header, its predecessor's link.
+  private link({ p, pf }: Slot, bp: number, b: Merged): void {
+    const m = this.machine;
+    if (b.upper !== null) poison(m, b.addr + b.size * UNIT - b.upper.size * UNIT);
+    if (b.lower) poison(m, bp);
+    writeFree(m, b.addr, b.next, b.size, b.holed);
+    if (!b.lower) writeFree(m, p, bp, pf.size, pf.holed);
+  }
+
+  // trimPlan gives the pages [lo, hi) release will unmap after a free (lo >= hi: none); they must be mapped.
+  private trimPlan(b: Merged): [number, number] {
+    const [i0, i1] = interior(b.addr, b.addr + b.size * UNIT);
+    if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return [0, 0];
+    const lo = Math.max(b.mappedLo, i0), hi = Math.min(b.mappedHi, i1);
+    for (let page = lo; page < hi; page += PAGE) {
+      if (this.machine.mmu.probe(page, ACCESS_READ, false).phys < 0) {
+        throw new HeapError('corrupt-header', b.addr, `the free block ${hex(b.addr)} would give back page ${hex(page)}, which is not mapped (a forged hole flag?)`);
+      }
+    }
+    return [lo, hi];
   }
 
   // release gives back the whole pages inside a just-freed block when it has TRIM_PAGES of them
   // (or a hole already): at the top it lowers the break, elsewhere it leaves a hole.
-  private release(b: Merged): void {
+  private release(b: Merged, [lo, hi]: [number, number]): void {
     const end = b.addr + b.size * UNIT;
     const [i0, i1] = interior(b.addr, end);
     if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return;
-    const lo = Math.max(b.mappedLo, i0);
-    const hi = Math.min(b.mappedHi, i1);
     this.unmapRange(lo, hi);
     this.cb.add(CB.TRIMS, 1);
-    if (end === this.brk) {
+    if (end === this.top) {
       this.brk = i0;
       writeFree(this.machine, b.addr, b.next, (i0 - b.addr) / UNIT, false);
     } else {
@@ -346,12 +457,14 @@ export class KrHeap implements KernelHeap {
   // shrink gives the tail of the block at ptr beyond n units back to the free list.
   private shrink(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): LinAddr {
     const bp = ptr - UNIT;
-    const merged = n < used.size ? this.insert(slot, bp + n * UNIT, used.size - n) : null;
+    const merged = n < used.size ? this.merge(slot, bp + n * UNIT, used.size - n) : null;
+    const trim = merged === null ? null : this.trimPlan(merged);
+    if (merged !== null) this.link(slot, bp + n * UNIT, merged);
     writeUsed(this.machine, bp, n, size);
     this.account(n - used.size, size - used.requested, 0);
-    if (merged !== null) {
+    if (merged !== null && trim !== null) {
       this.freep = slot.p;
-      this.release(merged);
+      this.release(merged, trim);
     }
     return lin(ptr);
   }
@@ -361,7 +474,7 @@ export class KrHeap implements KernelHeap {
     const bp = ptr - UNIT;
     const q = slot.pf.next;
     if (q !== bp + used.size * UNIT) return false;
-    const qf = this.freeHeader(q);
+    const qf = this.follow(slot.p, slot.pf).pf;
     const extra = n - used.size;
     if (qf.size < extra || !this.take(slot.p, q, qf, q, q + extra * UNIT)) return false;
     poison(this.machine, q);
@@ -374,14 +487,14 @@ export class KrHeap implements KernelHeap {
   // locate validates a pointer kmalloc should have returned and finds its block; throws HeapError, writing nothing.
   private locate(ptr: number, what: string): { slot: Slot; used: UsedHeader } {
     const bp = ptr - UNIT;
-    const brk = this.brk;
+    const brk = this.top;
     if (ptr < this.arena + UNIT || ptr >= brk) throw this.outside(ptr, what, brk);
     const slot = this.slotOf(bp);
     const { p, pf } = slot;
     const from = Math.max(p + pf.size * UNIT, this.arena);
     if (bp < from) throw this.inFree(ptr, slot, what);
     const above = pf.next > p ? pf.next : brk;
-    const used = ptr % UNIT === 0 ? readUsed(this.machine, bp) : null;
+    const used = ptr % UNIT === 0 && this.readable(bp) ? readUsed(this.machine, bp) : null;
     if (used === null || bp + used.size * UNIT > above) throw this.diagnose(ptr, from, above, what);
     return { slot, used };
   }
@@ -410,7 +523,7 @@ export class KrHeap implements KernelHeap {
   private diagnose(ptr: number, from: number, to: number, what: string): HeapError {
     let prev = -1;
     for (let a = from; a < to; ) {
-      const h = readUsed(this.machine, a);
+      const h = this.readable(a) ? readUsed(this.machine, a) : null;
       if (h === null || a + h.size * UNIT > to) {
         const culprit = prev < 0 ? '' : ` (a buffer overrun from the block ${hex(prev)}?)`;
         if (a === ptr - UNIT) return new HeapError('corrupt-header', ptr, `${what}: the header of block ${hex(a)} is overwritten${culprit}`);
@@ -432,8 +545,13 @@ export class KrHeap implements KernelHeap {
     return h;
   }
 
-  // mapRange maps fresh frames at pages [a, b); on failure it undoes what it did and returns false.
+  // mapRange maps fresh frames at pages [a, b), which must be unmapped; on failure it undoes what it did and returns false.
   private mapRange(a: number, b: number): boolean {
+    for (let page = a; page < b; page += PAGE) {
+      if (this.machine.mmu.probe(page, ACCESS_READ, false).phys >= 0) {
+        throw new HeapError('corrupt-header', page, `page ${hex(page)} should be free for the heap to map, but is mapped (a forged header or break?)`);
+      }
+    }
     for (let page = a; page < b; page += PAGE) {
       const frame = this.backend.allocFrame();
       if (frame !== null && this.backend.mapPage(lin(page), frame)) continue;
@@ -443,6 +561,7 @@ export class KrHeap implements KernelHeap {
     }
     const n = (b - a) / PAGE;
     this.cb.add(CB.FRAMES, n);
+    this.reseal();
     this.cb.add(CB.MAPPED, n);
     this.cb.set(CB.PEAK_FRAMES, Math.max(this.get(CB.PEAK_FRAMES), this.get(CB.FRAMES)));
     return true;
@@ -453,6 +572,7 @@ export class KrHeap implements KernelHeap {
     if (a >= b) return;
     this.unmapPages(a, b);
     this.cb.add(CB.FRAMES, -(b - a) / PAGE);
+    this.reseal();
     this.cb.add(CB.UNMAPPED, (b - a) / PAGE);
   }
 
@@ -469,6 +589,11 @@ export class KrHeap implements KernelHeap {
     this.cb.set(CB.BYTES, bytes);
     if (bytes > this.get(CB.PEAK_BYTES)) this.cb.set(CB.PEAK_BYTES, bytes);
   }
+}
+
+// seal is the control block's check word over the variables that steer the heap.
+function seal(base: number, freep: number, brk: number, frames: number): number {
+  return checkWord(MAGIC_CTRL, base, freep, brk, frames);
 }
 
 // fit places n units in free block [p, p + size units): as high as possible with the payload aligned; -1 if it does not fit.

@@ -19,7 +19,8 @@ interface Tally {
 export function checkKrHeap(heap: KrHeap): string[] {
   const problems: string[] = [];
   const brk = heap.brk;
-  if (brk % PAGE !== 0 || brk <= heap.base || brk > heap.limit) return [`break ${hex(brk)} is not a page inside the heap`];
+  const control = heap.controlProblem();
+  if (control !== null) return [control];
   const free = freeList(heap, brk, problems);
   if (problems.length > 0) return problems;
   const tally = walkBlocks(heap, brk, free, problems);
@@ -45,7 +46,7 @@ function freeList(heap: KrHeap, brk: number, problems: string[]): Map<number, nu
     return out;
   }
   for (let p = base.next; p !== heap.base; ) {
-    const h = p >= prevEnd && p < brk && p % UNIT === 0 ? readFree(m, p) : null;
+    const h = p >= prevEnd && p < brk && p % UNIT === 0 && isMapped(heap, p) ? readFree(m, p) : null;
     if (h === null) {
       problems.push(`free list: bad block ${hex(p)} (out of order, outside the arena or a failed check)`);
       return out;
@@ -79,7 +80,7 @@ function walkBlocks(heap: KrHeap, brk: number, free: Map<number, number>, proble
       a += freeSize * UNIT;
       continue;
     }
-    const h = readUsed(heap.machine, a);
+    const h = isMapped(heap, a) ? readUsed(heap.machine, a) : null;
     if (h === null) {
       problems.push(`block ${hex(a)}: neither free nor a valid allocated header`);
       return tally;
@@ -108,7 +109,7 @@ function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
   return n;
 }
 
-// isMapped says whether the page tables map `page` (a side-effect-free walk).
-function isMapped(heap: KrHeap, page: number): boolean {
-  return heap.machine.mmu.probe(page, ACCESS_WRITE, false).phys >= 0;
+// isMapped says whether the page tables map the page of `addr` (a side-effect-free walk).
+function isMapped(heap: KrHeap, addr: number): boolean {
+  return heap.machine.mmu.probe(addr, ACCESS_WRITE, false).phys >= 0;
 }

@@ -47,6 +47,11 @@ export class TestFrameSet {
   isTaken(frame: number): boolean {
     return this.taken.has(frame);
   }
+
+  // state describes the whole allocator (free stack in order, frames taken), for before/after comparisons.
+  state(): string {
+    return `${this.stack.join(',')}|${[...this.taken].sort((a, b) => a - b).join(',')}`;
+  }
 }
 
 export class TestHeapBackend implements HeapBackend {
