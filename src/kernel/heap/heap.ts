@@ -4,15 +4,17 @@ import type { HeapKind, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { KrHeap } from './kr.js';
 import { HEAP_RETAIN_FRAMES } from './layout.js';
-import { SLAB_CLASSES, SLAB_KEEP_EMPTY, SlabHeap } from './slab.js';
+import { SLAB_CLASSES, SLAB_KEEP_EMPTY, SlabHeap, type SlabOptions } from './slab.js';
 
 export const HEAP_KINDS: readonly HeapKind[] = ['kr', 'slab'];
 
-// createHeap sets up a kernel heap of the given kind in the heap region.
-export function createHeap(backend: HeapBackend, kind: HeapKind = 'kr'): KernelHeap {
+export type HeapOptions = SlabOptions;
+
+// createHeap sets up a kernel heap of the given kind in the heap region (options: the slab layer's red zones).
+export function createHeap(backend: HeapBackend, kind: HeapKind = 'kr', options: HeapOptions = {}): KernelHeap {
   const kr = KrHeap.create(backend);
   if (kind === 'kr') return kr;
-  return SlabHeap.create(backend, kr);
+  return SlabHeap.create(backend, kr, options);
 }
 
 // retainedFrames is the most frames a heap of this kind keeps once everything is freed.

@@ -310,7 +310,9 @@ export class KrHeap implements KernelHeap {
   private take(prevp: number, p: number, pf: FreeHeader, lo: number, hi: number): boolean {
     const m = this.machine;
     const end = p + pf.size * UNIT;
-    if (pf.holed && !this.fillHole(p, end, lo, hi)) return false;
+    const [a, b] = pf.holed ? this.holeFill(p, end, lo, hi) : [0, 0];
+    this.requireMapped(p, pageDown(lo), Math.min(end, pageUp(hi + UNIT)), a, b);
+    if (a < b && !this.mapRange(a, b)) return false;
     let after = pf.next;
     if (hi < end) {
       writeFree(m, hi, after, (end - hi) / UNIT, pf.holed && hasInterior(hi, end));
@@ -321,12 +323,23 @@ export class KrHeap implements KernelHeap {
     return true;
   }
 
-  // fillHole maps the pages of free block [p, end)'s hole that fall outside the interiors of the pieces left by carving [lo, hi).
-  private fillHole(p: number, end: number, lo: number, hi: number): boolean {
+  // holeFill gives the pages of free block [p, end)'s hole to map when carving [lo, hi): those outside the pieces' interiors.
+  private holeFill(p: number, end: number, lo: number, hi: number): [number, number] {
     const [i0, i1] = interior(p, end);
     const a = lo > p ? Math.max(i0, pageDown(lo)) : i0;
     const b = hi < end ? Math.min(i1, pageUp(hi + UNIT)) : i1;
-    return a >= b || this.mapRange(a, b);
+    return [a, b];
+  }
+
+  // requireMapped checks, when the heap has holes, that block p's header page and the pages [lo, hi) outside
+  // [a, b) (about to be mapped) are mapped: a header whose size or hole flag lies could otherwise send writes there.
+  private requireMapped(p: number, lo: number, hi: number, a: number, b: number): void {
+    if (!this.holes) return;
+    for (let page = lo; page < hi; page += PAGE) {
+      if ((page < a || page >= b) && !this.readable(page)) {
+        throw new HeapError('corrupt-header', p, `the free block ${hex(p)} covers page ${hex(page)}, which is not mapped (a forged size or hole flag)`);
+      }
+    }
   }
 
   // relink points free block p's next at `next`.

@@ -10,40 +10,91 @@
 //
 // All the layer's state is in simulated RAM: a control page at SLAB_BASE
 // (class descriptors, counters, the bitmap of slab pages in use) and each
-// slab's header. Objects carry no header of their own.
+// slab's header. Objects carry no header of their own. With the red-zone
+// option each object is followed by 16 bytes of a known pattern, checked when
+// it is freed and by check(), so an overrun into the next object is caught.
+//
+// Damage is caught before anything is written: each slab header (class,
+// count, links, bitmap), each class descriptor and the control variables are
+// sealed by check words, pages are looked up in the page tables before they
+// are read, and every header a call will change is validated first.
 
 import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
+import { ACCESS_READ } from '../../hw/fault.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { HeapError } from './errors.js';
-import { checkWord } from './header.js';
+import { MAGIC_CTRL, checkWord, checkWords } from './header.js';
 import { CB, type KrHeap } from './kr.js';
-import { PAGE, SLAB_BASE, SLAB_LIMIT } from './layout.js';
+import { PAGE, SLAB_BASE, SLAB_LIMIT, UNIT } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
 import { checkSlabs } from './slabcheck.js';
 
-/** The size classes, in bytes; objects of a class are aligned to its size. */
+/** The size classes, in bytes; without red zones objects of a class are aligned to its size. */
 export const SLAB_CLASSES: readonly number[] = [16, 32, 64, 128, 256, 512];
 /** Empty slabs kept per class rather than given back. */
 export const SLAB_KEEP_EMPTY = 1;
 /** The slab header: the last 64 bytes of the page. */
 export const SLAB_HDR = PAGE - 64;
 export const SH = { CHECK: 0, CLASS: 4, INUSE: 8, NEXT: 12, PREV: 16, BITMAP: 32 } as const;
+/** Bytes of the red zone after each object when the option is on (keeps objects 16-byte aligned). */
+export const RED_ZONE = UNIT;
 const SLAB_MAGIC = 0x534c4142; // 'SLAB'
+const DESC_MAGIC = 0x44455343; // 'DESC'
+const RED_MAGIC = 0x5245445a; // 'REDZ'
 
 /** Control page: a 32-byte descriptor per class, counters, then the page bitmap. */
 export const SC = {
-  PARTIAL: 0, EMPTY: 4, SLABS: 8, OBJECTS: 12, MAGIC: 0x100, FRAMES: 0x104, PEAK_FRAMES: 0x108,
-  MALLOCS: 0x10c, FREES: 0x110, MAPPED: 0x114, UNMAPPED: 0x118, HINT: 0x11c, PEAK_BYTES: 0x120, BYTES: 0x124, PAGEMAP: 0x800,
+  PARTIAL: 0, EMPTY: 4, SLABS: 8, OBJECTS: 12, DCHECK: 16, MAGIC: 0x100, FRAMES: 0x104, PEAK_FRAMES: 0x108,
+  MALLOCS: 0x10c, FREES: 0x110, MAPPED: 0x114, UNMAPPED: 0x118, HINT: 0x11c, PEAK_BYTES: 0x120, BYTES: 0x124,
+  FLAGS: 0x128, CHECK: 0x12c, PAGEMAP: 0x800,
 } as const;
+/** FLAGS bit: every object is followed by a red zone. */
+export const FLAG_RED_ZONE = 1;
 const CONTROL_MAGIC = 0x4b534c42; // 'KSLB'
 
+export interface SlabOptions {
+  /** Put a 16-byte red zone after each object, checked on kfree and by check() (default off). */
+  readonly redZone?: boolean;
+}
+
+/** A slab header as read (and validated) from memory. */
+export interface Slab {
+  readonly page: number;
+  readonly cls: number;
+  inuse: number;
+  next: number;
+  prev: number;
+  readonly bits: number[];
+}
+
+/** A class descriptor as read (and validated) from the control page. */
+interface Desc {
+  partial: number;
+  empty: number;
+  slabs: number;
+}
+
+/** What a free will touch besides the object's slab, read and validated before any write. */
+interface FreePlan {
+  readonly d: Desc;
+  readonly head: Slab | null;
+  readonly prev: Slab | null;
+  readonly next: Slab | null;
+  readonly drop: boolean;
+}
+
+// stride is the distance between objects of class `cls`: its size, plus the red zone if any.
+export function stride(cls: number, redZone = false): number {
+  return SLAB_CLASSES[cls]! + (redZone ? RED_ZONE : 0);
+}
+
 // capacity is how many objects of class `cls` one slab holds.
-export function capacity(cls: number): number {
-  return Math.floor(SLAB_HDR / SLAB_CLASSES[cls]!);
+export function capacity(cls: number, redZone = false): number {
+  return Math.floor(SLAB_HDR / stride(cls, redZone));
 }
 
 // classOf gives the smallest class holding `size` bytes, or -1 when it is too big for a slab.
@@ -51,15 +102,27 @@ export function classOf(size: number): number {
   return SLAB_CLASSES.findIndex((c) => c >= size);
 }
 
-// slabCheck is the check word of a slab header: it depends only on the page and its class.
-export function slabCheck(page: number, cls: number): number {
-  return checkWord(SLAB_MAGIC, page, cls, 0, 0);
+// bitmapWords is how many dwords of the header's bitmap class `cls` uses.
+export function bitmapWords(cls: number, redZone = false): number {
+  return Math.ceil(capacity(cls, redZone) / 32);
+}
+
+// slabSeal is the check word of a slab header: its page, class, count, links and bitmap.
+export function slabSeal(s: Slab): number {
+  return checkWords(SLAB_MAGIC, s.page, [s.cls, s.inuse, s.next, s.prev, ...s.bits]);
+}
+
+// redWord is the red-zone pattern's dword at linear `addr`.
+export function redWord(addr: number): number {
+  return checkWord(RED_MAGIC, addr, 0, 0, 0);
 }
 
 export class SlabHeap implements KernelHeap {
   readonly kind = 'slab' as const;
   readonly machine: Machine;
   private readonly cb: ControlBlock;
+  /** Per call (set by enter): whether objects have red zones. */
+  private rz = false;
 
   // The constructor only records addresses: create() sets the layer up in memory.
   private constructor(readonly kr: KrHeap, readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
@@ -68,7 +131,7 @@ export class SlabHeap implements KernelHeap {
   }
 
   // create maps the layer's control page and sets up empty classes over the K&R heap `kr`.
-  static create(backend: HeapBackend, kr: KrHeap, base = SLAB_BASE, limit = SLAB_LIMIT): SlabHeap {
+  static create(backend: HeapBackend, kr: KrHeap, options: SlabOptions = {}, base = SLAB_BASE, limit = SLAB_LIMIT): SlabHeap {
     const frame = backend.allocFrame();
     if (frame === null || !backend.mapPage(lin(base), frame)) {
       if (frame !== null) backend.freeFrame(frame);
@@ -81,21 +144,34 @@ export class SlabHeap implements KernelHeap {
     heap.cb.set(SC.PEAK_FRAMES, 1);
     heap.cb.set(SC.MAPPED, 1);
     heap.cb.set(SC.MAGIC, CONTROL_MAGIC);
+    heap.cb.set(SC.FLAGS, options.redZone === true ? FLAG_RED_ZONE : 0);
+    for (let cls = 0; cls < SLAB_CLASSES.length; cls++) heap.writeDesc(cls, { partial: 0, empty: 0, slabs: 0 });
+    heap.reseal();
     return heap;
+  }
+
+  /** Whether objects carry red zones (the option given to create). */
+  get redZone(): boolean {
+    return (this.get(SC.FLAGS) & FLAG_RED_ZONE) !== 0;
   }
 
   // kmalloc takes an object of the smallest class that fits, or a K&R block above 512 bytes.
   kmalloc(size: number): LinAddr | null {
     const cls = size > 0 && Number.isInteger(size) ? classOf(size) : -1;
-    const ptr = cls < 0 ? this.kr.kmalloc(size) : this.allocObject(cls);
+    if (cls < 0) return this.large(this.kr.kmalloc(size));
+    this.enter();
+    const ptr = this.allocObject(cls);
     this.notePeak();
     return ptr;
   }
 
-  // kmallocAligned uses a class at least `align` bytes big (its objects are aligned to it), else K&R.
+  // kmallocAligned uses a class whose objects fall on multiples of `align` (its size, without red zones), else K&R.
   kmallocAligned(size: number, align: number): LinAddr | null {
-    const cls = size > 0 && Number.isInteger(size) ? classOf(Math.max(size, align)) : -1;
-    if (cls < 0 || (align & (align - 1)) !== 0) return this.kr.kmallocAligned(size, align);
+    const pow2 = Number.isInteger(align) && align > 0 && (align & (align - 1)) === 0;
+    const fits = pow2 && size > 0 && Number.isInteger(size);
+    const cls = fits ? classOf(this.redZone ? (align <= UNIT ? size : Infinity) : Math.max(size, align)) : -1;
+    if (cls < 0) return this.large(this.kr.kmallocAligned(size, align));
+    this.enter();
     const ptr = this.allocObject(cls);
     this.notePeak();
     return ptr;
@@ -113,26 +189,28 @@ export class SlabHeap implements KernelHeap {
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     if (!this.owns(ptr)) return this.kr.kfree(ptr);
-    this.freeObject(ptr, this.locate(ptr, 'kfree'));
+    this.enter();
+    const s = this.locate(ptr, 'kfree');
+    this.freeObject(ptr, s, this.planFree(s));
   }
 
   // krealloc keeps an object that still fits its class, else moves it; K&R blocks stay with K&R.
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
-    if (ptr === null || ptr === 0 || !this.owns(ptr)) {
-      const moved = this.kr.krealloc(ptr, size);
-      this.notePeak();
-      return moved;
-    }
-    const cls = this.locate(ptr, 'krealloc');
+    if (ptr === null || ptr === 0 || !this.owns(ptr)) return this.large(this.kr.krealloc(ptr, size));
+    this.enter();
+    const s = this.locate(ptr, 'krealloc');
     if (size === 0) {
-      this.freeObject(ptr, cls);
+      this.freeObject(ptr, s, this.planFree(s));
       return null;
     }
-    if (Number.isInteger(size) && size > 0 && size <= SLAB_CLASSES[cls]!) return ptr;
+    if (Number.isInteger(size) && size > 0 && size <= SLAB_CLASSES[s.cls]!) return ptr;
+    this.planFree(s);
     const moved = this.kmalloc(size);
     if (moved === null) return null;
-    copyBytes(this.machine, moved, ptr, Math.min(SLAB_CLASSES[cls]!, size));
-    this.freeObject(ptr, cls);
+    copyBytes(this.machine, moved, ptr, Math.min(SLAB_CLASSES[s.cls]!, size));
+    this.enter();
+    const again = this.locate(ptr, 'krealloc');
+    this.freeObject(ptr, again, this.planFree(again));
     return moved;
   }
 
@@ -140,10 +218,11 @@ export class SlabHeap implements KernelHeap {
   stats(): HeapStats {
     const k = this.kr.stats();
     const bytes = this.get(SC.BYTES);
+    const rz = this.redZone;
     let objects = 0, slots = 0;
     for (let cls = 0; cls < SLAB_CLASSES.length; cls++) {
       objects += this.classField(cls, SC.OBJECTS);
-      slots += this.classField(cls, SC.SLABS) * capacity(cls) * SLAB_CLASSES[cls]!;
+      slots += this.classField(cls, SC.SLABS) * capacity(cls, rz) * SLAB_CLASSES[cls]!;
     }
     const free = k.bytesFree + k.bytesUnmapped + slots - bytes;
     const largest = Math.max(k.largestFree, slots > bytes ? SLAB_CLASSES[SLAB_CLASSES.length - 1]! : 0);
@@ -159,6 +238,7 @@ export class SlabHeap implements KernelHeap {
 
   // check runs both consistency walks.
   check(): string[] {
+    this.rz = this.redZone;
     return [...this.kr.check(), ...checkSlabs(this)];
   }
 
@@ -188,138 +268,265 @@ export class SlabHeap implements KernelHeap {
     return ((this.get(SC.PAGEMAP + (n >>> 5) * 4) >>> (n & 31)) & 1) === 1;
   }
 
+  // controlProblem says what is wrong with the sealed control variables (null: nothing).
+  controlProblem(): string | null {
+    const hint = this.get(SC.HINT), flags = this.get(SC.FLAGS);
+    if (this.get(SC.CHECK) === controlSeal(this.base, hint, flags) && this.get(SC.MAGIC) === CONTROL_MAGIC) return null;
+    return `the slab layer's control page ${hex(this.base)} is overwritten (search hint ${hint}, flags ${flags} fail its check)`;
+  }
+
+  // descProblem says what is wrong with class `cls`'s descriptor (null: nothing).
+  descProblem(cls: number): string | null {
+    const d = this.desc(cls);
+    const partial = this.classField(cls, SC.PARTIAL), empty = this.classField(cls, SC.EMPTY), slabs = this.classField(cls, SC.SLABS);
+    if (this.machine.read32(d + SC.DCHECK) === checkWord(DESC_MAGIC, d, partial, empty, slabs) && partial % PAGE === 0) return null;
+    return `the descriptor of the ${SLAB_CLASSES[cls]}-byte class at ${hex(d)} is overwritten`;
+  }
+
+  // inspect reads the header of slab page `page` (in use and mapped), returning it or what is wrong with it.
+  inspect(page: number): Slab | string {
+    const m = this.machine, h = page + SLAB_HDR;
+    const cls = m.read32(h + SH.CLASS);
+    if (cls >= SLAB_CLASSES.length) return `the header of slab ${hex(page)} is overwritten (class ${cls})`;
+    const bits: number[] = [];
+    for (let w = 0; w < bitmapWords(cls, this.rz); w++) bits.push(m.read32(h + SH.BITMAP + w * 4));
+    const s: Slab = { page, cls, inuse: m.read32(h + SH.INUSE), next: m.read32(h + SH.NEXT), prev: m.read32(h + SH.PREV), bits };
+    if (m.read32(h + SH.CHECK) !== slabSeal(s)) return `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`;
+    const cap = capacity(cls, this.rz);
+    const count = bits.reduce((n, b) => n + popcount(b), 0);
+    const tail = bits.length === 0 ? 0 : bits[bits.length - 1]! >>> (cap % 32 === 0 ? 32 : cap % 32);
+    if (count !== s.inuse || (cap % 32 !== 0 && tail !== 0) || !this.linkOk(s.next) || !this.linkOk(s.prev)) {
+      return `the header of slab ${hex(page)} is inconsistent (count ${s.inuse}, bitmap ${count}, links ${hex(s.next)}/${hex(s.prev)}): forged?`;
+    }
+    return s;
+  }
+
+  // redZoneDamage returns the first overwritten byte address of the red zone after object `obj` of class `cls`, or -1.
+  redZoneDamage(obj: number, cls: number): number {
+    const z = obj + SLAB_CLASSES[cls]!;
+    for (let off = 0; off < RED_ZONE; off += 4) {
+      const v = this.machine.read32(z + off) ^ redWord(z + off);
+      if (v !== 0) return z + off + ((31 - Math.clz32(v & -v)) >>> 3);
+    }
+    return -1;
+  }
+
+  // enter validates the control variables and notes whether objects have red zones.
+  private enter(): void {
+    const bad = this.controlProblem();
+    if (bad !== null) throw new HeapError('corrupt-header', this.base, bad);
+    this.rz = this.redZone;
+  }
+
+  // reseal rewrites the control page's check word after the search hint changed.
+  private reseal(): void {
+    this.cb.set(SC.CHECK, controlSeal(this.base, this.get(SC.HINT), this.get(SC.FLAGS)));
+  }
+
+  // large notes the peaks after a request the K&R heap served.
+  private large(ptr: LinAddr | null): LinAddr | null {
+    this.notePeak();
+    return ptr;
+  }
+
+  // linkOk says whether a partial-list link is null or a slab page in use.
+  private linkOk(page: number): boolean {
+    return page === 0 || (page % PAGE === 0 && page > this.base && page < this.limit && this.pageInUse(page));
+  }
+
+  // mapped says whether the page tables map `page` (a side-effect-free walk, so a bad pointer never faults).
+  private mapped(page: number): boolean {
+    return this.machine.mmu.probe(page, ACCESS_READ, false).phys >= 0;
+  }
+
+  // readSlab reads a slab the layer's own links point at; throws HeapError if it is not a sound slab of class `cls`.
+  private readSlab(page: number, cls: number): Slab {
+    const at = page + SLAB_HDR;
+    if (!this.linkOk(page) || page === 0 || !this.mapped(page)) {
+      throw new HeapError('corrupt-header', at, `a slab link points at ${hex(page)}, which is not a slab page in use (a forged header?)`);
+    }
+    const s = this.inspect(page);
+    if (typeof s === 'string') throw new HeapError('corrupt-header', at, s);
+    if (s.cls !== cls) throw new HeapError('corrupt-header', at, `slab ${hex(page)} is on the ${SLAB_CLASSES[cls]}-byte list but holds class ${SLAB_CLASSES[s.cls]}`);
+    return s;
+  }
+
+  // storeSlab writes a slab's count, bitmap word `w` (if >= 0), links (if asked) and check word.
+  private storeSlab(s: Slab, w: number, links: boolean): void {
+    const m = this.machine, h = s.page + SLAB_HDR;
+    m.write32(h + SH.INUSE, s.inuse);
+    if (w >= 0) m.write32(h + SH.BITMAP + w * 4, s.bits[w]!);
+    if (links) {
+      m.write32(h + SH.NEXT, s.next);
+      m.write32(h + SH.PREV, s.prev);
+    }
+    m.write32(h + SH.CHECK, slabSeal(s));
+  }
+
+  // readDesc reads class `cls`'s descriptor; throws HeapError when it fails its check.
+  private readDesc(cls: number): Desc {
+    const bad = this.descProblem(cls);
+    if (bad !== null) throw new HeapError('corrupt-header', this.desc(cls), bad);
+    return { partial: this.classField(cls, SC.PARTIAL), empty: this.classField(cls, SC.EMPTY), slabs: this.classField(cls, SC.SLABS) };
+  }
+
+  // writeDesc writes class `cls`'s descriptor and its check word.
+  private writeDesc(cls: number, d: Desc): void {
+    const m = this.machine, a = this.desc(cls);
+    m.write32(a + SC.PARTIAL, d.partial);
+    m.write32(a + SC.EMPTY, d.empty);
+    m.write32(a + SC.SLABS, d.slabs);
+    m.write32(a + SC.DCHECK, checkWord(DESC_MAGIC, a, d.partial, d.empty, d.slabs));
+  }
+
   // allocObject takes a free object of class `cls` from the first partial slab, making a slab if there is none.
   private allocObject(cls: number): LinAddr | null {
-    const m = this.machine;
-    const d = this.desc(cls);
-    let page = m.read32(d + SC.PARTIAL);
-    if (page === 0) page = this.newSlab(cls);
-    if (page === 0) return null;
-    this.header(page, cls);
-    const idx = this.takeBit(page, cls);
-    const inuse = m.read32(page + SLAB_HDR + SH.INUSE) + 1;
-    m.write32(page + SLAB_HDR + SH.INUSE, inuse);
-    if (inuse === 1) m.write32(d + SC.EMPTY, m.read32(d + SC.EMPTY) - 1);
-    if (inuse === capacity(cls)) this.unlink(cls, page);
-    m.write32(d + SC.OBJECTS, m.read32(d + SC.OBJECTS) + 1);
-    this.cb.add(SC.BYTES, SLAB_CLASSES[cls]!);
-    this.cb.add(SC.MALLOCS, 1);
-    return lin(page + idx * SLAB_CLASSES[cls]!);
-  }
-
-  // takeBit sets the first clear bit of the slab's object bitmap and returns its index.
-  private takeBit(page: number, cls: number): number {
-    const m = this.machine;
-    for (let w = 0; w * 32 < capacity(cls); w++) {
-      const at = page + SLAB_HDR + SH.BITMAP + w * 4;
-      const bits = m.read32(at);
-      if (bits === 0xffffffff) continue;
-      const bit = 31 - Math.clz32(~bits & (bits + 1));
-      m.write32(at, (bits | (1 << bit)) >>> 0);
-      return w * 32 + bit;
+    const d = this.readDesc(cls);
+    const cap = capacity(cls, this.rz);
+    const s = d.partial === 0 ? this.newSlab(cls, d) : this.readSlab(d.partial, cls);
+    if (s === null) return null;
+    if (s.prev !== 0 || s.inuse >= cap) {
+      throw new HeapError('corrupt-header', s.page + SLAB_HDR, `slab ${hex(s.page)} heads the partial list but is full or has a predecessor`);
     }
-    throw new HeapError('corrupt-header', page + SLAB_HDR, `slab ${hex(page)} is on the partial list but has no free object`);
+    const next = s.inuse + 1 === cap && s.next !== 0 ? this.readSlab(s.next, cls) : null;
+    if (next !== null && next.prev !== s.page) throw new HeapError('corrupt-header', next.page + SLAB_HDR, `slab ${hex(next.page)}: its prev link does not name ${hex(s.page)}`);
+    const idx = firstClear(s.bits);
+    s.bits[idx >>> 5] = (s.bits[idx >>> 5]! | (1 << (idx & 31))) >>> 0;
+    s.inuse++;
+    if (s.inuse === 1) d.empty--;
+    const full = s.inuse === cap;
+    if (full) {
+      d.partial = s.next;
+      if (next !== null) {
+        next.prev = 0;
+        this.storeSlab(next, -1, true);
+      }
+      s.next = 0;
+    }
+    this.storeSlab(s, idx >>> 5, full);
+    if (full || s.inuse === 1) this.writeDesc(cls, d);
+    this.countObject(cls, 1);
+    return lin(s.page + idx * stride(cls, this.rz));
   }
 
-  // freeObject returns an object (already validated) to its slab, giving back the slab if it is empty and one is kept already.
-  private freeObject(ptr: number, cls: number): void {
-    const m = this.machine;
-    const page = pageOf(ptr);
-    const idx = (ptr - page) / SLAB_CLASSES[cls]!;
-    const at = page + SLAB_HDR + SH.BITMAP + (idx >>> 5) * 4;
-    m.write32(at, (m.read32(at) & ~(1 << (idx & 31))) >>> 0);
-    const inuse = m.read32(page + SLAB_HDR + SH.INUSE) - 1;
-    m.write32(page + SLAB_HDR + SH.INUSE, inuse);
-    const d = this.desc(cls);
-    m.write32(d + SC.OBJECTS, m.read32(d + SC.OBJECTS) - 1);
-    this.cb.add(SC.BYTES, -SLAB_CLASSES[cls]!);
-    this.cb.add(SC.FREES, 1);
-    if (inuse === capacity(cls) - 1) this.push(cls, page);
-    if (inuse > 0) return;
-    if (m.read32(d + SC.EMPTY) >= SLAB_KEEP_EMPTY) this.dropSlab(cls, page);
-    else m.write32(d + SC.EMPTY, m.read32(d + SC.EMPTY) + 1);
+  // planFree reads and validates everything freeing an object of slab s will change besides s itself.
+  private planFree(s: Slab): FreePlan {
+    const d = this.readDesc(s.cls);
+    const cap = capacity(s.cls, this.rz);
+    const head = s.inuse === cap && d.partial !== 0 ? this.readSlab(d.partial, s.cls) : null;
+    const drop = s.inuse === 1 && d.empty >= SLAB_KEEP_EMPTY;
+    const prev = drop && s.prev !== 0 ? this.readSlab(s.prev, s.cls) : null;
+    const next = drop && s.next !== 0 ? this.readSlab(s.next, s.cls) : null;
+    const onList = s.prev !== 0 || d.partial === s.page;
+    if ((head !== null && head.prev !== 0) || (prev !== null && prev.next !== s.page) || (next !== null && next.prev !== s.page) || (drop && !onList)) {
+      throw new HeapError('corrupt-header', s.page + SLAB_HDR, `the partial list of the ${SLAB_CLASSES[s.cls]}-byte class around slab ${hex(s.page)} is broken`);
+    }
+    return { d, head, prev, next, drop };
   }
 
-  // locate validates a pointer into the slab pages and returns its class; throws HeapError, writing nothing.
-  private locate(ptr: number, what: string): number {
+  // freeObject returns an object (validated, with its plan) to its slab, giving back the slab if it is empty and one is kept already.
+  private freeObject(ptr: number, s: Slab, plan: FreePlan): void {
+    const { d } = plan;
+    const idx = (ptr - s.page) / stride(s.cls, this.rz);
+    s.bits[idx >>> 5] = (s.bits[idx >>> 5]! & ~(1 << (idx & 31))) >>> 0;
+    const wasFull = s.inuse === capacity(s.cls, this.rz);
+    s.inuse--;
+    if (wasFull) {
+      s.next = d.partial;
+      s.prev = 0;
+      if (plan.head !== null) {
+        plan.head.prev = s.page;
+        this.storeSlab(plan.head, -1, true);
+      }
+      d.partial = s.page;
+    }
+    this.countObject(s.cls, -1);
+    if (plan.drop) return this.dropSlab(s, plan);
+    this.storeSlab(s, idx >>> 5, wasFull);
+    if (s.inuse === 0) d.empty++;
+    if (wasFull || s.inuse === 0) this.writeDesc(s.cls, d);
+  }
+
+  // countObject counts an object taken (1) or given back (-1).
+  private countObject(cls: number, n: 1 | -1): void {
+    const m = this.machine, d = this.desc(cls);
+    m.write32(d + SC.OBJECTS, m.read32(d + SC.OBJECTS) + n);
+    this.cb.add(SC.BYTES, n * SLAB_CLASSES[cls]!);
+    this.cb.add(n > 0 ? SC.MALLOCS : SC.FREES, 1);
+  }
+
+  // locate validates a pointer into the slab pages and returns its slab; throws HeapError, writing nothing.
+  private locate(ptr: number, what: string): Slab {
     const page = pageOf(ptr);
     if (page === this.base || !this.pageInUse(page)) {
       throw new HeapError('not-allocated', ptr, `${what}: slab page ${hex(page)} is not in use (a stale pointer or a double free)`);
     }
-    const cls = this.machine.read32(page + SLAB_HDR + SH.CLASS);
-    this.header(page, cls);
-    const size = SLAB_CLASSES[cls]!;
-    const idx = Math.floor((ptr - page) / size);
-    if ((ptr - page) % size !== 0 || idx >= capacity(cls)) {
-      throw new HeapError('not-allocated', ptr, `${what}: inside object ${hex(page + idx * size)} of the ${size}-byte slab ${hex(page)}, not a pointer kmalloc returned`);
+    if (!this.mapped(page)) throw new HeapError('corrupt-header', this.base + SC.PAGEMAP, `${what}(${hex(ptr)}): the slab page map says ${hex(page)} is in use, but it is not mapped`);
+    const s = this.inspect(page);
+    if (typeof s === 'string') throw new HeapError('corrupt-header', page + SLAB_HDR, `${what}(${hex(ptr)}): ${s}`);
+    const size = SLAB_CLASSES[s.cls]!, step = stride(s.cls, this.rz);
+    const idx = Math.floor((ptr - page) / step);
+    if ((ptr - page) % step !== 0 || idx >= capacity(s.cls, this.rz)) {
+      throw new HeapError('not-allocated', ptr, `${what}: inside object ${hex(page + idx * step)} of the ${size}-byte slab ${hex(page)}, not a pointer kmalloc returned`);
     }
-    const bits = this.machine.read32(page + SLAB_HDR + SH.BITMAP + (idx >>> 5) * 4);
-    if (((bits >>> (idx & 31)) & 1) === 0) throw new HeapError('double-free', ptr, `${what}: the ${size}-byte object is already free (slab ${hex(page)})`);
-    return cls;
+    if (((s.bits[idx >>> 5]! >>> (idx & 31)) & 1) === 0) throw new HeapError('double-free', ptr, `${what}: the ${size}-byte object is already free (slab ${hex(page)})`);
+    const bad = this.rz ? this.redZoneDamage(ptr, s.cls) : -1;
+    if (bad >= 0) throw new HeapError('overrun', ptr, `${what}: the red zone after the ${size}-byte object is overwritten at ${hex(bad)} (a buffer overrun from it)`);
+    return s;
   }
 
-  // header requires a valid slab header of class `cls` at `page`.
-  private header(page: number, cls: number): void {
-    const m = this.machine;
-    if (cls >= SLAB_CLASSES.length || m.read32(page + SLAB_HDR + SH.CHECK) !== slabCheck(page, cls)) {
-      throw new HeapError('corrupt-header', page + SLAB_HDR, `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`);
-    }
-  }
-
-  // newSlab maps a fresh page for class `cls`, initialises its header and puts it on the partial list; 0 if out of memory.
-  private newSlab(cls: number): number {
+  // newSlab maps a fresh page for class `cls` (whose partial list is empty), initialises it and lists it; null if out of memory.
+  private newSlab(cls: number, d: Desc): Slab | null {
     const page = this.findPage();
-    if (page === 0) return 0;
+    if (page === 0) return null;
+    if (this.mapped(page)) throw new HeapError('corrupt-header', this.base + SC.PAGEMAP, `the slab page map says ${hex(page)} is free, but it is mapped`);
     const frame = this.backend.allocFrame();
-    if (frame === null) return 0;
+    if (frame === null) return null;
     if (!this.backend.mapPage(lin(page), frame)) {
       this.backend.freeFrame(frame);
-      return 0;
+      return null;
     }
     this.markPage(page, true);
     const m = this.machine;
     zeroBytes(m, page + SLAB_HDR, PAGE - SLAB_HDR);
-    m.write32(page + SLAB_HDR + SH.CHECK, slabCheck(page, cls));
+    const s: Slab = { page, cls, inuse: 0, next: 0, prev: 0, bits: new Array<number>(bitmapWords(cls, this.rz)).fill(0) };
     m.write32(page + SLAB_HDR + SH.CLASS, cls);
-    this.push(cls, page);
-    const d = this.desc(cls);
-    m.write32(d + SC.SLABS, m.read32(d + SC.SLABS) + 1);
-    m.write32(d + SC.EMPTY, m.read32(d + SC.EMPTY) + 1);
+    this.storeSlab(s, -1, false);
+    if (this.rz) this.paintRedZones(page, cls);
+    d.partial = page;
+    d.slabs++;
+    d.empty++;
+    this.writeDesc(cls, d);
     this.countFrames(1);
-    return page;
+    return s;
   }
 
-  // dropSlab unlinks an empty slab, unmaps it (INVLPG by the backend) and returns its frame.
-  private dropSlab(cls: number, page: number): void {
-    this.unlink(cls, page);
-    this.backend.freeFrame(this.backend.unmapPage(lin(page)));
-    this.markPage(page, false);
-    const d = this.desc(cls);
-    this.machine.write32(d + SC.SLABS, this.machine.read32(d + SC.SLABS) - 1);
+  // paintRedZones writes the red-zone pattern after every object slot of a new slab.
+  private paintRedZones(page: number, cls: number): void {
+    for (let i = 0; i < capacity(cls, true); i++) {
+      const z = page + i * stride(cls, true) + SLAB_CLASSES[cls]!;
+      for (let off = 0; off < RED_ZONE; off += 4) this.machine.write32(z + off, redWord(z + off));
+    }
+  }
+
+  // dropSlab unlinks an empty slab (neighbours validated in the plan), unmaps it (INVLPG by the backend) and returns its frame.
+  private dropSlab(s: Slab, plan: FreePlan): void {
+    const { d } = plan;
+    if (plan.prev !== null) {
+      plan.prev.next = s.next;
+      this.storeSlab(plan.prev, -1, true);
+    } else {
+      d.partial = s.next;
+    }
+    if (plan.next !== null) {
+      plan.next.prev = s.prev;
+      this.storeSlab(plan.next, -1, true);
+    }
+    d.slabs--;
+    this.writeDesc(s.cls, d);
+    this.backend.freeFrame(this.backend.unmapPage(lin(s.page)));
+    this.markPage(s.page, false);
     this.countFrames(-1);
-  }
-
-  // push puts a slab at the head of its class's partial list.
-  private push(cls: number, page: number): void {
-    const m = this.machine;
-    const d = this.desc(cls);
-    const head = m.read32(d + SC.PARTIAL);
-    m.write32(page + SLAB_HDR + SH.NEXT, head);
-    m.write32(page + SLAB_HDR + SH.PREV, 0);
-    if (head !== 0) m.write32(head + SLAB_HDR + SH.PREV, page);
-    m.write32(d + SC.PARTIAL, page);
-  }
-
-  // unlink takes a slab off its class's partial list.
-  private unlink(cls: number, page: number): void {
-    const m = this.machine;
-    const next = m.read32(page + SLAB_HDR + SH.NEXT);
-    const prev = m.read32(page + SLAB_HDR + SH.PREV);
-    if (prev === 0) m.write32(this.desc(cls) + SC.PARTIAL, next);
-    else m.write32(prev + SLAB_HDR + SH.NEXT, next);
-    if (next !== 0) m.write32(next + SLAB_HDR + SH.PREV, prev);
-    m.write32(page + SLAB_HDR + SH.NEXT, 0);
-    m.write32(page + SLAB_HDR + SH.PREV, 0);
   }
 
   // findPage returns the lowest slab page not in use (searching from the hint), or 0 when the region is full.
@@ -328,19 +535,22 @@ export class SlabHeap implements KernelHeap {
     for (let w = this.get(SC.HINT); w < words; w++) {
       const bits = this.get(SC.PAGEMAP + w * 4);
       if (bits === 0xffffffff) continue;
-      this.cb.set(SC.HINT, w);
       return this.base + (w * 32 + 31 - Math.clz32(~bits & (bits + 1))) * PAGE;
     }
     return 0;
   }
 
-  // markPage sets or clears a slab page's bit in the page bitmap (and lowers the search hint).
+  // markPage sets or clears a slab page's bit in the page bitmap and moves the search hint to the first word with room.
   private markPage(page: number, used: boolean): void {
     const n = (page - this.base) / PAGE;
     const at = SC.PAGEMAP + (n >>> 5) * 4;
     const bits = this.get(at);
-    this.cb.set(at, (used ? bits | (1 << (n & 31)) : bits & ~(1 << (n & 31))) >>> 0);
-    if (!used && n >>> 5 < this.get(SC.HINT)) this.cb.set(SC.HINT, n >>> 5);
+    const now = (used ? bits | (1 << (n & 31)) : bits & ~(1 << (n & 31))) >>> 0;
+    this.cb.set(at, now);
+    const hint = this.get(SC.HINT);
+    if (!used && n >>> 5 < hint) this.cb.set(SC.HINT, n >>> 5);
+    if (used && n >>> 5 === hint && now === 0xffffffff) this.cb.set(SC.HINT, hint + 1);
+    this.reseal();
   }
 
   // countFrames records slab pages mapped (d > 0) or given back (d < 0).
@@ -356,6 +566,26 @@ export class SlabHeap implements KernelHeap {
     if (frames > this.get(SC.PEAK_FRAMES)) this.cb.set(SC.PEAK_FRAMES, frames);
     const bytes = this.kr.get(CB.BYTES) + this.get(SC.BYTES);
     if (bytes > this.get(SC.PEAK_BYTES)) this.cb.set(SC.PEAK_BYTES, bytes);
+  }
+}
+
+// controlSeal is the control page's check word over the search hint and the flags.
+function controlSeal(base: number, hint: number, flags: number): number {
+  return checkWord(MAGIC_CTRL, base, hint, flags, CONTROL_MAGIC);
+}
+
+// popcount counts the set bits of a dword.
+function popcount(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+// firstClear gives the index of the first clear bit of a bitmap (the caller knows there is one).
+function firstClear(bits: readonly number[]): number {
+  for (let w = 0; ; w++) {
+    const b = bits[w]!;
+    if (b !== 0xffffffff) return w * 32 + 31 - Math.clz32(~b & (b + 1));
   }
 }
 

@@ -1,23 +1,26 @@
-// The slab layer's consistency check: the page bitmap, every slab header and
-// object bitmap, the partial lists and the counters in the control page must
+// The slab layer's consistency check: the control page's sealed variables,
+// the page bitmap, every slab header (its check word, count and bitmap), the
+// red zones, the class descriptors and partial lists, and the counters must
 // agree with each other and with the page tables. Returns the problems.
 
 import { hex } from '../../hw/addr.js';
 import { ACCESS_WRITE } from '../../hw/fault.js';
 import { PAGE } from './layout.js';
-import { SC, SH, SLAB_CLASSES, SLAB_HDR, capacity, slabCheck, type SlabHeap } from './slab.js';
+import { SC, SH, SLAB_CLASSES, SLAB_HDR, capacity, stride, type SlabHeap } from './slab.js';
 
 interface ClassTally {
   slabs: number;
   objects: number;
   empty: number;
-  partial: Set<number>;
+  partial: Map<number, number>;
 }
 
 // checkSlabs lists every inconsistency of the slab layer (empty when sound).
 export function checkSlabs(heap: SlabHeap): string[] {
+  const control = heap.controlProblem();
+  if (control !== null) return [control];
   const problems: string[] = [];
-  const tallies = SLAB_CLASSES.map((): ClassTally => ({ slabs: 0, objects: 0, empty: 0, partial: new Set() }));
+  const tallies = SLAB_CLASSES.map((): ClassTally => ({ slabs: 0, objects: 0, empty: 0, partial: new Map() }));
   let frames = 1, bytes = 0;
   for (let page = heap.base + PAGE; page < scanLimit(heap); page += PAGE) {
     const mapped = heap.machine.mmu.probe(page, ACCESS_WRITE, false).phys >= 0;
@@ -46,36 +49,33 @@ function scanLimit(heap: SlabHeap): number {
   return Math.min(heap.limit, last + 32 * PAGE);
 }
 
-// checkSlab validates one slab page and adds it to its class's tally; returns its bytes in use.
+// checkSlab validates one slab page (header, red zones) and adds it to its class's tally; returns its bytes in use.
 function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems: string[]): number {
-  const m = heap.machine;
-  const cls = m.read32(page + SLAB_HDR + SH.CLASS);
-  const t = tallies[cls];
-  if (t === undefined || m.read32(page + SLAB_HDR + SH.CHECK) !== slabCheck(page, cls)) {
-    problems.push(`slab ${hex(page)}: header fails its check`);
+  const s = heap.inspect(page);
+  if (typeof s === 'string') {
+    problems.push(`slab ${hex(page)}: ${s}`);
     return 0;
   }
-  let count = 0;
-  for (let w = 0; w < 8; w++) {
-    const bits = m.read32(page + SLAB_HDR + SH.BITMAP + w * 4);
-    for (let i = w * 32; i < w * 32 + 32; i++) {
-      const bit = (bits >>> (i & 31)) & 1;
-      if (bit === 1 && i >= capacity(cls)) problems.push(`slab ${hex(page)}: object ${i} marked beyond the capacity`);
-      count += bit;
-    }
+  const t = tallies[s.cls]!;
+  const rz = heap.redZone;
+  for (let i = 0; rz && i < capacity(s.cls, rz); i++) {
+    const bad = heap.redZoneDamage(page + i * stride(s.cls, rz), s.cls);
+    if (bad >= 0) problems.push(`slab ${hex(page)}: the red zone after object ${hex(page + i * stride(s.cls, rz))} is overwritten at ${hex(bad)}`);
   }
-  const inuse = m.read32(page + SLAB_HDR + SH.INUSE);
-  if (inuse !== count) problems.push(`slab ${hex(page)}: in-use count ${inuse}, bitmap has ${count}`);
   t.slabs++;
-  t.objects += count;
-  if (count === 0) t.empty++;
-  if (count < capacity(cls)) t.partial.add(page);
-  return count * SLAB_CLASSES[cls]!;
+  t.objects += s.inuse;
+  if (s.inuse === 0) t.empty++;
+  if (s.inuse < capacity(s.cls, rz)) t.partial.set(page, s.prev);
+  return s.inuse * SLAB_CLASSES[s.cls]!;
 }
 
 // checkClass compares a class's descriptor and partial list with what the pages hold.
 function checkClass(heap: SlabHeap, cls: number, t: ClassTally, problems: string[]): void {
-  const m = heap.machine;
+  const desc = heap.descProblem(cls);
+  if (desc !== null) {
+    problems.push(desc);
+    return;
+  }
   const fields: [string, number, number][] = [
     ['slabs', heap.classField(cls, SC.SLABS), t.slabs],
     ['objects', heap.classField(cls, SC.OBJECTS), t.objects],
@@ -84,12 +84,12 @@ function checkClass(heap: SlabHeap, cls: number, t: ClassTally, problems: string
   for (const [name, kept, found] of fields) if (kept !== found) problems.push(`class ${SLAB_CLASSES[cls]}: ${name} ${kept}, found ${found}`);
   let prev = 0;
   const seen = new Set<number>();
-  for (let p = heap.classField(cls, SC.PARTIAL); p !== 0; p = m.read32(p + SLAB_HDR + SH.NEXT)) {
+  for (let p = heap.classField(cls, SC.PARTIAL); p !== 0; p = heap.machine.read32(p + SLAB_HDR + SH.NEXT)) {
     if (!t.partial.has(p) || seen.has(p)) {
       problems.push(`class ${SLAB_CLASSES[cls]}: partial list holds ${hex(p)}, not a partial slab of the class (or twice)`);
       return;
     }
-    if (m.read32(p + SLAB_HDR + SH.PREV) !== prev) problems.push(`slab ${hex(p)}: prev link is wrong`);
+    if (t.partial.get(p) !== prev) problems.push(`slab ${hex(p)}: prev link is wrong`);
     seen.add(p);
     prev = p;
   }

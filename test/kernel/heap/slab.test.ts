@@ -2,7 +2,8 @@
 // larger ones from the K&R heap; empty slabs given back beyond one per class.
 
 import { describe, expect, it } from 'vitest';
-import type { LinAddr } from '../../../src/hw/addr.js';
+import { hex, type LinAddr } from '../../../src/hw/addr.js';
+import { HeapError } from '../../../src/kernel/heap/errors.js';
 import { PageFault } from '../../../src/hw/fault.js';
 import { createHeap, retainedFrames } from '../../../src/kernel/heap/heap.js';
 import { KR_BASE, KR_LIMIT, SLAB_BASE } from '../../../src/kernel/heap/layout.js';
@@ -105,12 +106,13 @@ describe('size-class layer', () => {
     expect(heap.check()).toEqual([]);
   });
 
-  it('check() notices a broken partial-list link', () => {
+  it('a damaged partial-list link fails the slab header check: check() reports it and kfree refuses', () => {
     const { heap, machine } = setup();
     const a = heap.kmalloc(16)!;
     const page = (a & ~0xfff) >>> 0;
     machine.write32(page + SLAB_HDR + SH.PREV, 0x1234);
-    expect(heap.check().join()).toMatch(/prev link/);
+    expect(heap.check().join()).toMatch(new RegExp(`header of slab ${hex(page)} is overwritten`));
+    expect(() => heap.kfree(a)).toThrow(HeapError);
   });
 
   it('SLAB_CLASSES fit a page each with their header', () => {
