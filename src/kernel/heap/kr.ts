@@ -411,9 +411,11 @@ export class KrHeap implements KernelHeap {
   }
 
   // merge plans linking block [bp, bp + units) after slot.p, joined with a free neighbour above and
-  // below (K&R free); it only reads (the upper neighbour's header, checked).
+  // below (K&R free); it only reads: the links the merged block and its predecessor will carry are checked first.
   private merge({ p, pf }: Slot, bp: number, units: number): Merged {
-    const upper = bp + units * UNIT === pf.next ? this.follow(p, pf).pf : null;
+    const after = this.follow(p, pf);
+    const upper = bp + units * UNIT === pf.next ? after.pf : null;
+    if (upper !== null) this.follow(after.p, upper);
     const lower = p + pf.size * UNIT === bp;
     let end = bp + units * UNIT;
     let next = pf.next;

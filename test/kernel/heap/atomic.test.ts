@@ -17,8 +17,9 @@ import { createHeap } from '../../../src/kernel/heap/heap.js';
 import { readFree, writeFree } from '../../../src/kernel/heap/header.js';
 import { CONTROL_SIZE } from '../../../src/kernel/heap/kr.js';
 import { KR_BASE, PAGE, SLAB_BASE } from '../../../src/kernel/heap/layout.js';
-import { SLAB_HDR } from '../../../src/kernel/heap/slab.js';
+import { RED_ZONE, SLAB_CLASSES, SLAB_HDR, bitmapWords, classOf } from '../../../src/kernel/heap/slab.js';
 import { fillPattern } from './pattern.js';
+import { changedChunk, heapPages, machineState } from './snapshot.js';
 import { heapRig, type HeapRig } from './testbackend.js';
 
 const RUNS = Number(process.env.HEAP_ATOMIC_RUNS ?? 150);
@@ -81,21 +82,11 @@ function build(kind: HeapKind, sizes: number[], frees: boolean[]): Built {
   return { rig, heap, live, freed };
 }
 
-// mappedPages lists the mapped pages of the K&R heap (up to its break) and of the slab area.
-function mappedPages(b: Built): number[] {
-  const out: number[] = [];
-  const brk = b.rig.machine.read32(KR_BASE + 0x14);
-  for (const [lo, hi] of [[KR_BASE, Math.min(brk, KR_BASE + 4096 * PAGE)], [SLAB_BASE, SLAB_BASE + 256 * PAGE]] as const) {
-    for (let page = lo; page < hi; page += PAGE) if (b.rig.machine.mmu.probe(page, ACCESS_READ, false).phys >= 0) out.push(page);
-  }
-  return out;
-}
-
-// headerAddrs lists where block headers and slab metadata lie: K&R headers of live and freed blocks, slab headers.
+// metaAddrs lists where block headers and slab metadata lie: K&R headers of live and freed blocks, slab headers.
 function metaAddrs(b: Built, target: Target): number[] {
   const krLive = b.live.filter((x) => x.ptr < SLAB_BASE).map((x) => x.ptr - 16);
   const krFreed = b.freed.filter((p) => p < SLAB_BASE).map((p) => p - 16);
-  const pages = mappedPages(b);
+  const pages = heapPages(b.rig);
   if (target === 'header') return [...krLive, ...krFreed, KR_BASE + CONTROL_SIZE];
   if (target === 'control') return [KR_BASE, SLAB_BASE, SLAB_BASE + 0x100, SLAB_BASE + 0x800];
   if (target === 'slabmeta') return pages.filter((p) => p > SLAB_BASE).map((p) => p + SLAB_HDR);
@@ -131,18 +122,6 @@ function forge(b: Built, d: Damage): void {
   else writeFree(m, p, bogus, h.size, h.holed);
 }
 
-// touch reads every mapped heap page once, so that the call's own reads set no new accessed bits.
-function touch(b: Built): void {
-  for (const page of mappedPages(b)) b.rig.machine.read32(page);
-}
-
-// snapshot copies every written chunk of physical memory and the frame allocator's state.
-function snapshot(rig: HeapRig): string[] {
-  const out: string[] = [rig.frames.state()];
-  rig.machine.mem.forEachWrittenChunk((base, bytes) => out.push(`${hex(base)}:${Buffer.from(bytes).toString('base64')}`));
-  return out;
-}
-
 // invoke runs one entry point.
 function invoke(b: Built, c: Call): unknown {
   const h = b.heap;
@@ -164,8 +143,7 @@ describe.each(['kr', 'slab'] as const)('heap rejections are atomic under damage 
     fc.assert(fc.property(sizes, fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), fc.array(damage, { minLength: 1, maxLength: 3 }), call, (ss, fr, ds, c) => {
       const b = build(kind, ss, fr);
       for (const d of ds) corrupt(b, d);
-      touch(b);
-      const before = snapshot(b.rig);
+      const before = machineState(b.rig);
       let caught: unknown = null;
       try {
         invoke(b, c);
@@ -175,9 +153,48 @@ describe.each(['kr', 'slab'] as const)('heap rejections are atomic under damage 
       if (caught === null) return;
       if (!(caught instanceof HeapError)) throw caught;
       expect(caught.message).toContain(hex(caught.address));
-      const after = snapshot(b.rig);
-      expect(after.length).toBe(before.length);
-      for (let i = 0; i < after.length; i++) if (after[i] !== before[i]) expect.fail(`${caught.message}: changed ${after[i]!.slice(0, 11)}`);
+      const changed = changedChunk(before, machineState(b.rig));
+      if (changed !== null) expect.fail(`${caught.message}: changed ${changed}`);
+    }), { numRuns: RUNS });
+  });
+});
+
+// steeringBytes lists the bytes that steer the heap: live K&R headers, free-list headers, the sealed
+// control words, slab headers (the words their check covers) and the red zones after slab objects.
+function steeringBytes(b: Built, kind: HeapKind): number[] {
+  const m = b.rig.machine;
+  const heads = b.live.filter((x) => x.ptr < SLAB_BASE).map((x) => x.ptr - 16);
+  for (let h = readFree(m, KR_BASE); h !== null && h.next !== KR_BASE; h = readFree(m, h.next)) heads.push(h.next);
+  const out = heads.flatMap((a) => Array.from({ length: 16 }, (_, i) => a + i));
+  for (const off of [0x10, 0x14, 0x18, 0x4c]) for (let i = 0; i < 4; i++) out.push(KR_BASE + off + i);
+  if (kind === 'kr') return out;
+  for (const page of heapPages(b.rig).filter((p) => p > SLAB_BASE)) {
+    const cls = m.read32(page + SLAB_HDR + 4);
+    const words = bitmapWords(cls, true);
+    for (let i = 0; i < 20; i++) out.push(page + SLAB_HDR + i);
+    for (let i = 0; i < 4 * words; i++) out.push(page + SLAB_HDR + 32 + i);
+  }
+  for (const x of b.live.filter((y) => y.ptr >= SLAB_BASE)) {
+    const end = x.ptr + SLAB_CLASSES[classOf(x.size)]!;
+    for (let i = 0; i < RED_ZONE; i++) out.push(end + i);
+  }
+  return out;
+}
+
+describe.each(['kr', 'slab'] as const)('heap damage is detected (%s)', (kind) => {
+  it('one flipped byte in a header, a sealed control word or a red zone makes check() report, and no call faults', () => {
+    const sizes = fc.array(size, { minLength: 1, maxLength: 14 });
+    fc.assert(fc.property(sizes, fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), fc.nat(), fc.integer({ min: 1, max: 255 }), call, (ss, fr, pick, xor, c) => {
+      const b = build(kind, ss, fr);
+      const bytes = steeringBytes(b, kind);
+      const at = bytes[pick % bytes.length]!;
+      b.rig.machine.write8(at, b.rig.machine.read8(at) ^ xor);
+      expect(b.heap.check().length, `byte ${hex(at)}`).toBeGreaterThan(0);
+      try {
+        invoke(b, c);
+      } catch (e) {
+        if (!(e instanceof HeapError)) throw e;
+      }
     }), { numRuns: RUNS });
   });
 });
