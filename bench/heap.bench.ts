@@ -4,11 +4,15 @@
 // the peak live bytes. Each pattern is generated once from a fixed seed and
 // replayed identically on a fresh machine for each allocator, on the real
 // kernel (kernelInit: bitmap frame allocator, kernel VM through the slot).
+// 'slab+rz' is the size-class layer with its red-zone option (16 bytes after each object).
 // Run: npm run bench -- heap   (HEAP_BENCH_SCALE=4 for longer runs)
 
 import { lin, type LinAddr } from '../src/hw/addr.js';
-import type { HeapKind } from '../src/kernel/heap/api.js';
-import { kernelInit } from '../src/kernel/main.js';
+import type { KernelHeap } from '../src/kernel/heap/api.js';
+import { KrHeap } from '../src/kernel/heap/kr.js';
+import { SlabHeap } from '../src/kernel/heap/slab.js';
+import { KernelHeapBackend } from '../src/kernel/heapbackend.js';
+import { kernelInit, type Kernel } from '../src/kernel/main.js';
 import { fakeBoot } from '../test/kernel/fakeboot.js';
 
 interface Pattern {
@@ -61,10 +65,19 @@ interface Result {
   peakFrames: number;
 }
 
+type Allocator = 'kr' | 'slab' | 'slab+rz';
+
+// heapOf gives the kernel's heap, or for 'slab+rz' a red-zoned size-class layer over the kernel's K&R heap.
+function heapOf(k: Kernel, kind: Allocator): KernelHeap {
+  if (kind !== 'slab+rz') return k.heap;
+  if (!(k.heap instanceof KrHeap)) throw new Error('slab+rz: the kernel heap should be K&R');
+  return SlabHeap.create(new KernelHeapBackend(k.vm, k.frames), k.heap, { redZone: true });
+}
+
 // replay runs a pattern on a fresh machine and heap of `kind`.
-function replay(p: Pattern, kind: HeapKind): Result {
-  const k = kernelInit(fakeBoot({ ram: 64 << 20 }), { heap: kind });
-  const heap = k.heap;
+function replay(p: Pattern, kind: Allocator): Result {
+  const k = kernelInit(fakeBoot({ ram: 64 << 20 }), { heap: kind === 'slab' ? 'slab' : 'kr' });
+  const heap = heapOf(k, kind);
   const machine = k.core.machine;
   const ptrs: LinAddr[] = [];
   const sizes = Array.from(p.warm);
@@ -96,7 +109,7 @@ function replay(p: Pattern, kind: HeapKind): Result {
 
 console.log('pattern              allocator   pairs/s  accesses/pair  peak live  peak frames  overhead (frames*4K / live)');
 for (const p of PATTERNS) {
-  for (const kind of ['kr', 'slab'] as const) {
+  for (const kind of ['kr', 'slab', 'slab+rz'] as const) {
     const r = replay(p, kind);
     const line = [
       p.name.padEnd(20), kind.padEnd(10), Math.round(r.pairsPerSec).toString().padStart(8),

@@ -29,6 +29,10 @@ import { MAGIC_CTRL, checkWord, isDead, poison, readFree, readUsed, writeFree, w
 import { KR_BASE, KR_LIMIT, NALLOC_PAGES, PAGE, TRIM_PAGES, UNIT, pageDown, pageUp } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
 
+// The walks use the header unit at every step: a module constant (an imported binding may be read
+// through an accessor, which the free-list walk would pay at each block).
+const U = UNIT;
+
 /** Control block at `base`: K&R's empty `base` block, then the heap's variables. */
 export const CB = {
   FREEP: 0x10, BRK: 0x14, FRAMES: 0x18, PEAK_FRAMES: 0x1c, BLOCKS: 0x20, BYTES: 0x24, UNITS: 0x28,
@@ -385,8 +389,8 @@ export class KrHeap implements KernelHeap {
   private follow(p: number, pf: FreeHeader): Slot {
     const q = pf.next;
     if (q === this.base) return this.head(q);
-    const from = p === this.base ? this.arena : p + pf.size * UNIT;
-    if (q % UNIT !== 0 || q < from || q >= this.top || !this.readable(q)) {
+    const from = p === this.base ? this.arena : p + pf.size * U;
+    if (q % U !== 0 || q < from || q >= this.top || !this.readable(q)) {
       throw new HeapError('corrupt-header', p, `the free block ${hex(p)} links to ${hex(q)}: not a free block above it inside the heap (a forged or overwritten header)`);
     }
     return this.head(q);
@@ -395,7 +399,7 @@ export class KrHeap implements KernelHeap {
   // head reads free block p's header, which must pass its check and fit below the break (base: size 0, no hole).
   private head(p: number): Slot {
     const h = this.freeHeader(p);
-    const bad = p === this.base ? h.size !== 0 || h.holed : h.size === 0 || p + h.size * UNIT > this.top;
+    const bad = p === this.base ? h.size !== 0 || h.holed : h.size === 0 || p + h.size * U > this.top;
     if (bad) throw new HeapError('corrupt-header', p, `the free block ${hex(p)} has size ${h.size} units${h.holed ? ' and a hole' : ''}: impossible there (a forged header)`);
     return { p, pf: h };
   }
@@ -613,8 +617,8 @@ function seal(base: number, freep: number, brk: number, frames: number): number 
 
 // fit places n units in free block [p, p + size units): as high as possible with the payload aligned; -1 if it does not fit.
 function fit(p: number, size: number, n: number, align: number): number {
-  const payload = Math.floor((p + (size - n + 1) * UNIT) / align) * align;
-  return payload - UNIT >= p ? payload - UNIT : -1;
+  const payload = Math.floor((p + (size - n + 1) * U) / align) * align;
+  return payload - U >= p ? payload - U : -1;
 }
 
 // hasInterior says whether block [a, end) has a whole page strictly inside it.

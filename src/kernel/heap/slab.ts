@@ -40,6 +40,8 @@ export const SLAB_KEEP_EMPTY = 1;
 /** The slab header: the last 64 bytes of the page. */
 export const SLAB_HDR = PAGE - 64;
 export const SH = { CHECK: 0, CLASS: 4, INUSE: 8, NEXT: 12, PREV: 16, BITMAP: 32 } as const;
+/** Bit of a slab header's class word: the slab's objects have red zones. */
+export const SH_RED_ZONE = 0x100;
 /** Bytes of the red zone after each object when the option is on (keeps objects 16-byte aligned). */
 export const RED_ZONE = UNIT;
 const SLAB_MAGIC = 0x534c4142; // 'SLAB'
@@ -65,6 +67,8 @@ export interface SlabOptions {
 export interface Slab {
   readonly page: number;
   readonly cls: number;
+  /** Whether its objects have red zones (bit 8 of the header's class word). */
+  readonly rz: boolean;
   inuse: number;
   next: number;
   prev: number;
@@ -80,7 +84,8 @@ interface Desc {
 
 /** What a free will touch besides the object's slab, read and validated before any write. */
 interface FreePlan {
-  readonly d: Desc;
+  /** The class descriptor, read only when the free changes it (the slab leaves the full state or empties). */
+  readonly d: Desc | null;
   readonly head: Slab | null;
   readonly prev: Slab | null;
   readonly next: Slab | null;
@@ -109,7 +114,7 @@ export function bitmapWords(cls: number, redZone = false): number {
 
 // slabSeal is the check word of a slab header: its page, class, count, links and bitmap.
 export function slabSeal(s: Slab): number {
-  return checkWords(SLAB_MAGIC, s.page, [s.cls, s.inuse, s.next, s.prev, ...s.bits]);
+  return checkWords(SLAB_MAGIC, s.page, [s.cls | (s.rz ? SH_RED_ZONE : 0), s.inuse, s.next, s.prev, ...s.bits]);
 }
 
 // redWord is the red-zone pattern's dword at linear `addr`.
@@ -121,8 +126,6 @@ export class SlabHeap implements KernelHeap {
   readonly kind = 'slab' as const;
   readonly machine: Machine;
   private readonly cb: ControlBlock;
-  /** Per call (set by enter): whether objects have red zones. */
-  private rz = false;
 
   // The constructor only records addresses: create() sets the layer up in memory.
   private constructor(readonly kr: KrHeap, readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
@@ -159,7 +162,6 @@ export class SlabHeap implements KernelHeap {
   kmalloc(size: number): LinAddr | null {
     const cls = size > 0 && Number.isInteger(size) ? classOf(size) : -1;
     if (cls < 0) return this.large(this.kr.kmalloc(size));
-    this.enter();
     const ptr = this.allocObject(cls);
     this.notePeak();
     return ptr;
@@ -169,9 +171,9 @@ export class SlabHeap implements KernelHeap {
   kmallocAligned(size: number, align: number): LinAddr | null {
     const pow2 = Number.isInteger(align) && align > 0 && (align & (align - 1)) === 0;
     const fits = pow2 && size > 0 && Number.isInteger(size);
+    if (fits) this.enter();
     const cls = fits ? classOf(this.redZone ? (align <= UNIT ? size : Infinity) : Math.max(size, align)) : -1;
     if (cls < 0) return this.large(this.kr.kmallocAligned(size, align));
-    this.enter();
     const ptr = this.allocObject(cls);
     this.notePeak();
     return ptr;
@@ -189,7 +191,6 @@ export class SlabHeap implements KernelHeap {
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     if (!this.owns(ptr)) return this.kr.kfree(ptr);
-    this.enter();
     const s = this.locate(ptr, 'kfree');
     this.freeObject(ptr, s, this.planFree(s));
   }
@@ -197,7 +198,6 @@ export class SlabHeap implements KernelHeap {
   // krealloc keeps an object that still fits its class, else moves it; K&R blocks stay with K&R.
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
     if (ptr === null || ptr === 0 || !this.owns(ptr)) return this.large(this.kr.krealloc(ptr, size));
-    this.enter();
     const s = this.locate(ptr, 'krealloc');
     if (size === 0) {
       this.freeObject(ptr, s, this.planFree(s));
@@ -208,7 +208,6 @@ export class SlabHeap implements KernelHeap {
     const moved = this.kmalloc(size);
     if (moved === null) return null;
     copyBytes(this.machine, moved, ptr, Math.min(SLAB_CLASSES[s.cls]!, size));
-    this.enter();
     const again = this.locate(ptr, 'krealloc');
     this.freeObject(ptr, again, this.planFree(again));
     return moved;
@@ -238,7 +237,6 @@ export class SlabHeap implements KernelHeap {
 
   // check runs both consistency walks.
   check(): string[] {
-    this.rz = this.redZone;
     return [...this.kr.check(), ...checkSlabs(this)];
   }
 
@@ -271,31 +269,38 @@ export class SlabHeap implements KernelHeap {
   // controlProblem says what is wrong with the sealed control variables (null: nothing).
   controlProblem(): string | null {
     const hint = this.get(SC.HINT), flags = this.get(SC.FLAGS);
-    if (this.get(SC.CHECK) === controlSeal(this.base, hint, flags) && this.get(SC.MAGIC) === CONTROL_MAGIC) return null;
+    if (this.get(SC.CHECK) === controlSeal(this.base, hint, flags)) return null;
     return `the slab layer's control page ${hex(this.base)} is overwritten (search hint ${hint}, flags ${flags} fail its check)`;
   }
 
   // descProblem says what is wrong with class `cls`'s descriptor (null: nothing).
   descProblem(cls: number): string | null {
-    const d = this.desc(cls);
-    const partial = this.classField(cls, SC.PARTIAL), empty = this.classField(cls, SC.EMPTY), slabs = this.classField(cls, SC.SLABS);
-    if (this.machine.read32(d + SC.DCHECK) === checkWord(DESC_MAGIC, d, partial, empty, slabs) && partial % PAGE === 0) return null;
-    return `the descriptor of the ${SLAB_CLASSES[cls]}-byte class at ${hex(d)} is overwritten`;
+    const d = this.descOf(cls);
+    return typeof d === 'string' ? d : null;
+  }
+
+  // descOf reads class `cls`'s descriptor, or says what is wrong with it.
+  private descOf(cls: number): Desc | string {
+    const m = this.machine, a = this.desc(cls);
+    const partial = m.read32(a + SC.PARTIAL), empty = m.read32(a + SC.EMPTY), slabs = m.read32(a + SC.SLABS);
+    if (m.read32(a + SC.DCHECK) === checkWord(DESC_MAGIC, a, partial, empty, slabs) && partial % PAGE === 0) return { partial, empty, slabs };
+    return `the descriptor of the ${SLAB_CLASSES[cls]}-byte class at ${hex(a)} is overwritten`;
   }
 
   // inspect reads the header of slab page `page` (in use and mapped), returning it or what is wrong with it.
   inspect(page: number): Slab | string {
     const m = this.machine, h = page + SLAB_HDR;
-    const cls = m.read32(h + SH.CLASS);
-    if (cls >= SLAB_CLASSES.length) return `the header of slab ${hex(page)} is overwritten (class ${cls})`;
+    const word = m.read32(h + SH.CLASS);
+    const cls = word & ~SH_RED_ZONE, rz = (word & SH_RED_ZONE) !== 0;
+    if (cls >= SLAB_CLASSES.length) return `the header of slab ${hex(page)} is overwritten (class word ${hex(word)})`;
     const bits: number[] = [];
-    for (let w = 0; w < bitmapWords(cls, this.rz); w++) bits.push(m.read32(h + SH.BITMAP + w * 4));
-    const s: Slab = { page, cls, inuse: m.read32(h + SH.INUSE), next: m.read32(h + SH.NEXT), prev: m.read32(h + SH.PREV), bits };
+    for (let w = 0; w < bitmapWords(cls, rz); w++) bits.push(m.read32(h + SH.BITMAP + w * 4));
+    const s: Slab = { page, cls, rz, inuse: m.read32(h + SH.INUSE), next: m.read32(h + SH.NEXT), prev: m.read32(h + SH.PREV), bits };
     if (m.read32(h + SH.CHECK) !== slabSeal(s)) return `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`;
-    const cap = capacity(cls, this.rz);
+    const cap = capacity(cls, rz);
     const count = bits.reduce((n, b) => n + popcount(b), 0);
     const tail = bits.length === 0 ? 0 : bits[bits.length - 1]! >>> (cap % 32 === 0 ? 32 : cap % 32);
-    if (count !== s.inuse || (cap % 32 !== 0 && tail !== 0) || !this.linkOk(s.next) || !this.linkOk(s.prev)) {
+    if (count !== s.inuse || (cap % 32 !== 0 && tail !== 0) || s.next % PAGE !== 0 || s.prev % PAGE !== 0) {
       return `the header of slab ${hex(page)} is inconsistent (count ${s.inuse}, bitmap ${count}, links ${hex(s.next)}/${hex(s.prev)}): forged?`;
     }
     return s;
@@ -311,11 +316,10 @@ export class SlabHeap implements KernelHeap {
     return -1;
   }
 
-  // enter validates the control variables and notes whether objects have red zones.
+  // enter validates the control variables (the search hint, the red-zone flag) before a call relies on them.
   private enter(): void {
     const bad = this.controlProblem();
     if (bad !== null) throw new HeapError('corrupt-header', this.base, bad);
-    this.rz = this.redZone;
   }
 
   // reseal rewrites the control page's check word after the search hint changed.
@@ -365,9 +369,9 @@ export class SlabHeap implements KernelHeap {
 
   // readDesc reads class `cls`'s descriptor; throws HeapError when it fails its check.
   private readDesc(cls: number): Desc {
-    const bad = this.descProblem(cls);
-    if (bad !== null) throw new HeapError('corrupt-header', this.desc(cls), bad);
-    return { partial: this.classField(cls, SC.PARTIAL), empty: this.classField(cls, SC.EMPTY), slabs: this.classField(cls, SC.SLABS) };
+    const d = this.descOf(cls);
+    if (typeof d === 'string') throw new HeapError('corrupt-header', this.desc(cls), d);
+    return d;
   }
 
   // writeDesc writes class `cls`'s descriptor and its check word.
@@ -382,9 +386,9 @@ export class SlabHeap implements KernelHeap {
   // allocObject takes a free object of class `cls` from the first partial slab, making a slab if there is none.
   private allocObject(cls: number): LinAddr | null {
     const d = this.readDesc(cls);
-    const cap = capacity(cls, this.rz);
     const s = d.partial === 0 ? this.newSlab(cls, d) : this.readSlab(d.partial, cls);
     if (s === null) return null;
+    const cap = capacity(cls, s.rz);
     if (s.prev !== 0 || s.inuse >= cap) {
       throw new HeapError('corrupt-header', s.page + SLAB_HDR, `slab ${hex(s.page)} heads the partial list but is full or has a predecessor`);
     }
@@ -406,13 +410,14 @@ export class SlabHeap implements KernelHeap {
     this.storeSlab(s, idx >>> 5, full);
     if (full || s.inuse === 1) this.writeDesc(cls, d);
     this.countObject(cls, 1);
-    return lin(s.page + idx * stride(cls, this.rz));
+    return lin(s.page + idx * stride(cls, s.rz));
   }
 
   // planFree reads and validates everything freeing an object of slab s will change besides s itself.
   private planFree(s: Slab): FreePlan {
+    const cap = capacity(s.cls, s.rz);
+    if (s.inuse !== cap && s.inuse !== 1) return { d: null, head: null, prev: null, next: null, drop: false };
     const d = this.readDesc(s.cls);
-    const cap = capacity(s.cls, this.rz);
     const head = s.inuse === cap && d.partial !== 0 ? this.readSlab(d.partial, s.cls) : null;
     const drop = s.inuse === 1 && d.empty >= SLAB_KEEP_EMPTY;
     const prev = drop && s.prev !== 0 ? this.readSlab(s.prev, s.cls) : null;
@@ -426,10 +431,10 @@ export class SlabHeap implements KernelHeap {
 
   // freeObject returns an object (validated, with its plan) to its slab, giving back the slab if it is empty and one is kept already.
   private freeObject(ptr: number, s: Slab, plan: FreePlan): void {
-    const { d } = plan;
-    const idx = (ptr - s.page) / stride(s.cls, this.rz);
+    const d = plan.d ?? { partial: 0, empty: 0, slabs: 0 };
+    const idx = (ptr - s.page) / stride(s.cls, s.rz);
     s.bits[idx >>> 5] = (s.bits[idx >>> 5]! & ~(1 << (idx & 31))) >>> 0;
-    const wasFull = s.inuse === capacity(s.cls, this.rz);
+    const wasFull = s.inuse === capacity(s.cls, s.rz);
     s.inuse--;
     if (wasFull) {
       s.next = d.partial;
@@ -464,19 +469,21 @@ export class SlabHeap implements KernelHeap {
     if (!this.mapped(page)) throw new HeapError('corrupt-header', this.base + SC.PAGEMAP, `${what}(${hex(ptr)}): the slab page map says ${hex(page)} is in use, but it is not mapped`);
     const s = this.inspect(page);
     if (typeof s === 'string') throw new HeapError('corrupt-header', page + SLAB_HDR, `${what}(${hex(ptr)}): ${s}`);
-    const size = SLAB_CLASSES[s.cls]!, step = stride(s.cls, this.rz);
+    const size = SLAB_CLASSES[s.cls]!, step = stride(s.cls, s.rz);
     const idx = Math.floor((ptr - page) / step);
-    if ((ptr - page) % step !== 0 || idx >= capacity(s.cls, this.rz)) {
+    if ((ptr - page) % step !== 0 || idx >= capacity(s.cls, s.rz)) {
       throw new HeapError('not-allocated', ptr, `${what}: inside object ${hex(page + idx * step)} of the ${size}-byte slab ${hex(page)}, not a pointer kmalloc returned`);
     }
     if (((s.bits[idx >>> 5]! >>> (idx & 31)) & 1) === 0) throw new HeapError('double-free', ptr, `${what}: the ${size}-byte object is already free (slab ${hex(page)})`);
-    const bad = this.rz ? this.redZoneDamage(ptr, s.cls) : -1;
+    const bad = s.rz ? this.redZoneDamage(ptr, s.cls) : -1;
     if (bad >= 0) throw new HeapError('overrun', ptr, `${what}: the red zone after the ${size}-byte object is overwritten at ${hex(bad)} (a buffer overrun from it)`);
     return s;
   }
 
   // newSlab maps a fresh page for class `cls` (whose partial list is empty), initialises it and lists it; null if out of memory.
   private newSlab(cls: number, d: Desc): Slab | null {
+    this.enter();
+    const rz = this.redZone;
     const page = this.findPage();
     if (page === 0) return null;
     if (this.mapped(page)) throw new HeapError('corrupt-header', this.base + SC.PAGEMAP, `the slab page map says ${hex(page)} is free, but it is mapped`);
@@ -489,10 +496,10 @@ export class SlabHeap implements KernelHeap {
     this.markPage(page, true);
     const m = this.machine;
     zeroBytes(m, page + SLAB_HDR, PAGE - SLAB_HDR);
-    const s: Slab = { page, cls, inuse: 0, next: 0, prev: 0, bits: new Array<number>(bitmapWords(cls, this.rz)).fill(0) };
-    m.write32(page + SLAB_HDR + SH.CLASS, cls);
+    const s: Slab = { page, cls, rz, inuse: 0, next: 0, prev: 0, bits: new Array<number>(bitmapWords(cls, rz)).fill(0) };
+    m.write32(page + SLAB_HDR + SH.CLASS, cls | (rz ? SH_RED_ZONE : 0));
     this.storeSlab(s, -1, false);
-    if (this.rz) this.paintRedZones(page, cls);
+    if (rz) this.paintRedZones(page, cls);
     d.partial = page;
     d.slabs++;
     d.empty++;
@@ -511,7 +518,7 @@ export class SlabHeap implements KernelHeap {
 
   // dropSlab unlinks an empty slab (neighbours validated in the plan), unmaps it (INVLPG by the backend) and returns its frame.
   private dropSlab(s: Slab, plan: FreePlan): void {
-    const { d } = plan;
+    const d = plan.d!;
     if (plan.prev !== null) {
       plan.prev.next = s.next;
       this.storeSlab(plan.prev, -1, true);

@@ -57,7 +57,8 @@ function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems
     return 0;
   }
   const t = tallies[s.cls]!;
-  const rz = heap.redZone;
+  const rz = s.rz;
+  if (rz !== heap.redZone) problems.push(`slab ${hex(page)}: ${rz ? 'has' : 'lacks'} red zones, unlike the layer`);
   for (let i = 0; rz && i < capacity(s.cls, rz); i++) {
     const bad = heap.redZoneDamage(page + i * stride(s.cls, rz), s.cls);
     if (bad >= 0) problems.push(`slab ${hex(page)}: the red zone after object ${hex(page + i * stride(s.cls, rz))} is overwritten at ${hex(bad)}`);
