@@ -107,6 +107,9 @@ function replay(p: Pattern, kind: Allocator): Result {
   return { pairsPerSec: p.sizes.length / dt, accessesPerPair, peakLive, peakFrames };
 }
 
+// Warm-up: a short replay of each allocator first, so that no row pays for compiling code the next one reuses.
+for (const kind of ['kr', 'slab', 'slab+rz'] as const) replay(makePattern('warm-up', 200, 2000, small), kind);
+
 console.log('pattern              allocator   pairs/s  accesses/pair  peak live  peak frames  overhead (frames*4K / live)');
 for (const p of PATTERNS) {
   for (const kind of ['kr', 'slab', 'slab+rz'] as const) {

@@ -43,13 +43,6 @@ export function checkWord(magic: number, addr: number, w0: number, size: number,
   return (h ^ (h >>> 15) ^ magic) >>> 0;
 }
 
-// checkWords folds a list of words into one check value for the structure at `addr`.
-export function checkWords(magic: number, addr: number, words: readonly number[]): number {
-  let h = checkWord(magic, addr, words.length, 0, 0);
-  for (let i = 0; i < words.length; i += 3) h = checkWord(magic, h, words[i]!, words[i + 1] ?? 0, words[i + 2] ?? 0);
-  return h;
-}
-
 // writeFree writes a free block's header at `addr`.
 export function writeFree(m: Machine, addr: number, next: number, size: number, holed: boolean): void {
   const aux = holed ? HOLE_FLAG : 0;

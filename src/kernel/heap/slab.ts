@@ -27,7 +27,7 @@ import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { HeapError } from './errors.js';
-import { MAGIC_CTRL, checkWord, checkWords } from './header.js';
+import { MAGIC_CTRL, checkWord } from './header.js';
 import { CB, type KrHeap } from './kr.js';
 import { PAGE, SLAB_BASE, SLAB_LIMIT, UNIT } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
@@ -114,7 +114,10 @@ export function bitmapWords(cls: number, redZone = false): number {
 
 // slabSeal is the check word of a slab header: its page, class, count, links and bitmap.
 export function slabSeal(s: Slab): number {
-  return checkWords(SLAB_MAGIC, s.page, [s.cls | (s.rz ? SH_RED_ZONE : 0), s.inuse, s.next, s.prev, ...s.bits]);
+  let h = checkWord(SLAB_MAGIC, s.page, s.cls | (s.rz ? SH_RED_ZONE : 0), s.inuse, s.next);
+  h = checkWord(SLAB_MAGIC, h, s.prev, s.bits.length, 0);
+  for (let i = 0; i < s.bits.length; i += 2) h = checkWord(SLAB_MAGIC, h, s.bits[i]!, s.bits[i + 1] ?? 0, i);
+  return h;
 }
 
 // redWord is the red-zone pattern's dword at linear `addr`.
@@ -298,7 +301,8 @@ export class SlabHeap implements KernelHeap {
     const s: Slab = { page, cls, rz, inuse: m.read32(h + SH.INUSE), next: m.read32(h + SH.NEXT), prev: m.read32(h + SH.PREV), bits };
     if (m.read32(h + SH.CHECK) !== slabSeal(s)) return `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`;
     const cap = capacity(cls, rz);
-    const count = bits.reduce((n, b) => n + popcount(b), 0);
+    let count = 0;
+    for (const b of bits) count += popcount(b);
     const tail = bits.length === 0 ? 0 : bits[bits.length - 1]! >>> (cap % 32 === 0 ? 32 : cap % 32);
     if (count !== s.inuse || (cap % 32 !== 0 && tail !== 0) || s.next % PAGE !== 0 || s.prev % PAGE !== 0) {
       return `the header of slab ${hex(page)} is inconsistent (count ${s.inuse}, bitmap ${count}, links ${hex(s.next)}/${hex(s.prev)}): forged?`;
@@ -333,9 +337,9 @@ export class SlabHeap implements KernelHeap {
     return ptr;
   }
 
-  // linkOk says whether a partial-list link is null or a slab page in use.
+  // linkOk says whether a partial-list link names a page of the slab area (its header is checked when read).
   private linkOk(page: number): boolean {
-    return page === 0 || (page % PAGE === 0 && page > this.base && page < this.limit && this.pageInUse(page));
+    return page % PAGE === 0 && page > this.base && page < this.limit;
   }
 
   // mapped says whether the page tables map `page` (a side-effect-free walk, so a bad pointer never faults).
@@ -346,7 +350,7 @@ export class SlabHeap implements KernelHeap {
   // readSlab reads a slab the layer's own links point at; throws HeapError if it is not a sound slab of class `cls`.
   private readSlab(page: number, cls: number): Slab {
     const at = page + SLAB_HDR;
-    if (!this.linkOk(page) || page === 0 || !this.mapped(page)) {
+    if (!this.linkOk(page) || !this.mapped(page)) {
       throw new HeapError('corrupt-header', at, `a slab link points at ${hex(page)}, which is not a slab page in use (a forged header?)`);
     }
     const s = this.inspect(page);

@@ -56,7 +56,7 @@ function rejected(rig: HeapRig, heap: KernelHeap, kind: HeapErrorKind, address: 
 
 function setup(kind: 'kr' | 'slab' = 'kr') {
   const rig = heapRig();
-  return { rig, heap: createHeap(rig.backend, kind) };
+  return { rig, heap: createHeap(rig.backend, kind, { redZone: true }) };
 }
 
 describe('heap misuse (K&R blocks)', () => {

@@ -2,7 +2,8 @@
 // sizes from 1 byte to 64 KiB. At every step each live block's contents read
 // back intact, no two live blocks overlap, every live block is mapped
 // kernel-only and writable, and the heap's own check finds nothing; after
-// everything is freed the frames come back to the frame allocator.
+// everything is freed the frames come back to the frame allocator. The
+// size-class layer runs with its red zones on, so check() also reads them.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -99,7 +100,7 @@ function invariants(rig: HeapRig, heap: KernelHeap, live: Live[]): void {
 function run(kind: HeapKind, cmds: Cmd[]): void {
   const rig = heapRig();
   const before = rig.frames.freeCount;
-  const heap = createHeap(rig.backend, kind);
+  const heap = createHeap(rig.backend, kind, { redZone: true });
   const live: Live[] = [];
   cmds.forEach((c, step) => {
     apply(rig, heap, live, c, step * 7 + 1);
