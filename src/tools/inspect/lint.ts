@@ -108,11 +108,14 @@ function pdeFindings(view: DirectoryView, pde: PdeView, o: LintOptions): Finding
   return out;
 }
 
-// leafRuns merges the directory's mappings into runs.
+// leafRuns merges the directory's usable mappings into runs. A 4 MiB page with
+// reserved bit 21 set maps nothing (every access faults, SDM 4.3): it has its
+// reserved-bit finding and takes no part in the checks of what is reachable.
 function leafRuns(view: DirectoryView): Run[] {
   const runs: Run[] = [];
   let cur: Run | null = null;
   forEachLeaf(view, (leaf) => {
+    if (leaf.ptIndex === null && (leaf.value & PDE_LARGE_RSVD_BIT21) !== 0) return;
     const recursive = leaf.pde.table === view.dirAddr;
     const joins = cur !== null && cur.first.pde === leaf.pde && cur.linearEnd === leaf.linear && cur.physEnd === leaf.phys &&
       cur.first.user === leaf.user && cur.first.writable === leaf.writable && cur.recursive === recursive;
