@@ -170,6 +170,9 @@ export function checkSize(path: string, found: number, expected: number | undefi
   if (expected !== undefined && found < expected) {
     throw new PagelabError(`${path}: truncated memory image: found ${found} bytes, expected ${expected}`);
   }
+  if (expected !== undefined && found > expected) {
+    throw new PagelabError(`${path}: the memory image is longer than --size says: found ${found} bytes, expected ${expected}`);
+  }
   if (found === 0) throw new PagelabError(`${path}: empty memory image: found 0 bytes, expected at least 4096`);
   if (found % 4096 !== 0) {
     const whole = Math.ceil(found / 4096) * 4096;

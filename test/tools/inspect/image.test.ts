@@ -71,6 +71,8 @@ describe('memory images', () => {
     writeFileSync(full, new Uint8Array(0x2000));
     expect(() => openImage(full, { expectedSize: 0x4000 })).toThrow(/truncated memory image: found 8192 bytes, expected 16384/);
     expect(() => runInspect(full, { cr3: '0', size: '16K' })).toThrow(PagelabError);
+    expect(() => openImage(full, { expectedSize: 0x1000 })).toThrow(/longer than --size says: found 8192 bytes, expected 4096/);
+    expect(() => openImage(full, { expectedSize: 0x2000 })).not.toThrow();
     const empty = join(dir, 'empty.bin');
     writeFileSync(empty, new Uint8Array(0));
     expect(() => openImage(empty)).toThrow(/empty memory image/);
