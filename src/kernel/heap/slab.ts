@@ -427,7 +427,7 @@ export class SlabHeap implements KernelHeap {
     const prev = drop && s.prev !== 0 ? this.readSlab(s.prev, s.cls) : null;
     const next = drop && s.next !== 0 ? this.readSlab(s.next, s.cls) : null;
     const onList = s.prev !== 0 || d.partial === s.page;
-    if ((head !== null && head.prev !== 0) || (prev !== null && prev.next !== s.page) || (next !== null && next.prev !== s.page) || (drop && !onList)) {
+    if ((head !== null && (head.prev !== 0 || head.page === s.page)) || (prev !== null && prev.next !== s.page) || (next !== null && next.prev !== s.page) || (drop && !onList)) {
       throw new HeapError('corrupt-header', s.page + SLAB_HDR, `the partial list of the ${SLAB_CLASSES[s.cls]}-byte class around slab ${hex(s.page)} is broken`);
     }
     return { d, head, prev, next, drop };
