@@ -12,6 +12,15 @@ import {
   fastEntryBits, fastPdeAddr, fastPteAddr, needOf, rightsOf, walk, walkFast, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode,
 } from './walk.js';
 
+// Module-local copies of the flags the miss path uses: V8 folds a module's
+// own constants into its code but reloads imported ones on every use.
+const FRAME_BITS = FRAME_MASK;
+const RW_US_BITS = PTE_RW | PTE_US;
+const G_BIT = PTE_G;
+const D_BIT = PTE_D;
+const PGE_BIT = CR4_PGE;
+const TLB_GLOBAL = TLBF_GLOBAL;
+
 /** FNV-1a's 32-bit prime and offset basis (translateDigest). */
 export const FNV_PRIME = 16777619;
 export const FNV_OFFSET = 2166136261;
@@ -146,7 +155,7 @@ export class Mmu implements PagingMode {
       this.misses++;
       this.walks++;
       this.fillFast(a, pte, write);
-      d = Math.imul(d ^ ((pte & FRAME_MASK) | (a & 0xfff)), 16777619) >>> 0;
+      d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619) >>> 0;
       i++;
     }
     this.digest = d;
@@ -167,7 +176,7 @@ export class Mmu implements PagingMode {
       const write = (kind[i]! & 1) === 1;
       const pte = walkFast(mem, pdBase, a, write === true ? writeBits : readBits, write);
       if (pte === 0) break;
-      d = Math.imul(d ^ ((pte & FRAME_MASK) | (a & 0xfff)), 16777619);
+      d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619);
     }
     this.misses += i - start;
     this.walks += i - start;
@@ -189,7 +198,7 @@ export class Mmu implements PagingMode {
       // in the leaf entry in memory; the cached entry becomes dirty.
       if ((tlb.allowed[slot]! & need) !== 0) {
         const leaf = tlb.leafAddr[slot]!;
-        this.mem.write32(leaf, this.mem.read32(leaf) | PTE_A | PTE_D);
+        this.mem.write32(leaf, this.mem.read32(leaf) | PTE_A | D_BIT);
         tlb.markDirty(slot);
         this.hits++;
         this.dirtySets++;
@@ -209,7 +218,7 @@ export class Mmu implements PagingMode {
     const pte = walkFast(this.mem, this.pdBase, linear, write === true ? this.fastWrite : this.fastRead, write);
     if (pte !== 0) {
       this.fillFast(linear, pte, write);
-      return ((pte & FRAME_MASK) >>> 0) + (linear & 0xfff);
+      return ((pte & FRAME_BITS) >>> 0) + (linear & 0xfff);
     }
     return this.walkAndFillSlow(linear, kind);
   }
@@ -217,11 +226,11 @@ export class Mmu implements PagingMode {
   // fillFast caches what walkFast() found for `linear` (the PTE `pte`), as walkAndFillSlow would.
   private fillFast(linear: number, pte: number, write: boolean): void {
     const pde = this.mem.readEntry(fastPdeAddr(this.pdBase, linear));
-    const allowed = this.rightsByFlags[((pde & pte & (PTE_RW | PTE_US)) >>> 1)]!;
+    const allowed = this.rightsByFlags[((pde & pte & RW_US_BITS) >>> 1)]!;
     // SDM 4.10.2.4: G is honoured only with CR4.PGE.
-    const flags = (pte & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0 ? TLBF_GLOBAL : 0;
+    const flags = (pte & G_BIT) !== 0 && (this._cr4 & PGE_BIT) !== 0 ? TLB_GLOBAL : 0;
     // SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set.
-    const dirty = write === true || (pte & PTE_D) !== 0;
+    const dirty = write === true || (pte & D_BIT) !== 0;
     this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, fastPteAddr(pde, linear) >>> 0);
   }
 

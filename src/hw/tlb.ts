@@ -235,22 +235,24 @@ export class Tlb {
     if (this.sets === 0) return;
     if (this.hitWord === NO_HIT_WORDS) this.allocatePages();
     const i = this.victim(vpn);
-    if (this.vpn[i] !== -1) {
-      if (this.vpn[i] !== vpn) this.evictions++;
+    const old = this.vpn[i]!;
+    if (old !== -1) {
+      if (old !== vpn) this.evictions++;
       this.drop(i);
     }
-    const writeBits = RIGHT_SUP_WRITE | RIGHT_USER_WRITE;
+    const rights = dirty === true ? allowed : allowed & ~(RIGHT_SUP_WRITE | RIGHT_USER_WRITE);
     this.vpn[i] = vpn;
     this.pfn[i] = pfn;
     this.allowed[i] = allowed;
-    this.rights[i] = dirty ? allowed : allowed & ~writeBits;
-    this.flags[i] = flags | (dirty ? TLBF_DIRTY : 0);
+    this.rights[i] = rights;
+    this.flags[i] = dirty === true ? flags | TLBF_DIRTY : flags;
     this.leafAddr[i] = leafAddr;
-    if (this.lru === true) this.slotOf[vpn] = i;
-    this.hitWord[vpn] = hitWordOf(pfn, this.rights[i]!);
-    if (flags & TLBF_LARGE) this.largeCount++;
+    this.hitWord[vpn] = hitWordOf(pfn, rights);
+    if ((flags & TLBF_LARGE) !== 0) this.largeCount++;
     this.fills++;
-    this.touch(i);
+    if (this.lru === false) return;
+    this.slotOf[vpn] = i;
+    this.touchPage(vpn);
   }
 
   // markDirty records that the leaf entry behind slot i now has D set.
@@ -310,11 +312,18 @@ export class Tlb {
     if (cached >= 0) return cached;
     const base = (vpn & this.setMask) * this.ways;
     if (this.lru === false) return base; // one way: no choice (and no stamps kept)
+    const vpns = this.vpn;
+    const stampOf = this.stampOf;
     let best = base;
-    for (let w = 0; w < this.ways; w++) {
-      const i = base + w;
-      if (this.vpn[i] === -1) return i;
-      if (this.stampOf[this.vpn[i]!]! < this.stampOf[this.vpn[best]!]!) best = i;
+    let bestStamp = 0x7fffffff;
+    for (let i = base; i < base + this.ways; i++) {
+      const v = vpns[i]!;
+      if (v === -1) return i;
+      const stamp = stampOf[v]!;
+      if (stamp < bestStamp) {
+        best = i;
+        bestStamp = stamp;
+      }
     }
     return best;
   }

@@ -79,6 +79,12 @@ export function fastEntryBits(need: number, wp: boolean): number {
   return PTE_P | PTE_A | PTE_RW | PTE_US;
 }
 
+// Module-local copies of the flags walkFast uses: V8 folds a module's own
+// constants into its code but reloads imported ones on every use.
+const PS_BIT = PDE_PS;
+const D_BIT = PTE_D;
+const FRAME_BITS = FRAME_MASK;
+
 // walkFast is walk() with commit for its common case only: a present PDE
 // without PS and a present PTE, both with A set and with the bits `bits`
 // (from fastEntryBits(): P, A and the rights the access needs), and D set in
@@ -89,9 +95,9 @@ export function fastEntryBits(need: number, wp: boolean): number {
 // that decides faults and A/D updates.
 export function walkFast(mem: PhysicalMemory, pdBase: number, linear: number, bits: number, write: boolean): number {
   const pde = mem.readEntry(fastPdeAddr(pdBase, linear));
-  if ((pde & (bits | PDE_PS)) !== bits) return 0;
+  if ((pde & (bits | PS_BIT)) !== bits) return 0;
   const pte = mem.readEntry(fastPteAddr(pde, linear));
-  const leafBits = write === true ? bits | PTE_D : bits;
+  const leafBits = write === true ? bits | D_BIT : bits;
   return (pte & leafBits) === leafBits ? pte : 0;
 }
 
@@ -102,7 +108,7 @@ export function fastPdeAddr(pdBase: number, linear: number): number {
 
 // fastPteAddr is the PTE's address for `linear` (SDM 4.3: PDE bits 31:12, linear bits 21:12), as an int32.
 export function fastPteAddr(pde: number, linear: number): number {
-  return (pde & FRAME_MASK) | ((linear >>> 10) & 0xffc);
+  return (pde & FRAME_BITS) | ((linear >>> 10) & 0xffc);
 }
 
 // walk translates `linear` for one access. With `commit`, it sets A/D flags in
