@@ -30,6 +30,11 @@ export interface MachineOptions {
  */
 export type PageFaultHandler = (fault: PageFault, machine: Machine) => boolean;
 
+// Module-local copies of the access kinds for the inlined fast paths (read32,
+// write32): V8 folds a module's own constants but reloads imported ones on every use.
+const READ = ACCESS_READ;
+const WRITE = ACCESS_WRITE;
+
 /** How often one access may fault and be retried before the fault propagates. */
 const MAX_FAULT_RETRIES = 4;
 export const DEFAULT_RAM = 128 * 1024 * 1024;
@@ -71,7 +76,7 @@ export class Machine {
   // read32 is read(linear, 4) with the common case (no fault, one page) inlined.
   read32(linear: number): number {
     if ((linear & 0xfff) <= 0xffc) {
-      const p = this.mmu.translate(linear, ACCESS_READ);
+      const p = this.mmu.translate(linear, READ);
       if (p >= 0) return this.mem.read32(p);
     }
     return this.read(linear, 4);
@@ -80,7 +85,7 @@ export class Machine {
   // write32 is write(linear, v, 4) with the common case inlined.
   write32(linear: number, v: number): void {
     if ((linear & 0xfff) <= 0xffc) {
-      const p = this.mmu.translate(linear, ACCESS_WRITE);
+      const p = this.mmu.translate(linear, WRITE);
       if (p >= 0) {
         this.mem.write32(p, v);
         return;

@@ -27,6 +27,8 @@ const CHUNK_SHIFT = 16;
 const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
 const CHUNK_COUNT = MAX_PHYS_4G / CHUNK_SIZE;
+/** MAX_PHYS_4G as this module's own constant: V8 folds it into the fast paths (an import is reloaded on every use). */
+const PHYS_LIMIT = MAX_PHYS_4G;
 const PAGES_PER_CHUNK = CHUNK_SIZE / PAGE_SIZE;
 const KIND_NONE = 0;
 const KIND_FULL = 1;
@@ -87,7 +89,7 @@ export class PhysicalMemory {
 
   // read32 reads a little-endian unsigned dword.
   read32(p: number): number {
-    if ((p & 3) === 0 && p < MAX_PHYS_4G) {
+    if ((p & 3) === 0 && p < PHYS_LIMIT) {
       const a = this.i32[p >>> CHUNK_SHIFT];
       if (a !== undefined) return a[(p & CHUNK_MASK) >>> 2]! >>> 0;
     }
@@ -105,7 +107,7 @@ export class PhysicalMemory {
 
   // write32 writes a little-endian dword (the low 32 bits of v).
   write32(p: number, v: number): void {
-    if ((p & 3) === 0 && p < MAX_PHYS_4G) {
+    if ((p & 3) === 0 && p < PHYS_LIMIT) {
       const a = this.i32[p >>> CHUNK_SHIFT];
       if (a !== undefined) {
         a[(p & CHUNK_MASK) >>> 2] = v;
@@ -126,7 +128,7 @@ export class PhysicalMemory {
 
   // read8 reads one byte.
   read8(p: number): number {
-    if (p < MAX_PHYS_4G) {
+    if (p < PHYS_LIMIT) {
       const a = this.u8[p >>> CHUNK_SHIFT];
       if (a !== undefined) return a[p & CHUNK_MASK]!;
     }
