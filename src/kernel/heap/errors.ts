@@ -16,6 +16,6 @@ export type HeapErrorKind = 'double-free' | 'not-allocated' | 'outside-heap' | '
 
 export class HeapError extends PagelabError {
   constructor(readonly kind: HeapErrorKind, readonly address: number, detail: string) {
-    super(`heap: ${kind} at ${hex(address)}: ${detail}`);
+    super(`heap: ${kind} at ${Number.isInteger(address) && address >= 0 && address < 2 ** 32 ? hex(address) : String(address)}: ${detail}`);
   }
 }

@@ -507,7 +507,7 @@ export class KrHeap implements KernelHeap {
   private locate(ptr: number, what: string): { slot: Slot; used: UsedHeader } {
     const bp = ptr - UNIT;
     const brk = this.top;
-    if (ptr < this.arena + UNIT || ptr >= brk) throw this.outside(ptr, what, brk);
+    if (!Number.isInteger(ptr) || ptr < this.arena + UNIT || ptr >= brk) throw this.outside(ptr, what, brk);
     const slot = this.slotOf(bp);
     const { p, pf } = slot;
     const from = Math.max(p + pf.size * UNIT, this.arena);

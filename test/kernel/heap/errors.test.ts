@@ -103,6 +103,24 @@ describe('heap misuse (K&R blocks)', () => {
     rejected(rig, heap, 'not-allocated', a + 64, () => heap.krealloc(lin(a + 64), 10));
   });
 
+  for (const kind of ['kr', 'slab'] as const) {
+    it(`${kind}: a pointer that is not a whole number (NaN, 1.5, Infinity) is outside the heap, and the call returns`, () => {
+      const { rig, heap } = setup(kind);
+      heap.kmalloc(10);
+      const before = snapshot(rig, heap, KR_BASE + 512 * PAGE);
+      for (const bad of [NaN, KR_BASE + 16.5, Infinity, -16]) {
+        for (const call of [() => heap.kfree(bad as LinAddr), () => heap.krealloc(bad as LinAddr, 8)]) {
+          let caught: unknown = null;
+          try { call(); } catch (e) { caught = e; }
+          expect(caught, String(bad)).toBeInstanceOf(HeapError);
+          expect((caught as HeapError).kind).toBe('outside-heap');
+          expect((caught as HeapError).message).toContain(`at ${bad >= 0 && Number.isInteger(bad) ? hex(bad) : String(bad)}`);
+        }
+      }
+      expect(snapshot(rig, heap, KR_BASE + 512 * PAGE)).toBe(before);
+    });
+  }
+
   it('pointers outside the heap, or past its break', () => {
     const { rig, heap } = setup();
     heap.kmalloc(10);
