@@ -72,7 +72,13 @@ export class KernelVm {
   createSpace(): AddressSpace {
     this.tracker.check();
     const dir = this.mustAlloc('page directory');
-    const counts = this.mustAlloc('page-table counts');
+    let counts: PhysAddr;
+    try {
+      counts = this.mustAlloc('page-table count frame');
+    } catch (e) {
+      this.frames.free(dir); // all or nothing
+      throw e;
+    }
     this.pt.initDirectory(dir); // first: the recursive strategy reaches the directory through it
     for (let pdi = KERNEL_PDE_FIRST; pdi <= this.pt.lastMappablePde; pdi++) {
       const pde = this.pt.readPde(this.core.directory, pdi);
@@ -86,10 +92,13 @@ export class KernelVm {
   // destroySpace frees a space that holds no user mappings and is not current.
   destroySpace(space: AddressSpace): void {
     this.tracker.check();
+    if (!this.spaces.has(space)) throw new VmError(`address space ${hex(space.directory)} was destroyed already`);
     if (space === this.kernel) throw new VmError('the kernel address space cannot be destroyed');
     if (space === this.current) throw new VmError(`address space ${hex(space.directory)} is current: switch away first`);
-    if (space.userTables() !== 0) throw new VmError(`address space ${hex(space.directory)} still has ${space.userTables()} user page table(s): unmap first`);
+    const held = space.userPdes();
+    if (held !== 0) throw new VmError(`address space ${hex(space.directory)} still has ${held} user mapping(s) in its directory (page tables or 4 MiB pages): unmap first`);
     this.spaces.delete(space);
+    space.markDestroyed();
     this.pt.forget(space.directory, [...this.spaces].map((s) => s.directory));
     this.frames.free(space.directory);
     this.frames.free(space.counts);

@@ -12,7 +12,11 @@ import {
 import { PagelabError } from '../../errors.js';
 import { Flush, type FlushTracker } from './flush.js';
 import type { PtAccess } from './ptaccess.js';
-import { KERNEL_PDE_FIRST } from './layout.js';
+import { KERNEL_BASE, KERNEL_PDE_FIRST, KERNEL_WINDOW_LIMIT, TEMP_SLOT } from './layout.js';
+
+/** The temporary-mapping slots (TEMP_SLOT and the nested ones below it) belong to slot.ts alone. */
+const SLOTS_FIRST = KERNEL_BASE + KERNEL_WINDOW_LIMIT;
+const SLOTS_END = TEMP_SLOT + 4096;
 
 export class VmError extends PagelabError {}
 
@@ -47,6 +51,8 @@ export interface SpaceWalk {
 }
 
 export class AddressSpace {
+  private destroyed = false;
+
   // `counts` is a frame of 1024 u32: present PTEs per user page table (C layout, in RAM).
   constructor(
     private readonly ctx: SpaceContext,
@@ -57,7 +63,7 @@ export class AddressSpace {
 
   // map maps one 4 KiB page to a frame with the given flags (P implied).
   map(page: LinAddr, frame: PhysAddr, flags: number): Flush {
-    this.ctx.tracker.check();
+    this.enter();
     const pdi = this.checkTarget(page, frame, flags, 4096);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
     if (pde & PTE_P && pde & PDE_PS && this.ctx.pse()) throw new VmError(`map ${hex(page)}: inside a 4 MiB page`);
@@ -73,7 +79,7 @@ export class AddressSpace {
 
   // mapLarge maps one 4 MiB page (needs CR4.PSE; both addresses 4 MiB-aligned).
   mapLarge(page: LinAddr, frame: PhysAddr, flags: number): Flush {
-    this.ctx.tracker.check();
+    this.enter();
     if (!this.ctx.pse()) throw new VmError(`map 4 MiB page at ${hex(page)}: CR4.PSE is off`);
     const pdi = this.checkTarget(page, frame, flags, 0x400000);
     if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P) throw new VmError(`map 4 MiB page at ${hex(page)}: PDE ${pdi} in use`);
@@ -84,10 +90,13 @@ export class AddressSpace {
   }
 
   // mapRange maps [page, page+length) to consecutive frames from `frame`, using
-  // 4 MiB pages where both sides are aligned and PSE is on. All or nothing.
+  // 4 MiB pages where both sides are aligned and PSE is on. All or nothing:
+  // on failure it unmaps what it mapped and frees the kernel tables it made.
   mapRange(page: LinAddr, frame: PhysAddr, length: number, flags: number): Flush {
-    this.ctx.tracker.check();
+    this.enter();
+    checkRange(page, frame, length);
     const parts: Flush[] = [];
+    const absent = this.absentKernelPdes(page, length);
     try {
       for (let off = 0; off < length;) {
         const large = this.ctx.pse() && (page + off) % 0x400000 === 0 && (frame + off) % 0x400000 === 0 && length - off >= 0x400000;
@@ -97,17 +106,38 @@ export class AddressSpace {
         off += large ? 0x400000 : 4096;
       }
     } catch (e) {
-      const undo = parts.map((f) => f.pages[0]!);
-      Flush.combine(this.ctx.tracker, parts, this.directory).flush();
-      for (const p of undo) this.unmap(p as LinAddr).flush.flush();
+      this.undoRange(parts, absent);
       throw e;
     }
     return Flush.combine(this.ctx.tracker, parts, this.directory);
   }
 
+  // absentKernelPdes lists the kernel PDEs over [page, page+length) that are not present yet.
+  private absentKernelPdes(page: number, length: number): number[] {
+    const out: number[] = [];
+    for (let pdi = Math.max(page >>> 22, KERNEL_PDE_FIRST); length > 0 && pdi <= (page + length - 1) >>> 22; pdi++) {
+      if (!(this.ctx.pt.readPde(this.directory, pdi) & PTE_P)) out.push(pdi);
+    }
+    return out;
+  }
+
+  // undoRange unmaps a failed mapRange's pages, then unlinks and frees the kernel tables it created.
+  private undoRange(parts: Flush[], absent: number[]): void {
+    const undo = parts.map((f) => f.pages[0]!);
+    Flush.combine(this.ctx.tracker, parts, this.directory).flush();
+    for (const p of undo) this.unmap(p as LinAddr).flush.flush();
+    for (const pdi of absent) {
+      const pde = this.ctx.pt.readPde(this.directory, pdi);
+      if (!(pde & PTE_P)) continue;
+      this.ctx.linkKernelPde(pdi, 0);
+      if (!(pde & PDE_PS)) this.ctx.freeTable(((pde & FRAME_MASK) >>> 0) as PhysAddr);
+    }
+  }
+
   // unmap removes the mapping of one page (4 KiB, or the whole 4 MiB page holding it).
   unmap(page: LinAddr): Unmapped {
-    this.ctx.tracker.check();
+    this.enter();
+    checkPage('unmap', page);
     const pdi = page >>> 22;
     const pde = this.ctx.pt.readPde(this.directory, pdi);
     if (!(pde & PTE_P)) throw new VmError(`unmap ${hex(page)}: not mapped (PDE ${pdi} not present)`);
@@ -128,7 +158,7 @@ export class AddressSpace {
 
   // protect changes the flags of a mapped page, keeping its frame and A/D.
   protect(page: LinAddr, flags: number): Flush {
-    this.ctx.tracker.check();
+    this.enter();
     const pdi = this.checkTarget(page, 0 as PhysAddr, flags, 4096);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
     if (!(pde & PTE_P)) throw new VmError(`protect ${hex(page)}: not mapped`);
@@ -149,11 +179,13 @@ export class AddressSpace {
 
   // translate is the seeds' vmem_get_phys_addr: the physical address, or null if not mapped.
   translate(linear: LinAddr): PhysAddr | null {
+    this.alive();
     return this.walk(linear).physical as PhysAddr | null;
   }
 
   // walk reads the PDE and PTE for a linear address, as tools print them.
   walk(linear: LinAddr): SpaceWalk {
+    this.alive();
     const pdi = linear >>> 22;
     const pdeValue = this.ctx.pt.readPde(this.directory, pdi);
     const pde = { index: pdi, value: pdeValue };
@@ -167,11 +199,34 @@ export class AddressSpace {
     return { linear, pde, pte: { index: pti, value: pteValue }, physical };
   }
 
-  // presentTables counts the user page tables this space holds.
+  // userTables counts the user page tables this space holds.
   userTables(): number {
     let n = 0;
     for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) if ((this.ctx.pt.readPde(this.directory, pdi) & (PTE_P | PDE_PS)) === PTE_P) n++;
     return n;
+  }
+
+  // userPdes counts the present user PDEs: page tables and 4 MiB pages.
+  userPdes(): number {
+    let n = 0;
+    for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P) n++;
+    return n;
+  }
+
+  // markDestroyed is kvm.ts's: from now on every operation on this space is refused.
+  markDestroyed(): void {
+    this.destroyed = true;
+  }
+
+  // enter starts a mapping operation: the space must be live and no flush outstanding.
+  private enter(): void {
+    this.alive();
+    this.ctx.tracker.check();
+  }
+
+  // alive refuses a space that was destroyed (its directory frame may belong to someone else now).
+  private alive(): void {
+    if (this.destroyed) throw new VmError(`address space ${hex(this.directory)} was destroyed`);
   }
 
   private unmapLarge(page: LinAddr, pdi: number, pde: number): Unmapped {
@@ -182,6 +237,8 @@ export class AddressSpace {
 
   // checkTarget validates an operation's addresses and flags; returns the PDE index.
   private checkTarget(page: LinAddr, frame: PhysAddr, flags: number, size: number): number {
+    checkPage('map', page);
+    if (!Number.isInteger(frame) || frame < 0 || frame >= 2 ** 32) throw new VmError(`map ${hex(page)}: frame ${String(frame)} is not a 32-bit physical address`);
     const what = `${size === 4096 ? '' : '4 MiB '}page ${hex(page)}`;
     if (page % size !== 0) throw new VmError(`${what}: not ${size === 4096 ? '4 KiB' : '4 MiB'}-aligned`);
     if (frame % size !== 0) throw new VmError(`${what}: frame ${hex(frame)} not aligned`);
@@ -218,4 +275,20 @@ export class AddressSpace {
     this.countAccess.write32(at, n);
     return n;
   }
+}
+
+// checkPage refuses a linear address that is not a 4 KiB-aligned 32-bit address,
+// or one of the temporary-mapping slots (slot.ts owns them).
+function checkPage(op: string, page: number): void {
+  if (!Number.isInteger(page) || page < 0 || page >= 2 ** 32) throw new VmError(`${op} ${String(page)}: not a 32-bit linear address`);
+  if (page % 4096 !== 0) throw new VmError(`${op} ${hex(page)}: not 4 KiB-aligned`);
+  if (page >= SLOTS_FIRST && page < SLOTS_END) throw new VmError(`${op} ${hex(page)}: a temporary-mapping slot, reserved for the slot itself`);
+}
+
+// checkRange refuses a range that is empty, not whole pages, or runs past 4 GiB.
+function checkRange(page: number, frame: number, length: number): void {
+  if (!Number.isInteger(length) || length <= 0 || length % 4096 !== 0) throw new VmError(`map range at ${String(page)}: length ${length} is not a positive multiple of 4 KiB`);
+  checkPage('map', page);
+  if (page + length > 2 ** 32) throw new VmError(`map range ${hex(page)}+${hex(length)}: runs past 4 GiB`);
+  if (!Number.isInteger(frame) || frame < 0 || frame + length > 2 ** 32) throw new VmError(`map range ${hex(page)}: frames ${String(frame)}+${hex(length)} run past 4 GiB`);
 }
