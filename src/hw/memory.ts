@@ -52,9 +52,12 @@ export class PhysicalMemory {
   readonly strict: boolean;
   unbackedReads = 0;
   unbackedWrites = 0;
-  // Fast path: buffers of fully-RAM chunks that have been written.
-  private readonly u8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CHUNK_COUNT);
-  private readonly i32: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(CHUNK_COUNT);
+  // Fast path: buffers of fully-RAM chunks that have been written. Filled
+  // with undefined from the start, so the arrays' element kind (V8's map) is
+  // the same before and after the first chunk is stored: code optimized on
+  // one machine is not thrown away when it meets a fresh machine's memory.
+  private readonly u8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CHUNK_COUNT).fill(undefined);
+  private readonly i32: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(CHUNK_COUNT).fill(undefined);
   private readonly kind = new Uint8Array(CHUNK_COUNT);
   // Chunks only partly RAM: their buffer and a per-page RAM flag.
   private readonly partial = new Map<number, { bytes: Uint8Array | undefined; ram: Uint8Array }>();

@@ -67,8 +67,14 @@ export class Mmu implements PagingMode {
   private fastWrite = 0;
   /** RIGHT_* bits a translation allows, by (U/S, R/W) of its entries' AND (index: their bits >> 1). */
   private readonly rightsByFlags = new Uint8Array(4);
-  /** The digest translateDigest() ended with. */
-  digest = 0;
+  /**
+   * The digest translateDigest() ended with. Starts as FNV-1a's offset basis
+   * (the digest of nothing), a number above 2^30: V8 then stores this field as
+   * a double from the first machine on, instead of changing the field's
+   * representation mid-replay, which sends every later machine's optimized
+   * replay code back to a slower recompilation ("wrong map").
+   */
+  digest = FNV_OFFSET;
   /** What the last full walk (not a walkFast one) saw (reused; copy it if you keep it). */
   readonly lastWalk = new WalkState();
 

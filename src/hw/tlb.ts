@@ -110,8 +110,8 @@ export class Tlb {
   /** Whether hits must record recency (more than one way per set). */
   readonly lru: boolean;
   clock = 0;
-  /** The digest hitDigest() ended with. */
-  digest = 0;
+  /** The digest hitDigest() ended with (a double from the start, as Mmu.digest explains). */
+  digest = 0x811c9dc5;
   private largeCount = 0;
   // Counters.
   fills = 0;
