@@ -76,7 +76,7 @@ export class Machine {
   // read32 is read(linear, 4) with the common case (no fault, one page) inlined.
   read32(linear: number): number {
     if ((linear & 0xfff) <= 0xffc) {
-      const p = this.mmu.translate(linear, READ);
+      const p = this.mmu.translateHit(linear, READ); // a miss or fault goes the whole way once, in read()
       if (p >= 0) return this.mem.read32(p);
     }
     return this.read(linear, 4);
@@ -85,7 +85,7 @@ export class Machine {
   // write32 is write(linear, v, 4) with the common case inlined.
   write32(linear: number, v: number): void {
     if ((linear & 0xfff) <= 0xffc) {
-      const p = this.mmu.translate(linear, WRITE);
+      const p = this.mmu.translateHit(linear, WRITE);
       if (p >= 0) {
         this.mem.write32(p, v);
         return;

@@ -6,7 +6,7 @@
 import { hex } from './addr.js';
 import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
-import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, FRAME_MASK, PTE_A, PTE_D, PTE_G, PTE_RW, PTE_US } from './paging.js';
+import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, FRAME_MASK, PTE_D, PTE_G, PTE_RW, PTE_US } from './paging.js';
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
 import {
   fastEntryBits, fastPdeAddr, fastPteAddr, needOf, rightsOf, walk, walkFast, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode,
@@ -200,16 +200,7 @@ export class Mmu implements PagingMode {
         this.hits++;
         return tlb.pfn[slot]! * 4096 + (linear & 0xfff);
       }
-      // SDM 4.8: the first write through a translation cached with D=0 sets D
-      // in the leaf entry in memory; the cached entry becomes dirty.
-      if ((tlb.allowed[slot]! & need) !== 0) {
-        const leaf = tlb.leafAddr[slot]!;
-        this.mem.write32(leaf, this.mem.read32(leaf) | PTE_A | D_BIT);
-        tlb.markDirty(slot);
-        this.hits++;
-        this.dirtySets++;
-        return tlb.pfn[slot]! * 4096 + (linear & 0xfff);
-      }
+      if ((tlb.allowed[slot]! & need) !== 0) return this.setDirty(linear, kind, slot);
       // The cached rights forbid it: walk again before faulting, as QEMU does.
     }
     this.misses++;
@@ -240,23 +231,54 @@ export class Mmu implements PagingMode {
     this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, fastPteAddr(pde, linear) >>> 0);
   }
 
-  // walkAndFillSlow is the full walk() of a miss, recording it in lastWalk.
-  private walkAndFillSlow(linear: number, kind: AccessKind): number {
+  // setDirty handles the first write through a translation cached with D=0.
+  // SDM 4.8: D is set in the paging-structure entry that maps the page when the
+  // write happens, so the processor walks again (as QEMU does) rather than
+  // trusting the cached leaf: an entry edited since the fill is honoured (the
+  // write may fault, or set D in another entry). Counted as a dirty set, not a
+  // walk (the trace replay's bare model counts it so).
+  private setDirty(linear: number, kind: AccessKind, slot: number): number {
+    const tlb = this.tlb;
+    const phys = this.walkOnly(linear, kind);
+    if (phys < 0) return -1;
+    this.dirtySets++;
+    const w = this.lastWalk;
+    const same = Math.floor(phys / 4096) === tlb.pfn[slot] && w.leafAddr === tlb.leafAddr[slot] && w.allowed === tlb.allowed[slot];
+    if (same === true && !w.large) tlb.markDirty(slot);
+    else this.fillFrom(linear, phys);
+    this.hits++;
+    return phys;
+  }
+
+  // walkOnly is the full walk() for an access, recording it in lastWalk: the
+  // physical address, or -1 after a page fault (CR2, faultCode set).
+  private walkOnly(linear: number, kind: AccessKind): number {
     const w = this.lastWalk;
     const phys = walk(this.mem, this, linear, kind, this._cpl === 3, true, w);
-    if (phys < 0) {
-      // SDM 4.10.4.1: a page fault invalidates the TLB entries for the faulting page.
-      this.tlb.dropPage(linear);
-      this.cr2 = linear >>> 0;
-      this.faultCode = w.errorCode;
-      this.faults++;
-      return -1;
-    }
+    if (phys >= 0) return phys;
+    // SDM 4.10.4.1: a page fault invalidates the TLB entries for the faulting page.
+    this.tlb.dropPage(linear);
+    this.cr2 = linear >>> 0;
+    this.faultCode = w.errorCode;
+    this.faults++;
+    return -1;
+  }
+
+  // walkAndFillSlow is the full walk() of a miss, then the fill.
+  private walkAndFillSlow(linear: number, kind: AccessKind): number {
+    const phys = this.walkOnly(linear, kind);
+    if (phys >= 0) this.fillFrom(linear, phys);
+    return phys;
+  }
+
+  // fillFrom caches the translation lastWalk found for `linear`, replacing any entry for its page.
+  private fillFrom(linear: number, phys: number): void {
+    const w = this.lastWalk;
+    this.tlb.forget(linear >>> 12);
     // SDM 4.10.2.3: a 4 MiB page may be cached as 4 KiB pieces; INVLPG drops them all.
     // SDM 4.10.2.4: G is honoured only with CR4.PGE.
     const flags = (w.large ? TLBF_LARGE : 0) | (w.global && this.pge ? TLBF_GLOBAL : 0);
     this.tlb.insert(linear >>> 12, Math.floor(phys / 4096), w.allowed, w.dirty, flags, w.leafAddr);
-    return phys;
   }
 
   // probe walks like the processor would for this access but changes nothing:

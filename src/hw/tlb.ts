@@ -262,6 +262,12 @@ export class Tlb {
     this.hitWord[this.vpn[i]!] = hitWordOf(this.pfn[i]!, this.rights[i]!);
   }
 
+  // forget drops the entry for virtual page `vpn` alone, if there is one (before a fill that replaces it).
+  forget(vpn: number): void {
+    const i = this.slotFor(vpn & 0xfffff);
+    if (i >= 0) this.drop(i);
+  }
+
   // invalidatePage drops every entry for the page holding `linear`, including
   // all pieces of a 4 MiB page that contains it (SDM 4.10.4.1, INVLPG).
   invalidatePage(linear: number): void {

@@ -93,3 +93,25 @@ describe('page-fault delivery (vector 14)', () => {
     expect([...m.readBytes(0x40000ffe, 4)]).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('counters', () => {
+  it('a faulting read32/write32 is one miss, one walk, one fault, as read()/write() count it', () => {
+    for (const [name, access] of [
+      ['read32', (m: ReturnType<typeof paged>) => m.read32(0x400000)],
+      ['read', (m: ReturnType<typeof paged>) => m.read(0x400000, 4)],
+      ['write32', (m: ReturnType<typeof paged>) => m.write32(0x400000, 1)],
+    ] as const) {
+      const m = paged();
+      expect(faultOf(() => access(m)), name).not.toBeNull();
+      expect(m.mmu.counters(), name).toMatchObject({ misses: 1, walks: 1, faults: 1, hits: 0 });
+    }
+  });
+
+  it('a write to a read-only page cached by a read walks again (a second miss) before its one protection fault', () => {
+    const m = paged();
+    map4k(m, 0x400000, 0x300000, PTE_P | PTE_US);
+    m.read32(0x400000);
+    expect(faultOf(() => m.write32(0x400000, 1))).toEqual([0x400000, PF_P | PF_W]);
+    expect(m.mmu.counters()).toMatchObject({ misses: 2, walks: 2, faults: 1 });
+  });
+});

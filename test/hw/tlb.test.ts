@@ -1,7 +1,7 @@
 // The TLB as the architecture permits it (SDM 4.10): stale entries after an
 // edit without INVLPG, what each invalidation drops, global pages, geometry.
 import { describe, expect, it } from 'vitest';
-import { CR0_PE, CR0_PG, CR4_PGE, CR4_PSE, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
+import { CR0_PE, CR0_PG, CR4_PGE, CR4_PSE, PF_W, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
 import { formatTlb, parseTlb } from '../../src/hw/tlb.js';
 import { URW, faultOf, map4k, map4m, paged, pteAddr, pdeAddr } from './util.js';
 
@@ -49,6 +49,31 @@ describe('SDM 4.8/4.10.2: dirty state in the TLB', () => {
     expect(m.mmu.counters().dirtySets).toBe(1);
     m.write32(0x40000004, 6); // now dirty in the TLB: a plain hit
     expect(m.mmu.counters().dirtySets).toBe(1);
+  });
+
+  it('the first write walks again: a PTE made not-present since the read faults, and gets no A or D', () => {
+    for (const tlb of ['sa:16x4', 'fa:8', 'dm:4'] as const) {
+      const m = paged({ tlb });
+      map4k(m, 0x40000000, 0x300000);
+      m.read32(0x40000000);
+      m.mem.write32(pteAddr(0x40000000), 0x12340000); // swapped out: the OS keeps its own bits there; no INVLPG
+      expect(faultOf(() => m.write32(0x40000000, 5)), tlb).toEqual([0x40000000, PF_W]); // not present, write, supervisor
+      expect(m.mem.read32(pteAddr(0x40000000))).toBe(0x12340000);
+      expect(m.mem.read32(0x300000)).toBe(0);
+    }
+  });
+
+  it('the first write walks again: D is set in the entry that maps the page now, and the data goes there', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000);
+    m.read32(0x40000000);
+    map4k(m, 0x40000000, 0x600000); // retargeted without INVLPG
+    m.write32(0x40000000, 5);
+    expect(m.mem.read32(0x600000)).toBe(5);
+    expect(m.mem.read32(0x300000)).toBe(0);
+    expect(m.mem.read32(pteAddr(0x40000000)) & (PTE_A | PTE_D | 0xfffff000)).toBe(0x600000 | PTE_A | PTE_D);
+    expect(m.mmu.counters()).toMatchObject({ dirtySets: 1, walks: 1, misses: 1 }); // the re-walk is a dirty set, not a miss
+    expect(m.read32(0x40000000)).toBe(5); // the TLB now holds the new translation
   });
 
   it('the same holds for a 4 MiB page (D in its PDE)', () => {
