@@ -1,6 +1,8 @@
 // Branded address types: a physical address and a linear address are both
 // numbers at run time, but the type checker keeps them apart at API boundaries.
 
+import { PagelabError } from '../errors.js';
+
 declare const physBrand: unique symbol;
 declare const linBrand: unique symbol;
 
@@ -17,7 +19,7 @@ export const MAX_PHYS_4G = 0x1_0000_0000;
 // phys checks that n is a whole non-negative number below 2^36 and brands it.
 export function phys(n: number): PhysAddr {
   if (!Number.isInteger(n) || n < 0 || n >= 2 ** 36) {
-    throw new RangeError(`not a physical address: ${n}`);
+    throw new PagelabError(`not a physical address: ${n}`);
   }
   return n as PhysAddr;
 }
@@ -25,7 +27,7 @@ export function phys(n: number): PhysAddr {
 // lin takes any 32-bit pattern (signed or unsigned) and brands it as unsigned.
 export function lin(n: number): LinAddr {
   if (!Number.isInteger(n) || n < -0x8000_0000 || n > 0xffff_ffff) {
-    throw new RangeError(`not a 32-bit linear address: ${n}`);
+    throw new PagelabError(`not a 32-bit linear address: ${n}`);
   }
   return (n >>> 0) as LinAddr;
 }

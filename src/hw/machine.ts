@@ -8,7 +8,7 @@ import { PhysicalMemory, pcLayout, type RamRange } from './memory.js';
 import { Mmu } from './mmu.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, PageFault, type AccessKind } from './fault.js';
 import { DEFAULT_TLB, parseTlb, type TlbGeometry } from './tlb.js';
-import type { AccessedOrder, RsvdErrorCode } from './walk.js';
+import type { AccessedOrder, MaxPhysAddr, RsvdErrorCode } from './walk.js';
 
 export type AccessSize = 1 | 2 | 4;
 
@@ -22,6 +22,8 @@ export interface MachineOptions {
   readonly accessedOrder?: AccessedOrder;
   /** Error code of reserved-bit faults: 'sdm' (default, P=1) or 'qemu' (QEMU 7.2's P=0). */
   readonly rsvdErrorCode?: RsvdErrorCode;
+  /** MAXPHYADDR for PSE-36 4 MiB pages: 40 (default; QEMU's behaviour), 36, or 32 (no PSE-36). */
+  readonly maxPhysAddr?: MaxPhysAddr;
 }
 
 /**
@@ -48,7 +50,7 @@ export class Machine {
     const ram = options.ram ?? DEFAULT_RAM;
     this.mem = new PhysicalMemory(typeof ram === 'number' ? pcLayout(ram) : ram, { strict: options.strictMemory ?? false });
     const tlb = typeof options.tlb === 'string' ? parseTlb(options.tlb) : options.tlb ?? DEFAULT_TLB;
-    this.mmu = new Mmu(this.mem, tlb, options.accessedOrder ?? 'qemu', options.rsvdErrorCode ?? 'sdm');
+    this.mmu = new Mmu(this.mem, tlb, options.accessedOrder ?? 'qemu', options.rsvdErrorCode ?? 'sdm', options.maxPhysAddr ?? 40);
   }
 
   // read reads `size` bytes at a linear address (little-endian, unsigned).

@@ -3,6 +3,7 @@
 // reads return all-ones bytes and writes are dropped, both counted; with
 // `strict` such an access throws BusError instead.
 
+import { PagelabError } from '../errors.js';
 import { hex, MAX_PHYS_4G, PAGE_SIZE } from './addr.js';
 
 export interface RamRange {
@@ -38,7 +39,7 @@ const KIND_PARTIAL = 2;
 // legacy VGA/BIOS hole in between).
 export function pcLayout(size: number): RamRange[] {
   if (size < 0x100000 || size > MAX_PHYS_4G || size % PAGE_SIZE !== 0) {
-    throw new RangeError(`RAM size must be a multiple of 4 KiB from 1 MiB to 4 GiB, got ${size}`);
+    throw new PagelabError(`RAM size must be a multiple of 4 KiB from 1 MiB to 4 GiB, got ${size}`);
   }
   const ranges: RamRange[] = [{ base: 0, length: 0xa0000 }];
   if (size > 0x100000) ranges.push({ base: 0x100000, length: size - 0x100000 });
@@ -282,9 +283,9 @@ function normalizeRanges(ranges: readonly RamRange[]): RamRange[] {
   for (const r of sorted) {
     const aligned = r.base % PAGE_SIZE === 0 && r.length % PAGE_SIZE === 0;
     if (!aligned || r.length <= 0 || r.base < 0 || r.base + r.length > MAX_PHYS_4G) {
-      throw new RangeError(`RAM range ${hex(r.base)}+${hex(r.length)} must be 4 KiB-aligned, non-empty and below 4 GiB`);
+      throw new PagelabError(`RAM range ${hex(r.base)}+${hex(r.length)} must be 4 KiB-aligned, non-empty and below 4 GiB`);
     }
-    if (r.base < end) throw new RangeError(`RAM range at ${hex(r.base)} overlaps the previous one`);
+    if (r.base < end) throw new PagelabError(`RAM range at ${hex(r.base)} overlaps the previous one`);
     end = r.base + r.length;
   }
   return sorted;

@@ -9,7 +9,7 @@ import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, FRAME_MASK, PTE_D, PTE_G, PTE_RW, PTE_US } from './paging.js';
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
 import {
-  fastEntryBits, fastPdeAddr, fastPteAddr, needOf, rightsOf, walk, walkFast, WalkState, type AccessedOrder, type PagingMode, type RsvdErrorCode,
+  fastEntryBits, fastPdeAddr, fastPteAddr, needOf, rightsOf, largeReservedMask, walk, walkFast, WalkState, type AccessedOrder, type MaxPhysAddr, type PagingMode, type RsvdErrorCode,
 } from './walk.js';
 
 // Module-local copies of the flags the miss path uses: V8 folds a module's
@@ -44,6 +44,9 @@ export class Mmu implements PagingMode {
   readonly tlb: Tlb;
   accessedOrder: AccessedOrder;
   rsvdErrorCode: RsvdErrorCode;
+  /** MAXPHYADDR: how many bits of a 4 MiB PDE (PSE-36) are address bits rather than reserved. */
+  readonly maxPhysAddr: MaxPhysAddr;
+  readonly largeReserved: number;
   private _cr0 = 0;
   private _cr3 = 0;
   private _cr4 = 0;
@@ -78,11 +81,16 @@ export class Mmu implements PagingMode {
   /** What the last full walk (not a walkFast one) saw (reused; copy it if you keep it). */
   readonly lastWalk = new WalkState();
 
-  constructor(mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu', rsvdErrorCode: RsvdErrorCode = 'sdm') {
+  constructor(
+    mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu',
+    rsvdErrorCode: RsvdErrorCode = 'sdm', maxPhysAddr: MaxPhysAddr = 40,
+  ) {
     this.mem = mem;
     this.tlb = new Tlb(geometry);
     this.accessedOrder = accessedOrder;
     this.rsvdErrorCode = rsvdErrorCode;
+    this.maxPhysAddr = maxPhysAddr;
+    this.largeReserved = largeReservedMask(maxPhysAddr);
     this.updateFast();
   }
 
@@ -329,8 +337,10 @@ export class Mmu implements PagingMode {
     this.tlb.flush(this.pge);
   }
 
-  // writeCr4 is MOV to CR4. Changing PGE or PSE flushes everything, global
-  // entries included (SDM 4.10.4.1). PAE paging is not modelled yet: refused.
+  // writeCr4 is MOV to CR4. Changing PGE flushes everything, global entries
+  // included (SDM 4.10.4.1); a change of PSE may flush (SDM Vol. 2, MOV CR:
+  // implementation-specific), and this model flushes then too, as QEMU does.
+  // PAE paging is not modelled yet: refused.
   writeCr4(value: number): void {
     const v = value >>> 0;
     if ((v & CR4_PAE) !== 0) throw new GeneralProtection(`MOV to CR4 ${hex(v)}: PAE paging is not modelled yet`);

@@ -5,7 +5,7 @@
 import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, type AccessKind } from './fault.js';
 import {
-  FRAME_MASK, LARGE_FRAME_MASK, PDE_LARGE_RSVD_BIT21, PDE_PS, PF_P, PF_RSVD, PF_U, PF_W,
+  FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PF_P, PF_RSVD, PF_U, PF_W,
   PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US,
 } from './paging.js';
 import { RIGHT_SUP_READ, RIGHT_SUP_WRITE, RIGHT_USER_READ, RIGHT_USER_WRITE } from './tlb.js';
@@ -31,6 +31,18 @@ export interface PagingMode {
   readonly wp: boolean;
   readonly accessedOrder: AccessedOrder;
   readonly rsvdErrorCode: RsvdErrorCode;
+  /** Bits of a 4 MiB PDE that are reserved for this MAXPHYADDR (largeReservedMask). */
+  readonly largeReserved: number;
+}
+
+/** MAXPHYADDR with PSE-36: 32 (no PSE-36), 36 or 40 (SDM 4.1.4; 40 is the most 32-bit paging can use). */
+export type MaxPhysAddr = 32 | 36 | 40;
+
+// largeReservedMask gives the reserved bits of a 4 MiB PDE (SDM 4.3, Table 4-4):
+// bits (M-20):13 are physical-address bits (M-1):32 and bits 21:(M-19) are
+// reserved, so bit 21 alone at M=40, bits 21:17 at 36, bits 21:13 at 32.
+export function largeReservedMask(maxPhysAddr: MaxPhysAddr): number {
+  return (1 << 22) - (1 << (maxPhysAddr - 19));
 }
 
 /** Everything one walk saw and decided. pteAddr is -1 when no PTE was read. */
@@ -160,9 +172,10 @@ function walkLarge(
   errBase: number, commit: boolean, out: WalkState,
 ): number {
   out.large = true;
-  // SDM 4.3 Table 4-5: bit 21 is reserved; a set reserved bit gives RSVD=1 and P=1 (SDM 4.7).
-  // Bits 20:13 are physical-address bits 39:32 (PSE-36), which QEMU never treats as reserved.
-  if ((pde & PDE_LARGE_RSVD_BIT21) !== 0) return fail(out, errBase | PF_RSVD | (mode.rsvdErrorCode === 'sdm' ? PF_P : 0));
+  // SDM 4.3 Table 4-4: bits 21:(M-19) are reserved (bit 21 alone with the
+  // default MAXPHYADDR of 40, which is how QEMU treats them whatever its CPU);
+  // a set reserved bit gives RSVD=1 and P=1 (SDM 4.7).
+  if ((pde & mode.largeReserved) !== 0) return fail(out, errBase | PF_RSVD | (mode.rsvdErrorCode === 'sdm' ? PF_P : 0));
   out.allowed = rightsOf(pde, mode.wp);
   if ((out.allowed & need) === 0) return fail(out, errBase | PF_P);
   out.leafAddr = out.pdeAddr;

@@ -65,6 +65,22 @@ describe('SDM 4.3: 32-bit paging translation', () => {
     expect(faultOf(() => m.write32(0x00800004, 1))).toEqual([0x00800004, PF_RSVD | PF_P | PF_W]);
   });
 
+  it('SDM 4.3 Table 4-4: with MAXPHYADDR M, bits (M-20):13 of a 4 MiB PDE are address bits (M-1):32 and bits 21:(M-19) reserved', () => {
+    for (const [maxPhysAddr, highest] of [[40, 20], [36, 16], [32, 12]] as const) {
+      for (let bit = 13; bit <= 21; bit++) {
+        const m = paged({ pse: true, maxPhysAddr });
+        m.mem.write32(DIR + 2 * 4, 0x00400000 | (1 << bit) | URW | PDE_PS);
+        const w = m.mmu.probe(0x00800010, ACCESS_READ, false);
+        if (bit <= highest) {
+          expect(w.phys, `M=${maxPhysAddr} bit ${bit}`).toBe(2 ** (bit - 13 + 32) + 0x00400010);
+        } else {
+          expect(faultOf(() => m.read32(0x00800010)), `M=${maxPhysAddr} bit ${bit}`).toEqual([0x00800010, PF_RSVD | PF_P]);
+          expect(m.mem.read32(DIR + 2 * 4) & PTE_A).toBe(0); // a reserved-bit fault sets no A (SDM 4.8)
+        }
+      }
+    }
+  });
+
   it('4 KiB PDEs and PTEs have no reserved bits: bits 11:7 and 31:12 anything are fine', () => {
     const m = paged();
     map4k(m, 0x40000000, 0x00345000, URW | 0xf80, URW | 0xf40);

@@ -10,7 +10,7 @@ import { PagelabError } from '../../errors.js';
 import { hex } from '../../hw/addr.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/fault.js';
 import { CR0_WP, CR4_PSE } from '../../hw/paging.js';
-import { WalkState, walk } from '../../hw/walk.js';
+import { WalkState, largeReservedMask, walk } from '../../hw/walk.js';
 import { KERNEL_BASE } from '../../kernel/vm/layout.js';
 import { contains, openImage, type PhysReader } from '../inspect/image.js';
 import { codeRangesOfElf } from '../inspect/code.js';
@@ -172,7 +172,7 @@ function translate(img: PhysReader, regs: Registers, opts: InspectOptions): Insp
   const user = opts.user === true;
   const pse = (regs.cr4 & CR4_PSE) !== 0;
   const w = new WalkState();
-  walk(img, { cr3: regs.cr3, pse, wp: (regs.cr0 & CR0_WP) !== 0, accessedOrder: 'qemu', rsvdErrorCode: 'sdm' }, linear, kind, user, false, w);
+  walk(img, { cr3: regs.cr3, pse, wp: (regs.cr0 & CR0_WP) !== 0, accessedOrder: 'qemu', rsvdErrorCode: 'sdm', largeReserved: largeReservedMask(40) }, linear, kind, user, false, w);
   if (opts.json === true || opts.format === 'json') return { text: JSON.stringify(walkJson(w, linear)) + '\n', warnings: [], exitCode: 0 };
   const annotate = (addr: number): string | undefined =>
     contains(img, addr, 4) ? undefined : `past the end of the ${sizeText(img.size)} image: read as 0`;

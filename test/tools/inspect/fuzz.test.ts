@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PagelabError, ParseError } from '../../../src/errors.js';
 import { ACCESS_READ } from '../../../src/hw/fault.js';
-import { WalkState, walk } from '../../../src/hw/walk.js';
+import { WalkState, largeReservedMask, walk } from '../../../src/hw/walk.js';
 import { parseRange, runInspect } from '../../../src/tools/commands/inspect.js';
 import { BufferImage } from '../../../src/tools/inspect/image.js';
 import { toJson } from '../../../src/tools/inspect/json.js';
@@ -64,7 +64,7 @@ describe('fuzzing the inspector', () => {
       JSON.stringify(toJson(view));
       lint(view, { ramSize: bytes.length, kernelBase: 0xc0000000, code: [{ start: 0xc0100000, end: 0xc01fffff }] }).map(formatFinding);
       const w = new WalkState();
-      walk(img, { cr3: r.cr3, pse: (r.cr4 & 0x10) !== 0, wp: true, accessedOrder: 'qemu', rsvdErrorCode: 'sdm' }, linear, ACCESS_READ, false, false, w);
+      walk(img, { cr3: r.cr3, pse: (r.cr4 & 0x10) !== 0, wp: true, accessedOrder: 'qemu', rsvdErrorCode: 'sdm', largeReserved: largeReservedMask(40) }, linear, ACCESS_READ, false, false, w);
       formatWalk(w, linear);
       walkJson(w, linear);
     }), { numRuns: 60 });
