@@ -110,6 +110,8 @@ export class Tlb {
   /** Whether hits must record recency (more than one way per set). */
   readonly lru: boolean;
   clock = 0;
+  /** The page stamped last (-1: none): it is already most recently used, so its hits need no new stamp. */
+  private mru = -1;
   /** The digest hitDigest() ended with (a double from the start, as Mmu.digest explains). */
   digest = 0x811c9dc5;
   private largeCount = 0;
@@ -171,8 +173,10 @@ export class Tlb {
 
   // touchPage marks the cached page vpn most recently used (the MMU's hit path).
   touchPage(vpn: number): void {
+    if (vpn === this.mru) return;
     if (this.clock >= CLOCK_LIMIT) this.renumber();
     this.stampOf[vpn] = ++this.clock;
+    this.mru = vpn;
   }
 
   // renumber rewrites the stamps of the cached pages as their ranks 1..n, in
@@ -182,6 +186,7 @@ export class Tlb {
     for (let i = 0; i < this.vpn.length; i++) if (this.vpn[i] !== -1) live.push(this.vpn[i]!);
     live.sort((a, b) => this.stampOf[a]! - this.stampOf[b]!);
     live.forEach((v, rank) => (this.stampOf[v] = rank + 1));
+    this.mru = -1; // its page may not be cached now, and so keep its old stamp
     this.clock = live.length;
   }
 
@@ -210,22 +215,29 @@ export class Tlb {
     return i;
   }
 
-  // hitDigestLru is hitDigest that stamps each hit page most recently used.
+  // hitDigestLru is hitDigest that stamps each hit page most recently used
+  // (a run of hits on the page stamped last needs no stamp: it already is).
   private hitDigestLru(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
     if (this.clock > CLOCK_LIMIT - (stop - start)) this.renumber();
     const hitWord = this.hitWord;
     const stampOf = this.stampOf;
     let clock = this.clock;
+    let mru = this.mru;
     let d = h | 0;
     let i = start;
     for (; i < stop; i++) {
       const a = lin[i]!;
-      const word = hitWord[a >>> 12]!;
+      const vpn = a >>> 12;
+      const word = hitWord[vpn]!;
       if ((word & (needRead << (kind[i]! & 1))) === 0) break;
-      stampOf[a >>> 12] = ++clock;
+      if (vpn !== mru) {
+        stampOf[vpn] = ++clock;
+        mru = vpn;
+      }
       d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619);
     }
     this.clock = clock;
+    this.mru = mru;
     this.digest = d >>> 0;
     return i;
   }

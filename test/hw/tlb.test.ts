@@ -243,7 +243,7 @@ describe('LRU clock', () => {
     for (let i = 0; i < 4; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 4096);
     for (const p of [0, 1, 2]) m.read32(0x40000000 + p * 4096); // LRU order: 0, 1, 2
     m.mmu.tlb.clock = 0x3fffffff; // as after a billion hits
-    m.read32(0x40002000); // renumbers; order still 0, 1, 2
+    m.read32(0x40001000); // renumbers; order now 0, 2, 1 (a hit on page 2, the last stamped, would need no stamp)
     expect(m.mmu.tlb.clock).toBeLessThan(10);
     m.mmu.resetCounters();
     m.read32(0x40003000); // evicts page 0, the least recently used
@@ -251,5 +251,22 @@ describe('LRU clock', () => {
     expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 1 });
     m.read32(0x40000000);
     expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 2 });
+  });
+
+  it('a page dropped while it was the last stamped, refilled right after a renumber, gets a fresh stamp', () => {
+    const m = paged({ tlb: 'fa:2' });
+    for (let i = 0; i < 3; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 4096);
+    m.mmu.tlb.clock = 0x3ffffff0;
+    m.read32(0x40000000);
+    m.read32(0x40001000); // page 1 stamped last, with a huge stamp
+    m.mmu.invlpg(0x40001000);
+    m.mmu.tlb.clock = 0x3fffffff; // the next batch renumbers first: page 0 becomes 1; page 1, not cached, keeps its stamp
+    const lin = Uint32Array.of(0x40001000);
+    expect(m.mmu.translateDigest(lin, Uint8Array.of(0), 0, 1, 0)).toBe(1); // refills page 1 right after the renumber
+    m.read32(0x40002000); // fills page 2, evicting page 0: recency 1, 2
+    m.read32(0x40000000); // must evict page 1, the least recently used
+    m.mmu.resetCounters();
+    m.read32(0x40002000);
+    expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 0 });
   });
 });
