@@ -39,4 +39,9 @@ export class KernelHeapBackend implements HeapBackend {
     u.flush.flush();
     return u.frame;
   }
+
+  // isMapped walks the kernel's page tables through its page-table access (slot or recursive).
+  isMapped(page: LinAddr): boolean {
+    return this.vm.kernel.translate(page) !== null;
+  }
 }

@@ -23,4 +23,6 @@ export interface HeapBackend {
   mapPage(page: LinAddr, frame: PhysAddr): boolean;
   /** Unmaps the mapped page at `page`, applies INVLPG, and returns the frame it mapped (not freed). */
   unmapPage(page: LinAddr): PhysAddr;
+  /** Whether the kernel's page tables map `page` (the kernel's own walk, the seeds' vmem_get_phys_addr). */
+  isMapped(page: LinAddr): boolean;
 }

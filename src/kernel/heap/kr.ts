@@ -18,7 +18,6 @@
 
 import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
-import { ACCESS_READ } from '../../hw/fault.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
@@ -411,7 +410,7 @@ export class KrHeap implements KernelHeap {
 
   // readable says whether the page of `addr` (below the break) is mapped: always, unless the heap has holes.
   private readable(addr: number): boolean {
-    return !this.holes || this.machine.mmu.probe(addr, ACCESS_READ, false).phys >= 0;
+    return !this.holes || this.backend.isMapped(lin(addr - (addr % PAGE)));
   }
 
   // merge plans linking block [bp, bp + units) after slot.p, joined with a free neighbour above and
@@ -450,7 +449,7 @@ export class KrHeap implements KernelHeap {
     if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return [0, 0];
     const lo = Math.max(b.mappedLo, i0), hi = Math.min(b.mappedHi, i1);
     for (let page = lo; page < hi; page += PAGE) {
-      if (this.machine.mmu.probe(page, ACCESS_READ, false).phys < 0) {
+      if (!this.backend.isMapped(lin(page))) {
         throw new HeapError('corrupt-header', b.addr, `the free block ${hex(b.addr)} would give back page ${hex(page)}, which is not mapped (a forged hole flag?)`);
       }
     }
@@ -567,7 +566,7 @@ export class KrHeap implements KernelHeap {
   // mapRange maps fresh frames at pages [a, b), which must be unmapped; on failure it undoes what it did and returns false.
   private mapRange(a: number, b: number): boolean {
     for (let page = a; page < b; page += PAGE) {
-      if (this.machine.mmu.probe(page, ACCESS_READ, false).phys >= 0) {
+      if (this.backend.isMapped(lin(page))) {
         throw new HeapError('corrupt-header', page, `page ${hex(page)} should be free for the heap to map, but is mapped (a forged header or break?)`);
       }
     }

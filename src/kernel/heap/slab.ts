@@ -21,7 +21,6 @@
 
 import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
-import { ACCESS_READ } from '../../hw/fault.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
@@ -342,9 +341,9 @@ export class SlabHeap implements KernelHeap {
     return page % PAGE === 0 && page > this.base && page < this.limit;
   }
 
-  // mapped says whether the page tables map `page` (a side-effect-free walk, so a bad pointer never faults).
+  // mapped says whether the kernel's page tables map `page` (looked up first, so a bad pointer never faults).
   private mapped(page: number): boolean {
-    return this.machine.mmu.probe(page, ACCESS_READ, false).phys >= 0;
+    return this.backend.isMapped(lin(page));
   }
 
   // readSlab reads a slab the layer's own links point at; throws HeapError if it is not a sound slab of class `cls`.

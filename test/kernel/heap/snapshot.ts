@@ -17,9 +17,11 @@ export function heapPages(rig: HeapRig): number[] {
   return out;
 }
 
-// machineState touches the heap's pages, then copies every written chunk of physical memory and the frame allocator's state.
+// machineState touches the heap's pages and clears the temporary-mapping slots (a scratch mapping the heap's
+// page-table lookups retarget), then copies every written chunk of physical memory and the frame allocator's state.
 export function machineState(rig: HeapRig): string[] {
   for (const page of heapPages(rig)) rig.machine.read32(page);
+  rig.core.slot.quiesce();
   const out: string[] = [rig.frames.state()];
   rig.machine.mem.forEachWrittenChunk((base, bytes) => out.push(`${hex(base)}:${Buffer.from(bytes).toString('base64')}`));
   return out;

@@ -97,6 +97,10 @@ export class TestHeapBackend implements HeapBackend {
     return phys(frame);
   }
 
+  isMapped(page: LinAddr): boolean {
+    return (this.pteOf(page) & PTE_P) !== 0;
+  }
+
   // pteOf reads the PTE for `page` through the slot (0 if there is no page table).
   pteOf(page: number): number {
     const pde = this.core.window.read32(this.pdeAddr(page));
