@@ -61,8 +61,9 @@ export interface BootResult {
 // boot performs the whole boot and returns the hand-off and the log.
 export function boot(options: BootOptions = {}): BootResult {
   const kernelImage = options.kernel ?? readDefaultKernel();
-  const ram = checkRam(options.ram ?? (options.multiboot ? ramOfCapture(options.multiboot) : DEFAULT_RAM));
-  if (options.multiboot) checkCaptureOptions(options, ram, ramOfCapture(options.multiboot));
+  const captured = options.multiboot ? ramOfCapture(options.multiboot) : null;
+  const ram = checkRam(options.ram ?? captured ?? DEFAULT_RAM);
+  if (captured !== null) checkCaptureOptions(options, ram, captured);
   const m = new Machine({ ram: machineRam(ram), tlb: options.tlb ?? 'sa:16x4' });
   const steps: BootStep[] = [];
   const kernel = loadKernel(m.mem, kernelImage.bytes, kernelImage.name);

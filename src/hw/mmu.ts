@@ -208,7 +208,7 @@ export class Mmu implements PagingMode {
         this.hits++;
         return tlb.pfn[slot]! * 4096 + (linear & 0xfff);
       }
-      if ((tlb.allowed[slot]! & need) !== 0) return this.setDirty(linear, kind, slot);
+      if ((tlb.allowed[slot]! & need) !== 0) return this.setDirty(linear, kind);
       // The cached rights forbid it: walk again before faulting, as QEMU does.
     }
     this.misses++;
@@ -245,16 +245,12 @@ export class Mmu implements PagingMode {
   // trusting the cached leaf: an entry edited since the fill is honoured (the
   // write may fault, or set D in another entry). Counted as a dirty set, not a
   // walk (the trace replay's bare model counts it so).
-  private setDirty(linear: number, kind: AccessKind, slot: number): number {
-    const tlb = this.tlb;
+  private setDirty(linear: number, kind: AccessKind): number {
     const phys = this.walkOnly(linear, kind);
     if (phys < 0) return -1;
     this.dirtySets++;
-    const w = this.lastWalk;
-    const same = Math.floor(phys / 4096) === tlb.pfn[slot] && w.leafAddr === tlb.leafAddr[slot] && w.allowed === tlb.allowed[slot];
-    if (same === true && !w.large) tlb.markDirty(slot);
-    else this.fillFrom(linear, phys);
     this.hits++;
+    this.fillFrom(linear, phys); // replaces the clean entry in place (Tlb.insert reuses its slot)
     return phys;
   }
 
@@ -279,10 +275,9 @@ export class Mmu implements PagingMode {
     return phys;
   }
 
-  // fillFrom caches the translation lastWalk found for `linear`, replacing any entry for its page.
+  // fillFrom caches the translation lastWalk found for `linear` (an entry already caching its page is replaced).
   private fillFrom(linear: number, phys: number): void {
     const w = this.lastWalk;
-    this.tlb.forget(linear >>> 12);
     // SDM 4.10.2.3: a 4 MiB page may be cached as 4 KiB pieces; INVLPG drops them all.
     // SDM 4.10.2.4: G is honoured only with CR4.PGE.
     const flags = (w.large ? TLBF_LARGE : 0) | (w.global && this.pge ? TLBF_GLOBAL : 0);

@@ -102,7 +102,7 @@ export class Tlb {
    * vpn -> hit word of the cached entry (0: not cached): HIT_VALID, pfn << 5
    * and the usable rights (hitWordOf). The MMU's hit test is one read of this
    * and an AND with the needed right. Kept in step with vpn, pfn and rights
-   * by insert, markDirty and drop. Until the first fill (and always when
+   * by insert and drop. Until the first fill (and always when
    * there are no entries) it is a shared array of zeros: a machine that never
    * caches a translation allocates none of the per-page arrays.
    */
@@ -265,19 +265,6 @@ export class Tlb {
     if (this.lru === false) return;
     this.slotOf[vpn] = i;
     this.touchPage(vpn);
-  }
-
-  // markDirty records that the leaf entry behind slot i now has D set.
-  markDirty(i: number): void {
-    this.flags[i]! |= TLBF_DIRTY;
-    this.rights[i] = this.allowed[i]!;
-    this.hitWord[this.vpn[i]!] = hitWordOf(this.pfn[i]!, this.rights[i]!);
-  }
-
-  // forget drops the entry for virtual page `vpn` alone, if there is one (before a fill that replaces it).
-  forget(vpn: number): void {
-    const i = this.slotFor(vpn & 0xfffff);
-    if (i >= 0) this.drop(i);
   }
 
   // invalidatePage drops every entry for the page holding `linear`, including

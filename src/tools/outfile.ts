@@ -32,7 +32,7 @@ export function outputErrors<T>(path: string, option: string, write: () => T): T
 }
 
 // statOrNull stats a path, or gives null where it does not exist.
-function statOrNull(path: string): Stats | null {
+export function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
   } catch {

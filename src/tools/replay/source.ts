@@ -2,7 +2,7 @@
 // .bin.gz), each plain or gzip (by its magic bytes), streamed in chunks
 // into a parser so that only the decoded typed arrays stay in memory.
 
-import { createReadStream, createWriteStream, openSync, readSync, closeSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -11,6 +11,7 @@ import { PagelabError, ParseError } from '../../errors.js';
 import { BinaryParser, BinaryWriter } from './binary.js';
 import { LackeyParser, type LackeyOptions } from './lackey.js';
 import { TraceBuilder, type RecordSink, type SkipStats, type Trace } from './trace.js';
+import { statOrNull } from '../outfile.js';
 
 const CHUNK = 1 << 20;
 
@@ -107,15 +108,6 @@ function checkDistinct(input: string, out: string): void {
   const b = statOrNull(out);
   if (a !== null && b !== null && a.dev === b.dev && a.ino === b.ino) {
     throw new PagelabError(`trace convert: ${out} is the input file itself; choose another output`);
-  }
-}
-
-// statOrNull stats a path, or gives null where it does not exist.
-function statOrNull(path: string): Stats | null {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
   }
 }
 
