@@ -26,16 +26,18 @@ interface Pattern {
 
 const SCALE = Number(process.env.HEAP_BENCH_SCALE ?? 1);
 
-// xorshift is a fixed-seed generator, so every run replays the same pattern.
+/** xorshift is a fixed-seed generator, so every run replays the same pattern. */
 function xorshift(seed: number): () => number {
   let x = seed;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
 }
 
-// makePattern draws `pool` warm-up sizes and `pairs` steady-state (free, alloc) pairs.
+/** makePattern draws `pool` warm-up sizes and `pairs` steady-state (free, alloc) pairs. */
 function makePattern(name: string, pool: number, pairs: number, size: (r: () => number) => number): Pattern {
   const r = xorshift(0x2545f491);
   const warm = Uint32Array.from({ length: pool }, () => size(r));
@@ -67,21 +69,22 @@ interface Result {
 
 type Allocator = 'kr' | 'slab' | 'slab+rz';
 
-// heapOf gives the kernel's heap, or for 'slab+rz' a red-zoned size-class layer over the kernel's K&R heap.
+/** heapOf gives the kernel's heap, or for 'slab+rz' a red-zoned size-class layer over the kernel's K&R heap. */
 function heapOf(k: Kernel, kind: Allocator): KernelHeap {
   if (kind !== 'slab+rz') return k.heap;
   if (!(k.heap instanceof KrHeap)) throw new Error('slab+rz: the kernel heap should be K&R');
   return SlabHeap.create(new KernelHeapBackend(k.vm, k.frames), k.heap, { redZone: true });
 }
 
-// replay runs a pattern on a fresh machine and heap of `kind`.
+/** replay runs a pattern on a fresh machine and heap of `kind`. */
 function replay(p: Pattern, kind: Allocator): Result {
   const k = kernelInit(fakeBoot({ ram: 64 << 20 }), { heap: kind === 'slab' ? 'slab' : 'kr' });
   const heap = heapOf(k, kind);
   const machine = k.core.machine;
   const ptrs: LinAddr[] = [];
   const sizes = Array.from(p.warm);
-  let live = 0, peakLive = 0;
+  let live = 0,
+    peakLive = 0;
   for (const s of p.warm) {
     ptrs.push(heap.kmalloc(s)!);
     live += s;
@@ -90,12 +93,12 @@ function replay(p: Pattern, kind: Allocator): Result {
   const c0 = machine.mmu.counters();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < p.sizes.length; i++) {
-    const v = p.victims[i]!;
-    heap.kfree(ptrs[v]!);
-    const q = heap.kmalloc(p.sizes[i]!);
+    const v = p.victims[i];
+    heap.kfree(ptrs[v]);
+    const q = heap.kmalloc(p.sizes[i]);
     if (q === null) throw new Error(`${kind}: out of memory at pair ${i}`);
     ptrs[v] = q;
-    live += p.sizes[i]! - sizes[v]!;
+    live += p.sizes[i] - sizes[v];
     sizes[v] = p.sizes[i]!;
     if (live > peakLive) peakLive = live;
   }
@@ -110,14 +113,20 @@ function replay(p: Pattern, kind: Allocator): Result {
 // Warm-up: a short replay of each allocator first, so that no row pays for compiling code the next one reuses.
 for (const kind of ['kr', 'slab', 'slab+rz'] as const) replay(makePattern('warm-up', 200, 2000, small), kind);
 
-console.log('pattern              allocator   pairs/s  accesses/pair  peak live  peak frames  overhead (frames*4K / live)');
+console.log(
+  'pattern              allocator   pairs/s  accesses/pair  peak live  peak frames  overhead (frames*4K / live)',
+);
 for (const p of PATTERNS) {
   for (const kind of ['kr', 'slab', 'slab+rz'] as const) {
     const r = replay(p, kind);
     const line = [
-      p.name.padEnd(20), kind.padEnd(10), Math.round(r.pairsPerSec).toString().padStart(8),
-      r.accessesPerPair.toFixed(0).padStart(14), `${(r.peakLive / 1024).toFixed(0)} KiB`.padStart(10),
-      r.peakFrames.toString().padStart(12), (r.peakFrames * 4096 / r.peakLive).toFixed(2).padStart(10),
+      p.name.padEnd(20),
+      kind.padEnd(10),
+      Math.round(r.pairsPerSec).toString().padStart(8),
+      r.accessesPerPair.toFixed(0).padStart(14),
+      `${(r.peakLive / 1024).toFixed(0)} KiB`.padStart(10),
+      r.peakFrames.toString().padStart(12),
+      ((r.peakFrames * 4096) / r.peakLive).toFixed(2).padStart(10),
     ];
     console.log(line.join(' '));
   }

@@ -18,7 +18,9 @@ for (const f of files) {
   if (r.status !== 0) failed++;
 }
 if (files.length === 0) {
-  const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''));
+  const all = readdirSync(here)
+    .filter((f) => f.endsWith('.bench.ts'))
+    .map((f) => f.replace('.bench.ts', ''));
   console.error(`no benchmark matched ${filters.join(', ')}: the benchmarks are ${all.join(', ')}`);
   process.exit(1);
 }

@@ -7,10 +7,10 @@ import { ACCESS_READ } from '../src/hw/fault.js';
 import { CR0_PE, CR0_PG, CR4_PSE, PDE_PS, PTE_P, PTE_RW } from '../src/hw/paging.js';
 
 const N = Number(process.env.MMU_N ?? 20_000_000);
-// The access kind as this module's own constant: V8 reloads an imported one on every use.
+/** The access kind as this module's own constant: V8 reloads an imported one on every use. */
 const READ = ACCESS_READ;
 
-// setup maps 64 MiB at 0x40000000, with 4 KiB pages or 4 MiB pages.
+/** setup maps 64 MiB at 0x40000000, with 4 KiB pages or 4 MiB pages. */
 function setup(large: boolean, tlb: string): Machine {
   const m = new Machine({ ram: 256 << 20, tlb });
   const dir = 0x1000;
@@ -31,12 +31,14 @@ function setup(large: boolean, tlb: string): Machine {
   return m;
 }
 
-// addresses builds N linear addresses: a pattern over `pages` pages starting at 0x40000000.
+/** addresses builds N linear addresses: a pattern over `pages` pages starting at 0x40000000. */
 function addresses(pages: number, random: boolean): Uint32Array {
   const a = new Uint32Array(N);
   let x = 0x12345678;
   for (let i = 0; i < N; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     const page = random ? (x >>> 0) % pages : (i >>> 10) % pages;
     a[i] = 0x40000000 + page * 4096 + ((i * 4) & 0xffc);
   }
@@ -46,7 +48,7 @@ function addresses(pages: number, random: boolean): Uint32Array {
 function timeReads(m: Machine, a: Uint32Array): number {
   let sum = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < a.length; i++) sum = (sum + m.read32(a[i]!)) | 0;
+  for (let i = 0; i < a.length; i++) sum = (sum + m.read32(a[i])) | 0;
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
   if (sum === 42) console.log('');
   return a.length / dt;
@@ -56,7 +58,7 @@ function timeTranslate(m: Machine, a: Uint32Array): number {
   let h = 0;
   const mmu = m.mmu;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < a.length; i++) h = (h ^ mmu.translate(a[i]!, READ)) | 0;
+  for (let i = 0; i < a.length; i++) h = (h ^ mmu.translate(a[i], READ)) | 0;
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
   if (h === 42) console.log('');
   return a.length / dt;
@@ -65,7 +67,9 @@ function timeTranslate(m: Machine, a: Uint32Array): number {
 function row(name: string, perSec: number, m: Machine): void {
   const c = m.mmu.counters();
   const hitRate = c.hits / Math.max(1, c.hits + c.misses);
-  console.log(`${name.padEnd(58)} ${(perSec / 1e6).toFixed(1).padStart(7)} M/s   hit rate ${(hitRate * 100).toFixed(2)}%`);
+  console.log(
+    `${name.padEnd(58)} ${(perSec / 1e6).toFixed(1).padStart(7)} M/s   hit rate ${(hitRate * 100).toFixed(2)}%`,
+  );
 }
 
 const cases: [string, boolean, string, number, boolean, 'read' | 'translate'][] = [
@@ -91,8 +95,10 @@ for (const [name, large, tlb, pages, random, kind] of cases) {
   row(name, best, m);
 }
 
-// timeCreate returns microseconds per machine: created (128 MiB, paging on),
-// and created then given its first TLB fill (one translated read).
+/**
+ * timeCreate returns microseconds per machine: created (128 MiB, paging on),
+ * and created then given its first TLB fill (one translated read).
+ */
 function timeCreate(tlb: string, firstFill: boolean): number {
   const n = 200;
   let best = Infinity;
@@ -113,5 +119,7 @@ function timeCreate(tlb: string, firstFill: boolean): number {
 
 console.log('machine creation (128 MiB, page tables written, paging on), µs per machine, best of 3 x 200:');
 for (const tlb of ['none', 'dm:64', 'fa:64', 'sa:16x4']) {
-  console.log(`  ${tlb.padEnd(8)} created ${timeCreate(tlb, false).toFixed(0).padStart(5)}   + first TLB fill ${timeCreate(tlb, true).toFixed(0).padStart(5)}`);
+  console.log(
+    `  ${tlb.padEnd(8)} created ${timeCreate(tlb, false).toFixed(0).padStart(5)}   + first TLB fill ${timeCreate(tlb, true).toFixed(0).padStart(5)}`,
+  );
 }

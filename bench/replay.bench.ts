@@ -15,14 +15,27 @@ const out = join(here, 'out');
 const KIB = Number(process.env.REPLAY_KIB ?? 200);
 const CONFIGS = ['fa:64', 'dm:64', 'sa:16x4', 'none'];
 const ROUNDS = 3; // C and JS alternate, best of all rounds
-// Replays per process (best time), the same for C and pagelab: enough for V8
-// to finish optimizing the replay loop, which a short trace otherwise hides.
+/**
+ * Replays per process (best time), the same for C and pagelab: enough for V8
+ * to finish optimizing the replay loop, which a short trace otherwise hides.
+ */
 const repeatFor = (tlb: string): number => (tlb === 'none' ? 3 : 10);
-const COUNTERS = ['records', 'hits', 'misses', 'walks', 'demand_faults', 'page_tables', 'frames_used', 'dirty_pages', 'dirty_sets', 'phys_hash'];
+const COUNTERS = [
+  'records',
+  'hits',
+  'misses',
+  'walks',
+  'demand_faults',
+  'page_tables',
+  'frames_used',
+  'dirty_pages',
+  'dirty_sets',
+  'phys_hash',
+];
 
 type Result = Record<string, number | string>;
 
-// buildC compiles bare.c when the binary is missing or older than the source.
+/** buildC compiles bare.c when the binary is missing or older than the source. */
 function buildC(): string {
   const src = join(here, 'replay', 'bare.c');
   const exe = join(out, 'bare');
@@ -40,7 +53,7 @@ function runJson(cmd: string, args: string[]): Result {
   return JSON.parse(r.stdout) as Result;
 }
 
-// best keeps the smaller wall and CPU times of two runs (counters are equal).
+/** best keeps the smaller wall and CPU times of two runs (counters are equal). */
 function best(a: Result | undefined, b: Result): Result {
   if (a === undefined) return b;
   const wall = Number(a.seconds) <= Number(b.seconds) ? a : b;
@@ -49,14 +62,25 @@ function best(a: Result | undefined, b: Result): Result {
 
 const rate = (r: Result, key: 'seconds' | 'cpu_seconds'): number => Number(r.records) / Number(r[key]) / 1e6;
 
-// measure runs C and pagelab alternately on one trace and configuration and checks they agree.
+/** measure runs C and pagelab alternately on one trace and configuration and checks they agree. */
 function measure(exe: string, t: BenchTrace, tlb: string): { c: Result; js: Result } {
   let c: Result | undefined;
   let js: Result | undefined;
   for (let i = 0; i < ROUNDS; i++) {
     const repeat = String(repeatFor(tlb));
     const rc = runJson(exe, ['--tlb', tlb, '--repeat', repeat, t.bin]);
-    const rj = runJson(process.execPath, ['--import', 'tsx', 'src/tools/bin.ts', 'replay', t.bin, '--json', '--tlb', tlb, '--repeat', repeat]);
+    const rj = runJson(process.execPath, [
+      '--import',
+      'tsx',
+      'src/tools/bin.ts',
+      'replay',
+      t.bin,
+      '--json',
+      '--tlb',
+      tlb,
+      '--repeat',
+      repeat,
+    ]);
     c = best(c, rc);
     js = best(js, rj);
   }
@@ -78,13 +102,25 @@ async function mainBench(): Promise<void> {
       const { c, js } = measure(exe, t, tlb);
       const ratio = rate(js, 'seconds') / rate(c, 'seconds');
       const cpuRatio = rate(js, 'cpu_seconds') / rate(c, 'cpu_seconds');
-      const both = (r: Result): string => `${rate(r, 'seconds').toFixed(0).padStart(5)} (${rate(r, 'cpu_seconds').toFixed(0).padStart(4)})`;
+      const both = (r: Result): string =>
+        `${rate(r, 'seconds').toFixed(0).padStart(5)} (${rate(r, 'cpu_seconds').toFixed(0).padStart(4)})`;
       const row = `${t.name.padEnd(5)} ${String(t.records).padStart(10)}  ${tlb.padEnd(8)} ${String(js.misses).padStart(9)}  ${js.phys_hash}  ${both(c).padStart(13)}  ${both(js).padStart(19)}  ${ratio.toFixed(2)} (${cpuRatio.toFixed(2)})`;
       console.log(row);
       rows.push(row);
-      json.push({ trace: t.name, command: t.command, tlb, records: t.records, misses: js.misses, phys_hash: js.phys_hash,
-        c_maccesses_per_s: rate(c, 'seconds'), pagelab_maccesses_per_s: rate(js, 'seconds'), ratio,
-        c_cpu_maccesses_per_s: rate(c, 'cpu_seconds'), pagelab_cpu_maccesses_per_s: rate(js, 'cpu_seconds'), cpu_ratio: cpuRatio });
+      json.push({
+        trace: t.name,
+        command: t.command,
+        tlb,
+        records: t.records,
+        misses: js.misses,
+        phys_hash: js.phys_hash,
+        c_maccesses_per_s: rate(c, 'seconds'),
+        pagelab_maccesses_per_s: rate(js, 'seconds'),
+        ratio,
+        c_cpu_maccesses_per_s: rate(c, 'cpu_seconds'),
+        pagelab_cpu_maccesses_per_s: rate(js, 'cpu_seconds'),
+        cpu_ratio: cpuRatio,
+      });
     }
   }
   writeFileSync(join(out, 'replay.json'), JSON.stringify(json, null, 2) + '\n');

@@ -5,7 +5,7 @@ import type { Reporter } from 'vitest/reporters';
 type TaskLike = { type: string; tasks?: TaskLike[]; mode?: string; result?: { state?: string } };
 
 export default class SummaryReporter implements Reporter {
-  // onFinished counts every test by its final state and prints the line.
+  /** onFinished counts every test by its final state and prints the line. */
   onFinished(files: TaskLike[] = []): void {
     const n = { passed: 0, failed: 0, skipped: 0 };
     const visit = (t: TaskLike): void => {

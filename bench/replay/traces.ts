@@ -15,16 +15,42 @@ export interface BenchTrace {
   records: number;
 }
 
-// words writes `bytes` of deterministic pseudo-random English-like text (a fixed xorshift generator).
+/** words writes `bytes` of deterministic pseudo-random English-like text (a fixed xorshift generator). */
 function words(bytes: number): string {
-  const vocab = ['page', 'frame', 'table', 'walk', 'dirty', 'accessed', 'the', 'of', 'and', 'kernel', 'memory', 'fault',
-    'translation', 'lookaside', 'buffer', 'a', 'to', 'in', 'directory', 'entry', 'present', 'user', 'supervisor', 'write'];
+  const vocab = [
+    'page',
+    'frame',
+    'table',
+    'walk',
+    'dirty',
+    'accessed',
+    'the',
+    'of',
+    'and',
+    'kernel',
+    'memory',
+    'fault',
+    'translation',
+    'lookaside',
+    'buffer',
+    'a',
+    'to',
+    'in',
+    'directory',
+    'entry',
+    'present',
+    'user',
+    'supervisor',
+    'write',
+  ];
   let x = 0x9e3779b9;
   const out: string[] = [];
   let n = 0;
   while (n < bytes) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    const w = (x >>> 0) % 1000 < 30 ? String((x >>> 8) % 100000) : vocab[(x >>> 0) % vocab.length]!;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const w = (x >>> 0) % 1000 < 30 ? String((x >>> 8) % 100000) : vocab[(x >>> 0) % vocab.length];
     const sep = (x >>> 0) % 13 === 0 ? '\n' : ' ';
     out.push(w + sep);
     n += w.length + 1;
@@ -32,10 +58,11 @@ function words(bytes: number): string {
   return out.join('').slice(0, bytes);
 }
 
-// lackey runs valgrind's lackey on argv and converts its log (fd 3) into `bin`.
+/** lackey runs valgrind's lackey on argv and converts its log (fd 3) into `bin`. */
 async function lackey(argv: string[], bin: string): Promise<number> {
-  const child = spawn('valgrind', ['--tool=lackey', '--trace-mem=yes', '--log-fd=3', ...argv],
-    { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  const child = spawn('valgrind', ['--tool=lackey', '--trace-mem=yes', '--log-fd=3', ...argv], {
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+  });
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   const tmp = `${bin}.part`;
   const r = await convertTrace(child.stdio[3] as Readable, tmp);
@@ -45,9 +72,10 @@ async function lackey(argv: string[], bin: string): Promise<number> {
   return r.records;
 }
 
-// benchTraces makes (or reuses) the traces: gzip -6 and sort over `kib` KiB of text.
+/** benchTraces makes (or reuses) the traces: gzip -6 and sort over `kib` KiB of text. */
 export async function benchTraces(out: string, kib: number): Promise<BenchTrace[]> {
-  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is needed (Debian package valgrind)');
+  if (spawnSync('valgrind', ['--version']).status !== 0)
+    throw new Error('valgrind is needed (Debian package valgrind)');
   mkdirSync(out, { recursive: true });
   const text = join(out, `words-${kib}k.txt`);
   if (!existsSync(text)) writeFileSync(text, words(kib * 1024));
@@ -62,7 +90,12 @@ export async function benchTraces(out: string, kib: number): Promise<BenchTrace[
       process.stdout.write(`tracing ${j.argv.join(' ')} with valgrind lackey ...\n`);
       await lackey(j.argv, bin);
     }
-    traces.push({ name: j.name, command: `${j.argv[0]} ${j.argv.slice(1, -1).join(' ')} (${kib} KiB of text)`.replace('  ', ' '), bin, records: statSync(bin).size / 10 });
+    traces.push({
+      name: j.name,
+      command: `${j.argv[0]} ${j.argv.slice(1, -1).join(' ')} (${kib} KiB of text)`.replace('  ', ' '),
+      bin,
+      records: statSync(bin).size / 10,
+    });
   }
   return traces;
 }

@@ -8,10 +8,25 @@ import { PagelabError } from '../errors.js';
 import { hex, lin, pageAlignUp, phys, type PhysAddr } from '../hw/addr.js';
 import { Machine } from '../hw/machine.js';
 import { CR0_ET, CR0_PE } from '../hw/paging.js';
-import { buildBootDirectory, directoryEntries, enablePaging, jumpHigh, recordStep, type BootStep, type BootTables, type IdentityFlush } from './bootstrap.js';
+import {
+  buildBootDirectory,
+  directoryEntries,
+  enablePaging,
+  jumpHigh,
+  recordStep,
+  type BootStep,
+  type BootTables,
+  type IdentityFlush,
+} from './bootstrap.js';
 import { capturedBytes, type CapturedBoot } from './capture.js';
 import { defaultKernelPath } from './default-kernel.js';
-import { BOOT_MAPPED_BYTES, KERNEL_VIRTUAL_BASE, type BootInfo, type MemoryMapEntry, type ReservedRange } from './handoff.js';
+import {
+  BOOT_MAPPED_BYTES,
+  KERNEL_VIRTUAL_BASE,
+  type BootInfo,
+  type MemoryMapEntry,
+  type ReservedRange,
+} from './handoff.js';
 import { PT_LOAD } from './elf.js';
 import { loadKernel, type LoadedKernel } from './kernel-image.js';
 import { lowMemory, machineRam, MAX_RAM, MIN_RAM, overlaps, qemuMemoryMap, ramFromMap } from './memmap.js';
@@ -58,7 +73,7 @@ export interface BootResult {
   readonly directory: readonly { index: number; value: number }[];
 }
 
-// boot performs the whole boot and returns the hand-off and the log.
+/** boot performs the whole boot and returns the hand-off and the log. */
 export function boot(options: BootOptions = {}): BootResult {
   const kernelImage = options.kernel ?? readDefaultKernel();
   const captured = options.multiboot ? ramOfCapture(options.multiboot) : null;
@@ -82,19 +97,25 @@ export function boot(options: BootOptions = {}): BootResult {
     `${info.memoryMap.length} memory-map entries, ${info.modules.length} modules, ${info.reserved.length} reserved ranges`,
   ]);
   return {
-    info, steps, kernelName: kernelImage.name, kernel, multiboot: mbi,
-    multibootSource: options.multiboot ? 'captured' : 'built', ram, handoff: placed,
+    info,
+    steps,
+    kernelName: kernelImage.name,
+    kernel,
+    multiboot: mbi,
+    multibootSource: options.multiboot ? 'captured' : 'built',
+    ram,
+    handoff: placed,
     directory: directoryEntries(m, tables.directory),
   };
 }
 
-// readDefaultKernel reads the committed default kernel.
+/** readDefaultKernel reads the committed default kernel. */
 function readDefaultKernel(): KernelImage {
   const path = defaultKernelPath();
   return { name: basename(path), bytes: new Uint8Array(readFileSync(path)) };
 }
 
-// checkRam refuses sizes the machine cannot model.
+/** checkRam refuses sizes the machine cannot model. */
 function checkRam(ram: number): number {
   if (!Number.isInteger(ram) || ram < MIN_RAM || ram > MAX_RAM || ram % 4096 !== 0) {
     throw new PagelabError(`RAM size must be a multiple of 4 KiB from 2 MiB to 4 GiB, got ${ram} bytes`);
@@ -102,82 +123,123 @@ function checkRam(ram: number): number {
   return ram;
 }
 
-// checkCaptureOptions refuses options a captured hand-off already decides: the
-// RAM its memory map describes, its modules and its command line.
+/**
+ * checkCaptureOptions refuses options a captured hand-off already decides: the
+ * RAM its memory map describes, its modules and its command line.
+ */
 function checkCaptureOptions(o: BootOptions, ram: number, captured: number): void {
   if (ram !== captured) {
     const mib = (n: number): string => `${+(n / 2 ** 20).toFixed(3)} MiB`;
-    throw new PagelabError(`a RAM size of ${mib(ram)} contradicts the captured memory map, which describes ${mib(captured)}: leave the RAM size out with a captured structure`);
+    throw new PagelabError(
+      `a RAM size of ${mib(ram)} contradicts the captured memory map, which describes ${mib(captured)}: leave the RAM size out with a captured structure`,
+    );
   }
-  if ((o.modules ?? []).length > 0) throw new PagelabError('modules cannot be added to a captured multiboot structure: it lists its own');
-  if ((o.cmdline ?? '') !== '') throw new PagelabError('a command line cannot be given with a captured multiboot structure: it holds its own');
+  if ((o.modules ?? []).length > 0)
+    throw new PagelabError('modules cannot be added to a captured multiboot structure: it lists its own');
+  if ((o.cmdline ?? '') !== '')
+    throw new PagelabError('a command line cannot be given with a captured multiboot structure: it holds its own');
 }
 
-// ramOfCapture reads the captured memory map to size the machine.
+/** ramOfCapture reads the captured memory map to size the machine. */
 function ramOfCapture(c: CapturedBoot): number {
   return ramFromMap(parseMultiboot(capturedBytes(c), c.ebx).mmap);
 }
 
-// placeBuilt builds the structure (QEMU's layout) after the kernel and loads the modules.
-function placeBuilt(m: Machine, ram: number, kernel: LoadedKernel, name: string, o: BootOptions): { eax: number; ebx: number } {
+/** placeBuilt builds the structure (QEMU's layout) after the kernel and loads the modules. */
+function placeBuilt(
+  m: Machine,
+  ram: number,
+  kernel: LoadedKernel,
+  name: string,
+  o: BootOptions,
+): { eax: number; ebx: number } {
   const modules = o.modules ?? [];
   const cmdline = `${name} ${o.cmdline ?? ''}`;
-  for (const [what, text] of [['the command line', cmdline], ...modules.map((x) => [`module ${x.name}'s string`, x.cmdline] as const)] as const) {
-    if (text.length >= MAX_STRING) throw new PagelabError(`${what} is ${text.length} bytes long: multiboot strings here are limited to ${MAX_STRING - 1} bytes`);
+  for (const [what, text] of [
+    ['the command line', cmdline],
+    ...modules.map((x) => [`module ${x.name}'s string`, x.cmdline] as const),
+  ] as const) {
+    if (text.length >= MAX_STRING)
+      throw new PagelabError(
+        `${what} is ${text.length} bytes long: multiboot strings here are limited to ${MAX_STRING - 1} bytes`,
+      );
   }
   const layout = qemuLayout(kernel.extents.physicalEnd, qemuMemoryMap(ram), cmdline, modules);
-  if (layout.end > lowMemory(ram)) throw new PagelabError(`the modules need RAM up to ${hex(layout.end)}, beyond the machine's ${hex(lowMemory(ram))}`);
+  if (layout.end > lowMemory(ram))
+    throw new PagelabError(
+      `the modules need RAM up to ${hex(layout.end)}, beyond the machine's ${hex(lowMemory(ram))}`,
+    );
   writeMultiboot(m.mem, layout.spec);
-  layout.spec.modules.forEach((mod, i) => m.mem.writeBytes(mod.start, modules[i]!.bytes));
+  layout.spec.modules.forEach((mod, i) => m.mem.writeBytes(mod.start, modules[i].bytes));
   return { eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: layout.spec.infoAddr };
 }
 
-// placeCaptured writes the captured regions into RAM, refusing any that overlap the kernel.
+/** placeCaptured writes the captured regions into RAM, refusing any that overlap the kernel. */
 function placeCaptured(m: Machine, c: CapturedBoot, kernel: LoadedKernel): { eax: number; ebx: number } {
   const ks = kernel.extents.physicalStart;
   const klen = kernel.extents.physicalEnd - ks;
   for (const r of c.physical) {
     if (overlaps(r.addr, r.bytes.length, ks, klen)) {
-      throw new PagelabError(`the captured multiboot data at ${hex(r.addr)}+${r.bytes.length} overlaps the kernel image [${hex(ks)}, ${hex(kernel.extents.physicalEnd)})`);
+      throw new PagelabError(
+        `the captured multiboot data at ${hex(r.addr)}+${r.bytes.length} overlaps the kernel image [${hex(ks)}, ${hex(kernel.extents.physicalEnd)})`,
+      );
     }
     m.mem.writeBytes(r.addr, r.bytes);
   }
-  if (c.eax !== MULTIBOOT_BOOTLOADER_MAGIC) throw new PagelabError(`the captured EAX is ${hex(c.eax)}, not the multiboot magic 0x2BADB002`);
+  if (c.eax !== MULTIBOOT_BOOTLOADER_MAGIC)
+    throw new PagelabError(`the captured EAX is ${hex(c.eax)}, not the multiboot magic 0x2BADB002`);
   return { eax: c.eax, ebx: c.ebx };
 }
 
-// bootTables uses the image's boot_page_directory/boot_page_table symbols, or
-// the first free frames after the kernel, the multiboot data and the modules.
+/**
+ * bootTables uses the image's boot_page_directory/boot_page_table symbols, or
+ * the first free frames after the kernel, the multiboot data and the modules.
+ */
 function bootTables(k: LoadedKernel, mbi: MultibootInfo, pse: boolean): BootTables & { inImage: boolean } {
   const dir = k.symbols.get('boot_page_directory');
   const table = k.symbols.get('boot_page_table');
-  if (dir !== undefined && table !== undefined && inImage(k, dir) && inImage(k, table) && dir % 4096 === 0 && table % 4096 === 0) {
+  if (
+    dir !== undefined &&
+    table !== undefined &&
+    inImage(k, dir) &&
+    inImage(k, table) &&
+    dir % 4096 === 0 &&
+    table % 4096 === 0
+  ) {
     return { directory: phys(dir - KERNEL_VIRTUAL_BASE), table: phys(table - KERNEL_VIRTUAL_BASE), pse, inImage: true };
   }
-  const used = [k.extents.physicalEnd, ...multibootRanges(mbi).map((r) => r.base + r.length), ...mbi.modules.map((x) => x.end)];
+  const used = [
+    k.extents.physicalEnd,
+    ...multibootRanges(mbi).map((r) => r.base + r.length),
+    ...mbi.modules.map((x) => x.end),
+  ];
   const base = pageAlignUp(Math.max(...used.filter((e) => e <= BOOT_MAPPED_BYTES)));
-  if (base + 2 * 4096 > BOOT_MAPPED_BYTES) throw new PagelabError(`no room below 4 MiB for the boot page directory and table after ${hex(base)}`);
+  if (base + 2 * 4096 > BOOT_MAPPED_BYTES)
+    throw new PagelabError(`no room below 4 MiB for the boot page directory and table after ${hex(base)}`);
   return { directory: phys(base), table: phys(base + 4096), pse, inImage: false };
 }
 
-// inImage tells whether a virtual address lies in the kernel image.
+/** inImage tells whether a virtual address lies in the kernel image. */
 function inImage(k: LoadedKernel, v: number): boolean {
   return v >= k.extents.virtualStart && v + 4096 <= k.extents.virtualEnd;
 }
 
-// handoffLines describes the loader's hand-off for step 1.
+/** handoffLines describes the loader's hand-off for step 1. */
 function handoffLines(p: { eax: number; ebx: number }, k: LoadedKernel, name: string, mbi: MultibootInfo): string[] {
   const e = k.extents;
   return [
     `EAX = ${hex(p.eax)} (multiboot), EBX = ${hex(p.ebx)} (the information structure, flags ${hex(mbi.flags)})`,
     `${name}: multiboot header at file offset ${hex(k.headerOffset)}, entry ${hex(k.entryVirtual)} (physical ${hex(k.entryPhysical)})`,
     `kernel virtual  [${hex(e.virtualStart)}, ${hex(e.virtualEnd)}), physical [${hex(e.physicalStart)}, ${hex(e.physicalEnd)}) (from ${k.extentsFrom === 'symbols' ? 'the linker-script labels' : 'the PT_LOAD segments'})`,
-    ...k.segments.map((s) => `PT_LOAD p_vaddr ${hex(s.vaddr)} p_paddr ${hex(s.paddr)} filesz ${hex(s.filesz)} memsz ${hex(s.memsz)} (loaded; ${s.memsz - s.filesz} bytes zero-filled)`),
+    ...k.segments.map(
+      (s) =>
+        `PT_LOAD p_vaddr ${hex(s.vaddr)} p_paddr ${hex(s.paddr)} filesz ${hex(s.filesz)} memsz ${hex(s.memsz)} (loaded; ${s.memsz - s.filesz} bytes zero-filled)`,
+    ),
     'paging off: CR0 = PE | ET',
   ];
 }
 
-// bootInfo assembles the hand-off.
+/** bootInfo assembles the hand-off. */
 function bootInfo(m: Machine, k: LoadedKernel, mbi: MultibootInfo, t: BootTables & { inImage: boolean }): BootInfo {
   const mbRanges = multibootRanges(mbi);
   const modules = mbi.modules.map((x) => ({ start: phys(x.start), end: phys(x.end), cmdline: x.string.text }));
@@ -192,20 +254,30 @@ function bootInfo(m: Machine, k: LoadedKernel, mbi: MultibootInfo, t: BootTables
   }
   const table: PhysAddr | null = t.pse ? null : t.table;
   return {
-    machine: m, memoryMap: memoryMapOf(mbi), kernel: k.extents, modules,
+    machine: m,
+    memoryMap: memoryMapOf(mbi),
+    kernel: k.extents,
+    modules,
     multiboot: { infoAddr: phys(mbi.addr), ranges: mbRanges },
-    bootDirectory: t.directory, bootPageTable: table,
+    bootDirectory: t.directory,
+    bootPageTable: table,
     bootDirectoryVirtual: lin(t.directory + KERNEL_VIRTUAL_BASE),
     bootPageTableVirtual: table === null ? null : lin(table + KERNEL_VIRTUAL_BASE),
-    pse: t.pse, cmdline: mbi.cmdline?.text ?? '', reserved: sortRanges(reserved), symbols: k.symbols,
-    segments: k.segments.filter((s) => s.type === PT_LOAD).map((s) => ({ virtualStart: s.vaddr, memorySize: s.memsz, flags: s.flags })),
+    pse: t.pse,
+    cmdline: mbi.cmdline?.text ?? '',
+    reserved: sortRanges(reserved),
+    symbols: k.symbols,
+    segments: k.segments
+      .filter((s) => s.type === PT_LOAD)
+      .map((s) => ({ virtualStart: s.vaddr, memorySize: s.memsz, flags: s.flags })),
   };
 }
 
-// memoryMapOf is the map from the structure, or one made of mem_lower/mem_upper without it.
+/** memoryMapOf is the map from the structure, or one made of mem_lower/mem_upper without it. */
 function memoryMapOf(mbi: MultibootInfo): MemoryMapEntry[] {
   if (mbi.mmap.length > 0) return mbi.mmap.map(({ base, length, type }) => ({ base, length, type }));
-  if (mbi.memLower === null || mbi.memUpper === null) throw new PagelabError('the multiboot information has neither a memory map nor mem_lower/mem_upper');
+  if (mbi.memLower === null || mbi.memUpper === null)
+    throw new PagelabError('the multiboot information has neither a memory map nor mem_lower/mem_upper');
   return [
     { base: 0, length: mbi.memLower * 1024, type: 1 },
     { base: 0x100000, length: mbi.memUpper * 1024, type: 1 },

@@ -36,13 +36,15 @@ export type IdentityFlush = 'pages' | 'invlpg0';
 /** Flags of the boot mappings: present and writable, supervisor only. */
 const BOOT_FLAGS = PTE_P | PTE_RW;
 
-// recordStep appends a step with the current control registers.
+/** recordStep appends a step with the current control registers. */
 export function recordStep(m: Machine, steps: BootStep[], name: string, lines: string[]): void {
   steps.push({ name, lines, cr0: m.mmu.cr0, cr3: m.mmu.cr3, cr4: m.mmu.cr4 });
 }
 
-// buildBootDirectory writes PDE 0 and PDE 768 (physical writes, paging off): one 4 MiB
-// page with PSE, else a page table mapping [0, 4 MiB) that both PDEs point to.
+/**
+ * buildBootDirectory writes PDE 0 and PDE 768 (physical writes, paging off): one 4 MiB
+ * page with PSE, else a page table mapping [0, 4 MiB) that both PDEs point to.
+ */
 export function buildBootDirectory(m: Machine, t: BootTables, steps: BootStep[]): void {
   const mem = m.mem;
   for (let i = 0; i < 1024; i++) mem.write32(t.directory + i * 4, 0);
@@ -62,8 +64,10 @@ export function buildBootDirectory(m: Machine, t: BootTables, steps: BootStep[])
   recordStep(m, steps, 'build the boot page directory', lines);
 }
 
-// enablePaging loads CR3, sets CR4.PSE if used, then CR0.PG | CR0.WP, and fetches
-// the next instruction at its identity address (EIP is still physical).
+/**
+ * enablePaging loads CR3, sets CR4.PSE if used, then CR0.PG | CR0.WP, and fetches
+ * the next instruction at its identity address (EIP is still physical).
+ */
 export function enablePaging(m: Machine, t: BootTables, entryPhysical: PhysAddr, steps: BootStep[]): void {
   m.mmu.writeCr3(t.directory);
   const lines = [`mov cr3, ${hex(t.directory)}`];
@@ -78,9 +82,18 @@ export function enablePaging(m: Machine, t: BootTables, entryPhysical: PhysAddr,
   recordStep(m, steps, 'enable paging', lines);
 }
 
-// jumpHigh jumps to the entry's higher-half address, clears PDE 0 through the MMU,
-// invalidates the identity translations and checks the kernel reads at 3 GiB.
-export function jumpHigh(m: Machine, t: BootTables, entryVirtual: LinAddr, kernelStart: LinAddr, flush: IdentityFlush, steps: BootStep[]): void {
+/**
+ * jumpHigh jumps to the entry's higher-half address, clears PDE 0 through the MMU,
+ * invalidates the identity translations and checks the kernel reads at 3 GiB.
+ */
+export function jumpHigh(
+  m: Machine,
+  t: BootTables,
+  entryVirtual: LinAddr,
+  kernelStart: LinAddr,
+  flush: IdentityFlush,
+  steps: BootStep[],
+): void {
   m.fetch(entryVirtual);
   const dirVirtual = lin(t.directory + KERNEL_VIRTUAL_BASE);
   const lines = [`jmp ${hex(entryVirtual)}: now running in the higher half (through PDE 768)`];
@@ -97,7 +110,7 @@ export function jumpHigh(m: Machine, t: BootTables, entryVirtual: LinAddr, kerne
   recordStep(m, steps, 'jump to the higher half, remove the identity mapping', lines);
 }
 
-// directoryEntries lists the present entries of a page directory (physical read).
+/** directoryEntries lists the present entries of a page directory (physical read). */
 export function directoryEntries(m: Machine, directory: PhysAddr): { index: number; value: number }[] {
   const out: { index: number; value: number }[] = [];
   for (let i = 0; i < 1024; i++) {

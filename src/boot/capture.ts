@@ -25,7 +25,7 @@ export interface CapturedBoot {
 const HEX32 = /^[0-9a-fA-F]{1,8}$/;
 const HEXBYTES = /^(?:[0-9a-fA-F]{2})*$/;
 
-// parseCapture parses the text; a malformed line is a ParseError naming the line.
+/** parseCapture parses the text; a malformed line is a ParseError naming the line. */
 export function parseCapture(text: string, what = 'multiboot capture'): CapturedBoot {
   let regs: { eax: number; ebx: number } | null = null;
   let control: CapturedBoot['control'] = null;
@@ -37,23 +37,31 @@ export function parseCapture(text: string, what = 'multiboot capture'): Captured
     const f = line.split(' ');
     const n = i + 1;
     if (f[0] === 'R') regs = { eax: hexField(f, 1, n, what), ebx: hexField(f, 2, n, what) };
-    else if (f[0] === 'C') control = { cr0: hexField(f, 1, n, what), cr3: hexField(f, 2, n, what), cr4: hexField(f, 3, n, what) };
+    else if (f[0] === 'C')
+      control = { cr0: hexField(f, 1, n, what), cr3: hexField(f, 2, n, what), cr4: hexField(f, 3, n, what) };
     else if (f[0] === 'D' || f[0] === 'V') (f[0] === 'D' ? physical : linear).push(region(f, n, what));
-    else throw new ParseError(what, n, `a line starting with R, D, C, V or #, got ${JSON.stringify(line.slice(0, 20))}`, 'line');
+    else
+      throw new ParseError(
+        what,
+        n,
+        `a line starting with R, D, C, V or #, got ${JSON.stringify(line.slice(0, 20))}`,
+        'line',
+      );
   });
   if (regs === null) throw new ParseError(what, 1, 'an R line with the hand-off registers', 'line');
   const { eax, ebx } = regs;
   return { eax, ebx, physical, control, linear };
 }
 
-// hexField reads field k of a line as a 32-bit hex number.
+/** hexField reads field k of a line as a 32-bit hex number. */
 function hexField(f: readonly string[], k: number, line: number, what: string): number {
   const s = f[k];
-  if (s === undefined || !HEX32.test(s)) throw new ParseError(what, line, `a hex number (1-8 digits) in field ${k + 1}`, 'line');
+  if (s === undefined || !HEX32.test(s))
+    throw new ParseError(what, line, `a hex number (1-8 digits) in field ${k + 1}`, 'line');
   return parseInt(s, 16);
 }
 
-// region reads "<tag> <addr> <len> <hex>": the byte count must match len.
+/** region reads "<tag> <addr> <len> <hex>": the byte count must match len. */
 function region(f: readonly string[], line: number, what: string): CapturedRegion {
   const addr = hexField(f, 1, line, what);
   const len = hexField(f, 2, line, what);
@@ -67,7 +75,7 @@ function region(f: readonly string[], line: number, what: string): CapturedRegio
   return { addr, bytes };
 }
 
-// capturedBytes gives the captured physical regions as readable memory (elsewhere: not RAM).
+/** capturedBytes gives the captured physical regions as readable memory (elsewhere: not RAM). */
 export function capturedBytes(c: CapturedBoot): PhysicalBytes {
   const bytes = new Map<number, number>();
   for (const r of c.physical) r.bytes.forEach((b, j) => bytes.set(r.addr + j, b));

@@ -8,12 +8,14 @@ import { PagelabError } from '../errors.js';
 
 export const DEFAULT_KERNEL_NAME = 'pagelab-kernel.elf';
 
-// defaultKernelPath finds kernel/pagelab-kernel.elf above this module.
+/** defaultKernelPath finds kernel/pagelab-kernel.elf above this module. */
 export function defaultKernelPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of ['../..', '../../..']) {
     const p = join(here, up, 'kernel', DEFAULT_KERNEL_NAME);
     if (existsSync(p)) return p;
   }
-  throw new PagelabError(`the default kernel ${DEFAULT_KERNEL_NAME} is missing: expected it in kernel/ at the project root`);
+  throw new PagelabError(
+    `the default kernel ${DEFAULT_KERNEL_NAME} is missing: expected it in kernel/ at the project root`,
+  );
 }

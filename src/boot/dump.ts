@@ -6,7 +6,7 @@
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { PhysicalMemory } from '../hw/memory.js';
 
-// dumpPhysical writes the image and returns its size in bytes.
+/** dumpPhysical writes the image and returns its size in bytes. */
 export function dumpPhysical(mem: PhysicalMemory, path: string): number {
   const fd = openSync(path, 'w');
   try {

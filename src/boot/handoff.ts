@@ -21,7 +21,7 @@ export const KERNEL_PDE_INDEX = 768;
 /** Bytes mapped by the boot page directory at KERNEL_VIRTUAL_BASE (one PDE: 4 MiB). */
 export const BOOT_MAPPED_BYTES = 0x400000;
 
-// Multiboot memory-map entry types (Multiboot 0.6.96, 3.3).
+/** Multiboot memory-map entry types (Multiboot 0.6.96, 3.3). */
 export const MMAP_AVAILABLE = 1;
 export const MMAP_RESERVED = 2;
 export const MMAP_ACPI_RECLAIMABLE = 3;

@@ -13,7 +13,12 @@ export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
 const HEADER_SEARCH = 8192;
 /** Header flags this loader honours: 0 page-align modules, 1 memory info, 2 video mode (ignored: text mode). */
 const HEADER_FLAGS_UNDERSTOOD = 0x7;
-const EXTENT_SYMBOLS = ['kernel_virtual_start', 'kernel_virtual_end', 'kernel_physical_start', 'kernel_physical_end'] as const;
+const EXTENT_SYMBOLS = [
+  'kernel_virtual_start',
+  'kernel_virtual_end',
+  'kernel_physical_start',
+  'kernel_physical_end',
+] as const;
 
 export interface LoadedKernel {
   readonly elf: Elf32;
@@ -28,23 +33,31 @@ export interface LoadedKernel {
   readonly segments: readonly ProgramHeader[];
 }
 
-// findMultibootHeader returns the offset of a valid header (magic, flags, checksum) in the first 8 KiB.
+/** findMultibootHeader returns the offset of a valid header (magic, flags, checksum) in the first 8 KiB. */
 export function findMultibootHeader(bytes: Uint8Array, what: string): { offset: number; flags: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const limit = Math.min(bytes.length, HEADER_SEARCH) - 12;
   for (let o = 0; o <= limit; o += 4) {
     if (dv.getUint32(o, true) !== MULTIBOOT_HEADER_MAGIC) continue;
     const flags = dv.getUint32(o + 4, true);
-    if (((MULTIBOOT_HEADER_MAGIC + flags + dv.getUint32(o + 8, true)) >>> 0) !== 0) continue;
+    if ((MULTIBOOT_HEADER_MAGIC + flags + dv.getUint32(o + 8, true)) >>> 0 !== 0) continue;
     if ((flags & 0xffff & ~HEADER_FLAGS_UNDERSTOOD) !== 0) {
-      throw new ParseError(what, o + 4, `multiboot header flags without required bits 3-15 (this loader does not support them), got 0x${flags.toString(16)}`);
+      throw new ParseError(
+        what,
+        o + 4,
+        `multiboot header flags without required bits 3-15 (this loader does not support them), got 0x${flags.toString(16)}`,
+      );
     }
     return { offset: o, flags };
   }
-  throw new ParseError(what, 0, 'a multiboot header (magic 0x1BADB002, flags, checksum) 4-byte aligned in the first 8192 bytes');
+  throw new ParseError(
+    what,
+    0,
+    'a multiboot header (magic 0x1BADB002, flags, checksum) 4-byte aligned in the first 8192 bytes',
+  );
 }
 
-// loadKernel parses the image, loads it into physical memory and reads its extents.
+/** loadKernel parses the image, loads it into physical memory and reads its extents. */
 export function loadKernel(mem: PhysicalMemory, bytes: Uint8Array, what = 'kernel ELF'): LoadedKernel {
   const elf = parseElf32(bytes, what); // first: a truncated ELF is named as such, not as a missing multiboot header
   const header = findMultibootHeader(bytes, what);
@@ -56,56 +69,83 @@ export function loadKernel(mem: PhysicalMemory, bytes: Uint8Array, what = 'kerne
   const { extents, from } = kernelExtents(symbols, segments);
   const entryPhysical = entryToPhysical(elf.entry, segments, what);
   return {
-    elf, symbols, headerOffset: header.offset, headerFlags: header.flags, entryVirtual: lin(elf.entry),
-    entryPhysical, extents, extentsFrom: from, segments,
+    elf,
+    symbols,
+    headerOffset: header.offset,
+    headerFlags: header.flags,
+    entryVirtual: lin(elf.entry),
+    entryPhysical,
+    extents,
+    extentsFrom: from,
+    segments,
   };
 }
 
-// checkSegment requires a higher-half segment (p_vaddr = p_paddr + 3 GiB) loaded in RAM below 4 MiB.
+/** checkSegment requires a higher-half segment (p_vaddr = p_paddr + 3 GiB) loaded in RAM below 4 MiB. */
 function checkSegment(mem: PhysicalMemory, s: ProgramHeader, what: string): void {
   const end = s.paddr + s.memsz;
   for (let p = s.paddr; p < end; p = (Math.floor(p / 4096) + 1) * 4096) {
     if (!mem.isRam(p) || !mem.isRam(end - 1)) {
-      throw new ParseError(what, s.headerOffset + 12,
-        `program header ${s.index}'s segment [0x${s.paddr.toString(16)}, 0x${end.toString(16)}) inside RAM (${ramText(mem)})`);
+      throw new ParseError(
+        what,
+        s.headerOffset + 12,
+        `program header ${s.index}'s segment [0x${s.paddr.toString(16)}, 0x${end.toString(16)}) inside RAM (${ramText(mem)})`,
+      );
     }
   }
   if (s.vaddr !== s.paddr + KERNEL_VIRTUAL_BASE) {
-    throw new ParseError(what, s.headerOffset + 8,
-      `a higher-half segment: p_vaddr = p_paddr + 0xC0000000 (0x${((s.paddr + KERNEL_VIRTUAL_BASE) >>> 0).toString(16)}), got 0x${s.vaddr.toString(16)}`);
+    throw new ParseError(
+      what,
+      s.headerOffset + 8,
+      `a higher-half segment: p_vaddr = p_paddr + 0xC0000000 (0x${((s.paddr + KERNEL_VIRTUAL_BASE) >>> 0).toString(16)}), got 0x${s.vaddr.toString(16)}`,
+    );
   }
   if (end > BOOT_MAPPED_BYTES) {
-    throw new ParseError(what, s.headerOffset + 12,
-      `program header ${s.index} to end by 4 MiB (the boot mapping's size), got 0x${end.toString(16)}`);
+    throw new ParseError(
+      what,
+      s.headerOffset + 12,
+      `program header ${s.index} to end by 4 MiB (the boot mapping's size), got 0x${end.toString(16)}`,
+    );
   }
 }
 
-// ramText lists the RAM ranges for messages.
+/** ramText lists the RAM ranges for messages. */
 function ramText(mem: PhysicalMemory): string {
   return mem.ranges.map((r) => `0x${r.base.toString(16)}-0x${(r.base + r.length).toString(16)}`).join(', ');
 }
 
-// copySegment copies p_filesz bytes to p_paddr and zero-fills up to p_memsz.
+/** copySegment copies p_filesz bytes to p_paddr and zero-fills up to p_memsz. */
 function copySegment(mem: PhysicalMemory, bytes: Uint8Array, s: ProgramHeader): void {
   mem.writeBytes(s.paddr, bytes.subarray(s.offset, s.offset + s.filesz));
   mem.fill(s.paddr + s.filesz, s.memsz - s.filesz, 0);
 }
 
-// kernelExtents reads the four labels; without them, the segments' lowest and highest addresses.
-function kernelExtents(symbols: ReadonlyMap<string, number>, segs: readonly ProgramHeader[]): { extents: KernelExtents; from: 'symbols' | 'segments' } {
+/** kernelExtents reads the four labels; without them, the segments' lowest and highest addresses. */
+function kernelExtents(
+  symbols: ReadonlyMap<string, number>,
+  segs: readonly ProgramHeader[],
+): { extents: KernelExtents; from: 'symbols' | 'segments' } {
   const [vs, ve, ps, pe] = EXTENT_SYMBOLS.map((n) => symbols.get(n));
   if (vs !== undefined && ve !== undefined && ps !== undefined && pe !== undefined && vs <= ve && ps <= pe) {
-    return { extents: { virtualStart: lin(vs), virtualEnd: lin(ve), physicalStart: phys(ps), physicalEnd: phys(pe) }, from: 'symbols' };
+    return {
+      extents: { virtualStart: lin(vs), virtualEnd: lin(ve), physicalStart: phys(ps), physicalEnd: phys(pe) },
+      from: 'symbols',
+    };
   }
   const lo = Math.min(...segs.map((s) => s.paddr));
   const hi = Math.max(...segs.map((s) => s.paddr + s.memsz));
   return {
-    extents: { virtualStart: lin(lo + KERNEL_VIRTUAL_BASE), virtualEnd: lin(hi + KERNEL_VIRTUAL_BASE), physicalStart: phys(lo), physicalEnd: phys(hi) },
+    extents: {
+      virtualStart: lin(lo + KERNEL_VIRTUAL_BASE),
+      virtualEnd: lin(hi + KERNEL_VIRTUAL_BASE),
+      physicalStart: phys(lo),
+      physicalEnd: phys(hi),
+    },
     from: 'segments',
   };
 }
 
-// entryToPhysical finds the segment holding e_entry (virtual, or already physical) and gives its load address.
+/** entryToPhysical finds the segment holding e_entry (virtual, or already physical) and gives its load address. */
 function entryToPhysical(entry: number, segs: readonly ProgramHeader[], what: string): PhysAddr {
   for (const s of segs) {
     if (entry >= s.vaddr && entry < s.vaddr + s.memsz) return phys(entry - s.vaddr + s.paddr);

@@ -19,12 +19,12 @@ const LOW_WHEN_SPLIT = 0xc0000000;
 export const MIN_RAM = 0x200000;
 export const MAX_RAM = MAX_PHYS_4G;
 
-// lowMemory is how much of `ram` QEMU puts below 4 GiB.
+/** lowMemory is how much of `ram` QEMU puts below 4 GiB. */
 export function lowMemory(ram: number): number {
   return ram >= SPLIT_AT ? LOW_WHEN_SPLIT : ram;
 }
 
-// qemuMemoryMap is the E820 map QEMU gives a multiboot kernel with `ram` bytes of RAM.
+/** qemuMemoryMap is the E820 map QEMU gives a multiboot kernel with `ram` bytes of RAM. */
 export function qemuMemoryMap(ram: number): MemoryMapEntry[] {
   const low = lowMemory(ram);
   const map: MemoryMapEntry[] = [
@@ -39,16 +39,23 @@ export function qemuMemoryMap(ram: number): MemoryMapEntry[] {
   return map;
 }
 
-// machineRam is the RAM the machine models for `ram` bytes: the part below 4 GiB, PC layout
-// ([0, 640 KiB) and [1 MiB, low)). RAM moved above 4 GiB is in the map but not modelled.
+/**
+ * machineRam is the RAM the machine models for `ram` bytes: the part below 4 GiB, PC layout
+ * ([0, 640 KiB) and [1 MiB, low)). RAM moved above 4 GiB is in the map but not modelled.
+ */
 export function machineRam(ram: number): RamRange[] {
   const low = lowMemory(ram);
-  return [{ base: 0, length: 0xa0000 }, { base: HIGH_MEMORY, length: low - HIGH_MEMORY }];
+  return [
+    { base: 0, length: 0xa0000 },
+    { base: HIGH_MEMORY, length: low - HIGH_MEMORY },
+  ];
 }
 
-// ramFromMap guesses the RAM size behind a captured map: the end of the highest
-// entry that ends at or below 3.75 GiB (so the BIOS ROM is left out), plus
-// whatever available memory lies at or above 4 GiB.
+/**
+ * ramFromMap guesses the RAM size behind a captured map: the end of the highest
+ * entry that ends at or below 3.75 GiB (so the BIOS ROM is left out), plus
+ * whatever available memory lies at or above 4 GiB.
+ */
 export function ramFromMap(map: readonly MemoryMapEntry[]): number {
   let low = 0;
   let high = 0;
@@ -60,7 +67,7 @@ export function ramFromMap(map: readonly MemoryMapEntry[]): number {
   return Math.ceil(low / 4096) * 4096 + high;
 }
 
-// overlaps tells whether [a, a + al) and [b, b + bl) share a byte.
+/** overlaps tells whether [a, a + al) and [b, b + bl) share a byte. */
 export function overlaps(a: number, al: number, b: number, bl: number): boolean {
   return a < b + bl && b < a + al;
 }

@@ -8,8 +8,17 @@
 import { pageAlignUp } from '../hw/addr.js';
 import type { MemoryMapEntry } from './handoff.js';
 import {
-  MBI_BOOTDEV, MBI_CMDLINE, MBI_LOADER_NAME, MBI_MEMORY, MBI_MMAP, MBI_MODS, MBI_SIZE,
-  MMAP_ENTRY_SIZE, MODULE_ENTRY_SIZE, type MbModule, type MbString,
+  MBI_BOOTDEV,
+  MBI_CMDLINE,
+  MBI_LOADER_NAME,
+  MBI_MEMORY,
+  MBI_MMAP,
+  MBI_MODS,
+  MBI_SIZE,
+  MMAP_ENTRY_SIZE,
+  MODULE_ENTRY_SIZE,
+  type MbModule,
+  type MbString,
 } from './multiboot.js';
 import { MMAP_AVAILABLE } from './handoff.js';
 
@@ -42,8 +51,10 @@ export interface ModuleInput {
   readonly cmdline: string;
 }
 
-// writeMultiboot writes the structure, the memory map, the strings and the module list.
-// Flags: memory, boot device, command line, modules, memory map, boot loader name (0x24F).
+/**
+ * writeMultiboot writes the structure, the memory map, the strings and the module list.
+ * Flags: memory, boot device, command line, modules, memory map, boot loader name (0x24F).
+ */
 export function writeMultiboot(mem: PhysicalWriter, spec: MultibootSpec): void {
   const a = spec.infoAddr;
   for (let i = 0; i < MBI_SIZE; i += 4) mem.write32(a + i, 0);
@@ -63,15 +74,16 @@ export function writeMultiboot(mem: PhysicalWriter, spec: MultibootSpec): void {
   for (const s of [spec.cmdline, spec.loaderName]) writeString(mem, s);
 }
 
-// memLowerUpper gives mem_lower and mem_upper in KiB: the available memory
-// from 0 and from 1 MiB, as the BIOS calls report them.
+/**
+ * memLowerUpper gives mem_lower and mem_upper in KiB: the available memory
+ * from 0 and from 1 MiB, as the BIOS calls report them.
+ */
 export function memLowerUpper(map: readonly MemoryMapEntry[]): { lower: number; upper: number } {
-  const at = (base: number): number =>
-    map.find((e) => e.type === MMAP_AVAILABLE && e.base === base)?.length ?? 0;
+  const at = (base: number): number => map.find((e) => e.type === MMAP_AVAILABLE && e.base === base)?.length ?? 0;
   return { lower: Math.floor(at(0) / 1024), upper: Math.floor(at(0x100000) / 1024) };
 }
 
-// writeMmap writes the entries back to back, each with size = 20.
+/** writeMmap writes the entries back to back, each with size = 20. */
 function writeMmap(mem: PhysicalWriter, p: number, map: readonly MemoryMapEntry[]): void {
   for (const [i, e] of map.entries()) {
     const q = p + i * (MMAP_ENTRY_SIZE + 4);
@@ -84,7 +96,7 @@ function writeMmap(mem: PhysicalWriter, p: number, map: readonly MemoryMapEntry[
   }
 }
 
-// writeModuleList writes {mod_start, mod_end, string, 0} per module and the strings.
+/** writeModuleList writes {mod_start, mod_end, string, 0} per module and the strings. */
 function writeModuleList(mem: PhysicalWriter, p: number, modules: readonly MbModule[]): void {
   for (const [i, m] of modules.entries()) {
     const q = p + i * MODULE_ENTRY_SIZE;
@@ -96,7 +108,7 @@ function writeModuleList(mem: PhysicalWriter, p: number, modules: readonly MbMod
   }
 }
 
-// writeString writes the string's bytes and its NUL.
+/** writeString writes the string's bytes and its NUL. */
 function writeString(mem: PhysicalWriter, s: MbString): void {
   for (let i = 0; i < s.text.length; i++) mem.write8(s.addr + i, s.text.charCodeAt(i) & 0xff);
   mem.write8(s.addr + s.text.length, 0);
@@ -109,10 +121,16 @@ export interface QemuLayout {
   readonly end: number;
 }
 
-// qemuLayout places the structure as QEMU does for a kernel whose image ends at
-// `kernelEnd`: strings and module list in the next page, modules page-aligned after.
-export function qemuLayout(kernelEnd: number, memoryMap: readonly MemoryMapEntry[], cmdline: string,
-  modules: readonly ModuleInput[]): QemuLayout {
+/**
+ * qemuLayout places the structure as QEMU does for a kernel whose image ends at
+ * `kernelEnd`: strings and module list in the next page, modules page-aligned after.
+ */
+export function qemuLayout(
+  kernelEnd: number,
+  memoryMap: readonly MemoryMapEntry[],
+  cmdline: string,
+  modules: readonly ModuleInput[],
+): QemuLayout {
   const buf = pageAlignUp(kernelEnd);
   let p = buf + modules.length * MODULE_ENTRY_SIZE;
   const place = (text: string): MbString => {
@@ -126,12 +144,18 @@ export function qemuLayout(kernelEnd: number, memoryMap: readonly MemoryMapEntry
   const placed: MbModule[] = [];
   let next = pageAlignUp(p);
   for (const [i, m] of modules.entries()) {
-    placed.push({ start: next, end: next + m.bytes.length, string: strings[i]! });
+    placed.push({ start: next, end: next + m.bytes.length, string: strings[i] });
     next = pageAlignUp(next + m.bytes.length);
   }
   const spec: MultibootSpec = {
-    infoAddr: QEMU_INFO_ADDR, mmapAddr: QEMU_MMAP_ADDR, memoryMap, bootDevice: QEMU_BOOT_DEVICE,
-    cmdline: cmd, modsAddr: buf, modules: placed, loaderName,
+    infoAddr: QEMU_INFO_ADDR,
+    mmapAddr: QEMU_MMAP_ADDR,
+    memoryMap,
+    bootDevice: QEMU_BOOT_DEVICE,
+    cmdline: cmd,
+    modsAddr: buf,
+    modules: placed,
+    loaderName,
   };
-  return { spec, end: placed.length > 0 ? placed[placed.length - 1]!.end : p };
+  return { spec, end: placed.length > 0 ? placed[placed.length - 1].end : p };
 }

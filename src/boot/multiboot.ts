@@ -9,7 +9,7 @@ import type { MemoryMapEntry } from './handoff.js';
 /** EAX at the kernel's entry when a multiboot loader started it. */
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
 
-// Flags of the information structure: which fields are valid.
+/** Flags of the information structure: which fields are valid. */
 export const MBI_MEMORY = 1 << 0;
 export const MBI_BOOTDEV = 1 << 1;
 export const MBI_CMDLINE = 1 << 2;
@@ -79,10 +79,11 @@ export interface MultibootInfo {
   readonly size: number;
 }
 
-// parseMultiboot reads the structure at `addr`; anything malformed or outside RAM is a ParseError.
+/** parseMultiboot reads the structure at `addr`; anything malformed or outside RAM is a ParseError. */
 export function parseMultiboot(mem: PhysicalBytes, addr: number): MultibootInfo {
   const flags = u32(mem, addr, 'flags');
-  if ((flags & ~MBI_KNOWN_FLAGS) !== 0) fail(addr, `flags with only bits 0-12 set, got 0x${(flags >>> 0).toString(16)}`);
+  if ((flags & ~MBI_KNOWN_FLAGS) !== 0)
+    fail(addr, `flags with only bits 0-12 set, got 0x${(flags >>> 0).toString(16)}`);
   if ((flags & MBI_AOUT_SYMS) !== 0 && (flags & MBI_ELF_SHDR) !== 0) fail(addr, 'flags bits 4 and 5 not both set');
   const size = (flags & MBI_FRAMEBUFFER) !== 0 ? MBI_SIZE_FRAMEBUFFER : MBI_SIZE;
   needRam(mem, addr, size, 'the information structure');
@@ -90,7 +91,9 @@ export function parseMultiboot(mem: PhysicalBytes, addr: number): MultibootInfo 
   const mods = has(MBI_MODS) ? readModules(mem, addr) : null;
   const mmap = has(MBI_MMAP) ? readMmap(mem, addr) : null;
   return {
-    addr, flags, size,
+    addr,
+    flags,
+    size,
     memLower: has(MBI_MEMORY) ? mem.read32(addr + 4) : null,
     memUpper: has(MBI_MEMORY) ? mem.read32(addr + 8) : null,
     bootDevice: has(MBI_BOOTDEV) ? mem.read32(addr + 12) : null,
@@ -104,7 +107,7 @@ export function parseMultiboot(mem: PhysicalBytes, addr: number): MultibootInfo 
   };
 }
 
-// readModules reads mods_count entries of {mod_start, mod_end, string, reserved} at mods_addr.
+/** readModules reads mods_count entries of {mod_start, mod_end, string, reserved} at mods_addr. */
 function readModules(mem: PhysicalBytes, info: number): MbModule[] {
   const count = mem.read32(info + 20);
   const base = mem.read32(info + 24);
@@ -115,26 +118,33 @@ function readModules(mem: PhysicalBytes, info: number): MbModule[] {
     const e = base + i * MODULE_ENTRY_SIZE;
     const start = mem.read32(e);
     const end = mem.read32(e + 4);
-    if (end < start) fail(e + 4, `module ${i}: mod_end >= mod_start (0x${start.toString(16)}), got 0x${end.toString(16)}`);
+    if (end < start)
+      fail(e + 4, `module ${i}: mod_end >= mod_start (0x${start.toString(16)}), got 0x${end.toString(16)}`);
     out.push({ start, end, string: readString(mem, mem.read32(e + 8), `module ${i} string`) });
   }
   return out;
 }
 
-// readMmap reads the memory map: entries of {size, base_addr (64), length (64), type}
-// packed back to back, each starting `size + 4` bytes after the previous one.
+/**
+ * readMmap reads the memory map: entries of {size, base_addr (64), length (64), type}
+ * packed back to back, each starting `size + 4` bytes after the previous one.
+ */
 function readMmap(mem: PhysicalBytes, info: number): MbMmapEntry[] {
   const length = mem.read32(info + 44);
   const base = mem.read32(info + 48);
-  if (length > MAX_MMAP_LENGTH) fail(info + 44, `mmap_length at most 0x${MAX_MMAP_LENGTH.toString(16)}, got 0x${length.toString(16)}`);
+  if (length > MAX_MMAP_LENGTH)
+    fail(info + 44, `mmap_length at most 0x${MAX_MMAP_LENGTH.toString(16)}, got 0x${length.toString(16)}`);
   needRam(mem, base, length, `the memory map (mmap_addr, mmap_length ${length})`);
   const out: MbMmapEntry[] = [];
-  for (let p = base; p < base + length; ) {
+  for (let p = base; p < base + length;) {
     if (p + 4 > base + length) fail(p, `a 4-byte entry size field inside mmap_length (${length})`);
     const size = mem.read32(p);
     if (size < MMAP_ENTRY_SIZE) fail(p, `an entry size of at least ${MMAP_ENTRY_SIZE}, got ${size}`);
     if (p + 4 + size > base + length) {
-      fail(p, `an entry (size ${size}) that ends inside mmap_length: it runs ${p + 4 + size - base - length} bytes past the map's end at 0x${(base + length).toString(16)}`);
+      fail(
+        p,
+        `an entry (size ${size}) that ends inside mmap_length: it runs ${p + 4 + size - base - length} bytes past the map's end at 0x${(base + length).toString(16)}`,
+      );
     }
     out.push(readMmapEntry(mem, p, size));
     p += 4 + size;
@@ -142,7 +152,7 @@ function readMmap(mem: PhysicalBytes, info: number): MbMmapEntry[] {
   return out;
 }
 
-// readMmapEntry decodes one entry at p whose size field says `size`.
+/** readMmapEntry decodes one entry at p whose size field says `size`. */
 function readMmapEntry(mem: PhysicalBytes, p: number, size: number): MbMmapEntry {
   const entryBase = mem.read32(p + 4) + mem.read32(p + 8) * MAX_PHYS_4G;
   const length = mem.read32(p + 12) + mem.read32(p + 16) * MAX_PHYS_4G;
@@ -152,7 +162,7 @@ function readMmapEntry(mem: PhysicalBytes, p: number, size: number): MbMmapEntry
   return { addr: p, size, base: entryBase, length, type: mem.read32(p + 20) };
 }
 
-// readString reads a NUL-terminated string of at most MAX_STRING bytes at p.
+/** readString reads a NUL-terminated string of at most MAX_STRING bytes at p. */
 function readString(mem: PhysicalBytes, p: number, field: string): MbString {
   let text = '';
   for (let i = 0; i < MAX_STRING; i++) {
@@ -164,13 +174,13 @@ function readString(mem: PhysicalBytes, p: number, field: string): MbString {
   return fail(p, `${field}: a NUL-terminated string of at most ${MAX_STRING} bytes`);
 }
 
-// u32 reads a dword that must be in RAM.
+/** u32 reads a dword that must be in RAM. */
 function u32(mem: PhysicalBytes, p: number, field: string): number {
   needRam(mem, p, 4, field);
   return mem.read32(p);
 }
 
-// needRam checks that [p, p + length) is RAM (page by page, then the last byte).
+/** needRam checks that [p, p + length) is RAM (page by page, then the last byte). */
 function needRam(mem: PhysicalBytes, p: number, length: number, what: string): void {
   if (length === 0) return;
   const end = p + length;
@@ -180,7 +190,7 @@ function needRam(mem: PhysicalBytes, p: number, length: number, what: string): v
   if (!mem.isRam(end - 1)) fail(end - 1, `${what} in RAM`);
 }
 
-// fail throws the multiboot ParseError at physical address p.
+/** fail throws the multiboot ParseError at physical address p. */
 function fail(p: number, expected: string): never {
   throw new ParseError('multiboot information', p, expected);
 }

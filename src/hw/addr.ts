@@ -16,7 +16,7 @@ export const PAGE_SHIFT = 12;
 export const LARGE_PAGE_SIZE = 0x400000;
 export const MAX_PHYS_4G = 0x1_0000_0000;
 
-// phys checks that n is a whole non-negative number below 2^36 and brands it.
+/** phys checks that n is a whole non-negative number below 2^36 and brands it. */
 export function phys(n: number): PhysAddr {
   if (!Number.isInteger(n) || n < 0 || n >= 2 ** 36) {
     throw new PagelabError(`not a physical address: ${n}`);
@@ -24,7 +24,7 @@ export function phys(n: number): PhysAddr {
   return n as PhysAddr;
 }
 
-// lin takes any 32-bit pattern (signed or unsigned) and brands it as unsigned.
+/** lin takes any 32-bit pattern (signed or unsigned) and brands it as unsigned. */
 export function lin(n: number): LinAddr {
   if (!Number.isInteger(n) || n < -0x8000_0000 || n > 0xffff_ffff) {
     throw new PagelabError(`not a 32-bit linear address: ${n}`);
@@ -32,17 +32,17 @@ export function lin(n: number): LinAddr {
   return (n >>> 0) as LinAddr;
 }
 
-// hex formats a number as 0x followed by `digits` upper-case hex digits.
+/** hex formats a number as 0x followed by `digits` upper-case hex digits. */
 export function hex(n: number, digits = 8): string {
   return '0x' + n.toString(16).toUpperCase().padStart(digits, '0');
 }
 
-// pageAlignDown rounds an address down to its 4 KiB page.
+/** pageAlignDown rounds an address down to its 4 KiB page. */
 export function pageAlignDown(n: number): number {
   return Math.floor(n / PAGE_SIZE) * PAGE_SIZE; // not n - n % PAGE_SIZE: V8's % on doubles >= 2^31 calls fmod
 }
 
-// pageAlignUp rounds an address up to the next 4 KiB boundary.
+/** pageAlignUp rounds an address up to the next 4 KiB boundary. */
 export function pageAlignUp(n: number): number {
   return pageAlignDown(n + PAGE_SIZE - 1);
 }

@@ -32,8 +32,10 @@ export interface MachineOptions {
  */
 export type PageFaultHandler = (fault: PageFault, machine: Machine) => boolean;
 
-// Module-local copies of the access kinds for the inlined fast paths (read32,
-// write32): V8 folds a module's own constants but reloads imported ones on every use.
+/**
+ * Module-local copies of the access kinds for the inlined fast paths (read32,
+ * write32): V8 folds a module's own constants but reloads imported ones on every use.
+ */
 const READ = ACCESS_READ;
 const WRITE = ACCESS_WRITE;
 
@@ -48,19 +50,27 @@ export class Machine {
 
   constructor(options: MachineOptions = {}) {
     const ram = options.ram ?? DEFAULT_RAM;
-    this.mem = new PhysicalMemory(typeof ram === 'number' ? pcLayout(ram) : ram, { strict: options.strictMemory ?? false });
-    const tlb = typeof options.tlb === 'string' ? parseTlb(options.tlb) : options.tlb ?? DEFAULT_TLB;
-    this.mmu = new Mmu(this.mem, tlb, options.accessedOrder ?? 'qemu', options.rsvdErrorCode ?? 'sdm', options.maxPhysAddr ?? 40);
+    this.mem = new PhysicalMemory(typeof ram === 'number' ? pcLayout(ram) : ram, {
+      strict: options.strictMemory ?? false,
+    });
+    const tlb = typeof options.tlb === 'string' ? parseTlb(options.tlb) : (options.tlb ?? DEFAULT_TLB);
+    this.mmu = new Mmu(
+      this.mem,
+      tlb,
+      options.accessedOrder ?? 'qemu',
+      options.rsvdErrorCode ?? 'sdm',
+      options.maxPhysAddr ?? 40,
+    );
   }
 
-  // read reads `size` bytes at a linear address (little-endian, unsigned).
+  /** read reads `size` bytes at a linear address (little-endian, unsigned). */
   read(linear: number, size: AccessSize = 4, kind: AccessKind = ACCESS_READ): number {
     const l = linear >>> 0;
     if ((l & 0xfff) + size <= 4096) return this.mem.read(this.xlate(l, kind, size), size);
     return this.readSplit(l, size, kind);
   }
 
-  // write writes the low `size` bytes of value at a linear address.
+  /** write writes the low `size` bytes of value at a linear address. */
   write(linear: number, value: number, size: AccessSize = 4): void {
     const l = linear >>> 0;
     if ((l & 0xfff) + size <= 4096) {
@@ -70,12 +80,20 @@ export class Machine {
     this.writeSplit(l, value, size);
   }
 
-  read8(linear: number): number { return this.read(linear, 1); }
-  read16(linear: number): number { return this.read(linear, 2); }
-  write8(linear: number, v: number): void { this.write(linear, v, 1); }
-  write16(linear: number, v: number): void { this.write(linear, v, 2); }
+  read8(linear: number): number {
+    return this.read(linear, 1);
+  }
+  read16(linear: number): number {
+    return this.read(linear, 2);
+  }
+  write8(linear: number, v: number): void {
+    this.write(linear, v, 1);
+  }
+  write16(linear: number, v: number): void {
+    this.write(linear, v, 2);
+  }
 
-  // read32 is read(linear, 4) with the common case (no fault, one page) inlined.
+  /** read32 is read(linear, 4) with the common case (no fault, one page) inlined. */
   read32(linear: number): number {
     if ((linear & 0xfff) <= 0xffc) {
       const p = this.mmu.translateHit(linear, READ); // a miss or fault goes the whole way once, in read()
@@ -84,7 +102,7 @@ export class Machine {
     return this.read(linear, 4);
   }
 
-  // write32 is write(linear, v, 4) with the common case inlined.
+  /** write32 is write(linear, v, 4) with the common case inlined. */
   write32(linear: number, v: number): void {
     if ((linear & 0xfff) <= 0xffc) {
       const p = this.mmu.translateHit(linear, WRITE);
@@ -96,25 +114,27 @@ export class Machine {
     this.write(linear, v, 4);
   }
 
-  // fetch reads instruction bytes (an instruction-fetch access).
+  /** fetch reads instruction bytes (an instruction-fetch access). */
   fetch(linear: number, size: AccessSize = 1): number {
     return this.read(linear, size, ACCESS_FETCH);
   }
 
-  // readBytes copies `length` bytes starting at a linear address.
+  /** readBytes copies `length` bytes starting at a linear address. */
   readBytes(linear: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     for (let i = 0; i < length; i++) out[i] = this.read((linear + i) >>> 0, 1);
     return out;
   }
 
-  // writeBytes stores bytes starting at a linear address.
+  /** writeBytes stores bytes starting at a linear address. */
   writeBytes(linear: number, bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) this.write((linear + i) >>> 0, bytes[i]!, 1);
+    for (let i = 0; i < bytes.length; i++) this.write((linear + i) >>> 0, bytes[i], 1);
   }
 
-  // translateOrFault returns the physical address for one access, delivering
-  // page faults to the handler and retrying; throws PageFault if unresolved.
+  /**
+   * translateOrFault returns the physical address for one access, delivering
+   * page faults to the handler and retrying; throws PageFault if unresolved.
+   */
   xlate(linear: number, kind: AccessKind, size: number): number {
     for (let tries = 0; ; tries++) {
       const phys = this.mmu.translate(linear, kind);
@@ -125,9 +145,11 @@ export class Machine {
     }
   }
 
-  // readSplit reads an access that straddles two pages. As QEMU does, the first
-  // page is translated at the access's address, then the second at its first
-  // byte; a fault on either is reported with that address.
+  /**
+   * readSplit reads an access that straddles two pages. As QEMU does, the first
+   * page is translated at the access's address, then the second at its first
+   * byte; a fault on either is reported with that address.
+   */
   private readSplit(l: number, size: AccessSize, kind: AccessKind): number {
     const p1 = this.xlate(l, kind, size);
     const second = (l + size) & ~0xfff;
@@ -138,8 +160,10 @@ export class Machine {
     return v;
   }
 
-  // writeSplit checks both pages before writing anything, so a fault on the
-  // second page leaves memory unchanged (the first page's A/D are already set).
+  /**
+   * writeSplit checks both pages before writing anything, so a fault on the
+   * second page leaves memory unchanged (the first page's A/D are already set).
+   */
   private writeSplit(l: number, value: number, size: AccessSize): void {
     const p1 = this.xlate(l, ACCESS_WRITE, size);
     const p2 = this.xlate(((l + size) & ~0xfff) >>> 0, ACCESS_WRITE, size);

@@ -18,8 +18,13 @@ export interface MemoryOptions {
 
 /** An access to a physical address that no RAM backs (only with `strict`). */
 export class BusError extends Error {
-  constructor(readonly address: number, readonly write: boolean) {
-    super(`bus error: ${write ? 'write to' : 'read from'} ${hex(address, address > 0xffffffff ? 9 : 8)}, which is not RAM`);
+  constructor(
+    readonly address: number,
+    readonly write: boolean,
+  ) {
+    super(
+      `bus error: ${write ? 'write to' : 'read from'} ${hex(address, address > 0xffffffff ? 9 : 8)}, which is not RAM`,
+    );
     this.name = 'BusError';
   }
 }
@@ -35,8 +40,10 @@ const KIND_NONE = 0;
 const KIND_FULL = 1;
 const KIND_PARTIAL = 2;
 
-// pcLayout is a PC's RAM for `size` bytes: 0..640 KiB, then 1 MiB..size (the
-// legacy VGA/BIOS hole in between).
+/**
+ * pcLayout is a PC's RAM for `size` bytes: 0..640 KiB, then 1 MiB..size (the
+ * legacy VGA/BIOS hole in between).
+ */
 export function pcLayout(size: number): RamRange[] {
   if (size < 0x100000 || size > MAX_PHYS_4G || size % PAGE_SIZE !== 0) {
     throw new PagelabError(`RAM size must be a multiple of 4 KiB from 1 MiB to 4 GiB, got ${size}`);
@@ -53,14 +60,16 @@ export class PhysicalMemory {
   readonly strict: boolean;
   unbackedReads = 0;
   unbackedWrites = 0;
-  // Fast path: buffers of fully-RAM chunks that have been written. Filled
-  // with undefined from the start, so the arrays' element kind (V8's map) is
-  // the same before and after the first chunk is stored: code optimized on
-  // one machine is not thrown away when it meets a fresh machine's memory.
+  /**
+   * Fast path: buffers of fully-RAM chunks that have been written. Filled
+   * with undefined from the start, so the arrays' element kind (V8's map) is
+   * the same before and after the first chunk is stored: code optimized on
+   * one machine is not thrown away when it meets a fresh machine's memory.
+   */
   private readonly u8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CHUNK_COUNT).fill(undefined);
   private readonly i32: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(CHUNK_COUNT).fill(undefined);
   private readonly kind = new Uint8Array(CHUNK_COUNT);
-  // Chunks only partly RAM: their buffer and a per-page RAM flag.
+  /** Chunks only partly RAM: their buffer and a per-page RAM flag. */
   private readonly partial = new Map<number, { bytes: Uint8Array | undefined; ram: Uint8Array }>();
   private allocated = 0;
 
@@ -81,7 +90,7 @@ export class PhysicalMemory {
     return this.ranges.reduce((s, r) => s + r.length, 0);
   }
 
-  // isRam tells whether a physical byte address is backed by RAM.
+  /** isRam tells whether a physical byte address is backed by RAM. */
   isRam(p: number): boolean {
     if (p < 0 || p >= MAX_PHYS_4G) return false;
     const c = Math.floor(p / CHUNK_SIZE);
@@ -91,25 +100,27 @@ export class PhysicalMemory {
     return this.partial.get(c)!.ram[(p & CHUNK_MASK) >>> 12] === 1;
   }
 
-  // read32 reads a little-endian unsigned dword.
+  /** read32 reads a little-endian unsigned dword. */
   read32(p: number): number {
     if ((p & 3) === 0 && p < PHYS_LIMIT) {
       const a = this.i32[p >>> CHUNK_SHIFT];
-      if (a !== undefined) return a[(p & CHUNK_MASK) >>> 2]! >>> 0;
+      if (a !== undefined) return a[(p & CHUNK_MASK) >>> 2] >>> 0;
     }
     return this.slowRead(p, 4);
   }
 
-  // readEntry reads the aligned dword at p as a signed int32: the page walk's
-  // entry read. p may be given as the int32 bit pattern of an address below
-  // 4 GiB; what lies outside written RAM reads as read32() says.
+  /**
+   * readEntry reads the aligned dword at p as a signed int32: the page walk's
+   * entry read. p may be given as the int32 bit pattern of an address below
+   * 4 GiB; what lies outside written RAM reads as read32() says.
+   */
   readEntry(p: number): number {
     const a = this.i32[p >>> CHUNK_SHIFT];
-    if (a !== undefined) return a[(p & CHUNK_MASK) >>> 2]!;
+    if (a !== undefined) return a[(p & CHUNK_MASK) >>> 2];
     return this.read32(p >>> 0) | 0;
   }
 
-  // write32 writes a little-endian dword (the low 32 bits of v).
+  /** write32 writes a little-endian dword (the low 32 bits of v). */
   write32(p: number, v: number): void {
     if ((p & 3) === 0 && p < PHYS_LIMIT) {
       const a = this.i32[p >>> CHUNK_SHIFT];
@@ -121,7 +132,7 @@ export class PhysicalMemory {
     this.slowWrite(p, v, 4);
   }
 
-  // read16 reads a little-endian unsigned word.
+  /** read16 reads a little-endian unsigned word. */
   read16(p: number): number {
     return this.slowRead(p, 2);
   }
@@ -130,11 +141,11 @@ export class PhysicalMemory {
     this.slowWrite(p, v, 2);
   }
 
-  // read8 reads one byte.
+  /** read8 reads one byte. */
   read8(p: number): number {
     if (p < PHYS_LIMIT) {
       const a = this.u8[p >>> CHUNK_SHIFT];
-      if (a !== undefined) return a[p & CHUNK_MASK]!;
+      if (a !== undefined) return a[p & CHUNK_MASK];
     }
     return this.readByte(p);
   }
@@ -143,30 +154,30 @@ export class PhysicalMemory {
     this.writeByte(p, v & 0xff);
   }
 
-  // read reads a little-endian unsigned value of 1, 2 or 4 bytes.
+  /** read reads a little-endian unsigned value of 1, 2 or 4 bytes. */
   read(p: number, size: 1 | 2 | 4): number {
     return size === 4 ? this.read32(p) : size === 1 ? this.read8(p) : this.read16(p);
   }
 
-  // write writes a little-endian value of 1, 2 or 4 bytes.
+  /** write writes a little-endian value of 1, 2 or 4 bytes. */
   write(p: number, v: number, size: 1 | 2 | 4): void {
     if (size === 4) this.write32(p, v);
     else this.slowWrite(p, v, size);
   }
 
-  // readBytes copies `length` bytes starting at p (holes read as 0xFF).
+  /** readBytes copies `length` bytes starting at p (holes read as 0xFF). */
   readBytes(p: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     for (let i = 0; i < length; i++) out[i] = this.read8(p + i);
     return out;
   }
 
-  // writeBytes stores bytes starting at p.
+  /** writeBytes stores bytes starting at p. */
   writeBytes(p: number, bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) this.writeByte(p + i, bytes[i]!);
+    for (let i = 0; i < bytes.length; i++) this.writeByte(p + i, bytes[i]);
   }
 
-  // fill sets `length` bytes from p to `value`; zero-filling untouched chunks allocates nothing.
+  /** fill sets `length` bytes from p to `value`; zero-filling untouched chunks allocates nothing. */
   fill(p: number, length: number, value: number): void {
     for (let i = 0; i < length; i++) {
       const q = p + i;
@@ -178,7 +189,7 @@ export class PhysicalMemory {
     }
   }
 
-  // forEachPage calls fn for each 4 KiB page of [0, top) that holds written contents, in order.
+  /** forEachPage calls fn for each 4 KiB page of [0, top) that holds written contents, in order. */
   forEachWrittenChunk(fn: (base: number, bytes: Uint8Array) => void): void {
     for (let c = 0; c < CHUNK_COUNT; c++) {
       const bytes = this.u8[c] ?? this.partial.get(c)?.bytes;
@@ -191,7 +202,7 @@ export class PhysicalMemory {
     return this.kind[c] === KIND_FULL && this.u8[c] === undefined;
   }
 
-  // markRam records a RAM range: whole chunks directly, partial ones page by page.
+  /** markRam records a RAM range: whole chunks directly, partial ones page by page. */
   private markRam(r: RamRange): void {
     for (let page = r.base; page < r.base + r.length;) {
       const c = Math.floor(page / CHUNK_SIZE);
@@ -205,7 +216,7 @@ export class PhysicalMemory {
     }
   }
 
-  // markPage records one RAM page of chunk c; a chunk whose pages are all RAM becomes full.
+  /** markPage records one RAM page of chunk c; a chunk whose pages are all RAM becomes full. */
   private markPage(c: number, page: number): void {
     let part = this.partial.get(c);
     if (part === undefined) {
@@ -222,7 +233,8 @@ export class PhysicalMemory {
 
   private slowRead(p: number, size: number): number {
     // Untouched RAM reads as zeros without per-byte work.
-    if (p < MAX_PHYS_4G - 4 && ((p + size - 1) >>> CHUNK_SHIFT) === p >>> CHUNK_SHIFT && this.untouchedFullChunk(p)) return 0;
+    if (p < MAX_PHYS_4G - 4 && (p + size - 1) >>> CHUNK_SHIFT === p >>> CHUNK_SHIFT && this.untouchedFullChunk(p))
+      return 0;
     let v = 0;
     for (let i = size - 1; i >= 0; i--) v = v * 256 + this.readByte(p + i);
     return v;
@@ -239,7 +251,7 @@ export class PhysicalMemory {
       this.unbackedReads++;
       return 0xff;
     }
-    return bytes === undefined ? 0 : bytes[p & CHUNK_MASK]!;
+    return bytes === undefined ? 0 : bytes[p & CHUNK_MASK];
   }
 
   private writeByte(p: number, v: number): void {
@@ -252,8 +264,10 @@ export class PhysicalMemory {
     bytes![p & CHUNK_MASK] = v;
   }
 
-  // bufferFor returns the chunk buffer for a RAM byte (allocating on write),
-  // undefined for untouched RAM on a read, and null where there is no RAM.
+  /**
+   * bufferFor returns the chunk buffer for a RAM byte (allocating on write),
+   * undefined for untouched RAM on a read, and null where there is no RAM.
+   */
   private bufferFor(p: number, allocate: boolean): Uint8Array | undefined | null {
     if (!this.isRam(p)) return null;
     const c = Math.floor(p / CHUNK_SIZE);
@@ -276,14 +290,16 @@ export class PhysicalMemory {
   }
 }
 
-// normalizeRanges checks that ranges are page-aligned, inside 4 GiB and disjoint, and sorts them.
+/** normalizeRanges checks that ranges are page-aligned, inside 4 GiB and disjoint, and sorts them. */
 function normalizeRanges(ranges: readonly RamRange[]): RamRange[] {
   const sorted = [...ranges].sort((a, b) => a.base - b.base);
   let end = 0;
   for (const r of sorted) {
     const aligned = r.base % PAGE_SIZE === 0 && r.length % PAGE_SIZE === 0;
     if (!aligned || r.length <= 0 || r.base < 0 || r.base + r.length > MAX_PHYS_4G) {
-      throw new PagelabError(`RAM range ${hex(r.base)}+${hex(r.length)} must be 4 KiB-aligned, non-empty and below 4 GiB`);
+      throw new PagelabError(
+        `RAM range ${hex(r.base)}+${hex(r.length)} must be 4 KiB-aligned, non-empty and below 4 GiB`,
+      );
     }
     if (r.base < end) throw new PagelabError(`RAM range at ${hex(r.base)} overlaps the previous one`);
     end = r.base + r.length;

@@ -6,14 +6,40 @@
 import { hex } from './addr.js';
 import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
-import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, FRAME_MASK, PTE_D, PTE_G, PTE_RW, PTE_US } from './paging.js';
+import {
+  CR0_PE,
+  CR0_PG,
+  CR0_WP,
+  CR4_PAE,
+  CR4_PGE,
+  CR4_PSE,
+  FRAME_MASK,
+  PTE_D,
+  PTE_G,
+  PTE_RW,
+  PTE_US,
+} from './paging.js';
 import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
 import {
-  fastEntryBits, fastPdeAddr, fastPteAddr, needOf, rightsOf, largeReservedMask, walk, walkFast, WalkState, type AccessedOrder, type MaxPhysAddr, type PagingMode, type RsvdErrorCode,
+  fastEntryBits,
+  fastPdeAddr,
+  fastPteAddr,
+  needOf,
+  rightsOf,
+  largeReservedMask,
+  walk,
+  walkFast,
+  WalkState,
+  type AccessedOrder,
+  type MaxPhysAddr,
+  type PagingMode,
+  type RsvdErrorCode,
 } from './walk.js';
 
-// Module-local copies of the flags the miss path uses: V8 folds a module's
-// own constants into its code but reloads imported ones on every use.
+/**
+ * Module-local copies of the flags the miss path uses: V8 folds a module's
+ * own constants into its code but reloads imported ones on every use.
+ */
 const FRAME_BITS = FRAME_MASK;
 const RW_US_BITS = PTE_RW | PTE_US;
 const G_BIT = PTE_G;
@@ -82,8 +108,11 @@ export class Mmu implements PagingMode {
   readonly lastWalk = new WalkState();
 
   constructor(
-    mem: PhysicalMemory, geometry: TlbGeometry = DEFAULT_TLB, accessedOrder: AccessedOrder = 'qemu',
-    rsvdErrorCode: RsvdErrorCode = 'sdm', maxPhysAddr: MaxPhysAddr = 40,
+    mem: PhysicalMemory,
+    geometry: TlbGeometry = DEFAULT_TLB,
+    accessedOrder: AccessedOrder = 'qemu',
+    rsvdErrorCode: RsvdErrorCode = 'sdm',
+    maxPhysAddr: MaxPhysAddr = 40,
   ) {
     this.mem = mem;
     this.tlb = new Tlb(geometry);
@@ -94,64 +123,90 @@ export class Mmu implements PagingMode {
     this.updateFast();
   }
 
-  get cr0(): number { return this._cr0; }
-  get cr3(): number { return this._cr3; }
-  get cr4(): number { return this._cr4; }
-  get cpl(): 0 | 3 { return this._cpl; }
-  get pse(): boolean { return (this._cr4 & CR4_PSE) !== 0; }
-  get pge(): boolean { return (this._cr4 & CR4_PGE) !== 0; }
-  get wp(): boolean { return (this._cr0 & CR0_WP) !== 0; }
-  get pagingEnabled(): boolean { return this.paging; }
+  get cr0(): number {
+    return this._cr0;
+  }
+  get cr3(): number {
+    return this._cr3;
+  }
+  get cr4(): number {
+    return this._cr4;
+  }
+  get cpl(): 0 | 3 {
+    return this._cpl;
+  }
+  get pse(): boolean {
+    return (this._cr4 & CR4_PSE) !== 0;
+  }
+  get pge(): boolean {
+    return (this._cr4 & CR4_PGE) !== 0;
+  }
+  get wp(): boolean {
+    return (this._cr0 & CR0_WP) !== 0;
+  }
+  get pagingEnabled(): boolean {
+    return this.paging;
+  }
 
-  // translate maps a linear address for one access at the current CPL:
-  // the physical address, or -1 after a page fault (CR2, faultCode set).
-  // A hit is one read of the TLB's hit word for the page: its frame and the
-  // rights usable without further work (ACCESS_WRITE is the only kind with
-  // bit 0 set, and each write right is its read right shifted left by one).
+  /**
+   * translate maps a linear address for one access at the current CPL:
+   * the physical address, or -1 after a page fault (CR2, faultCode set).
+   * A hit is one read of the TLB's hit word for the page: its frame and the
+   * rights usable without further work (ACCESS_WRITE is the only kind with
+   * bit 0 set, and each write right is its read right shifted left by one).
+   */
   translate(linear: number, kind: AccessKind): number {
     const p = this.translateHit(linear, kind);
     return p >= 0 ? p : this.translateSlow(linear, kind, kind === ACCESS_WRITE ? this.needWrite : this.needRead);
   }
 
-  // translateHit is translate() for an access that hits the TLB with the
-  // rights it needs (or any access with paging off); -1, with nothing
-  // changed, for anything else. It makes no call V8 cannot inline, so a loop
-  // over it (the trace replay's) has no call in it. Booleans are compared with
-  // === rather than tested: V8 then emits one pointer compare.
+  /**
+   * translateHit is translate() for an access that hits the TLB with the
+   * rights it needs (or any access with paging off); -1, with nothing
+   * changed, for anything else. It makes no call V8 cannot inline, so a loop
+   * over it (the trace replay's) has no call in it. Booleans are compared with
+   * === rather than tested: V8 then emits one pointer compare.
+   */
   translateHit(linear: number, kind: AccessKind): number {
     if (this.paging === false) return linear >>> 0;
     const tlb = this.tlb;
     const vpn = linear >>> 12;
-    const word = tlb.hitWord[vpn]!;
+    const word = tlb.hitWord[vpn];
     if ((word & (this.needRead << (kind & 1))) === 0) return -1;
     if (tlb.lru === true) tlb.touchPage(vpn);
     this.hits++;
     return (word >>> 5) * 4096 + (linear & 0xfff);
   }
 
-  // translateDigest translates the accesses (lin[i], kind[i]) from start
-  // while each is a plain TLB hit or a miss that walkFast() resolves (then
-  // filled as translate() would), folding each physical address (its low 32
-  // bits) into the FNV-1a digest h: h = (h XOR phys) * 16777619 mod 2^32.
-  // Stops before end, before the first access that needs more (a fault, an
-  // A or D flag to set, a right the cached entry lacks: translate() that
-  // one), or after MAX_DIGEST_RUN accesses; returns where it stopped, the
-  // digest in `digest`. A digest of every translation cross-checks a run bit
-  // for bit against another implementation (the trace replay's phys_hash).
+  /**
+   * translateDigest translates the accesses (lin[i], kind[i]) from start
+   * while each is a plain TLB hit or a miss that walkFast() resolves (then
+   * filled as translate() would), folding each physical address (its low 32
+   * bits) into the FNV-1a digest h: h = (h XOR phys) * 16777619 mod 2^32.
+   * Stops before end, before the first access that needs more (a fault, an
+   * A or D flag to set, a right the cached entry lacks: translate() that
+   * one), or after MAX_DIGEST_RUN accesses; returns where it stopped, the
+   * digest in `digest`. A digest of every translation cross-checks a run bit
+   * for bit against another implementation (the trace replay's phys_hash).
+   */
   translateDigest(lin: Uint32Array, kind: Uint8Array, start: number, end: number, h: number): number {
     const stop = Math.min(end, start + MAX_DIGEST_RUN);
     if (this.paging === false) {
       let d = h | 0;
       let i = start;
-      for (; i < stop; i++) d = Math.imul(d ^ lin[i]!, 16777619);
+      for (; i < stop; i++) d = Math.imul(d ^ lin[i], 16777619);
       this.digest = d >>> 0;
       return i;
     }
-    return this.tlb.sets === 0 ? this.walkDigest(lin, kind, start, stop, h) : this.hitOrFillDigest(lin, kind, start, stop, h);
+    return this.tlb.sets === 0
+      ? this.walkDigest(lin, kind, start, stop, h)
+      : this.hitOrFillDigest(lin, kind, start, stop, h);
   }
 
-  // hitOrFillDigest is translateDigest with a TLB: runs of hits in the TLB's
-  // own loop, and each miss walkFast() resolves walked and filled here.
+  /**
+   * hitOrFillDigest is translateDigest with a TLB: runs of hits in the TLB's
+   * own loop, and each miss walkFast() resolves walked and filled here.
+   */
   private hitOrFillDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, h: number): number {
     const tlb = this.tlb;
     let d = h;
@@ -161,9 +216,9 @@ export class Mmu implements PagingMode {
       this.hits += j - i;
       d = tlb.digest;
       i = j;
-      if (i === stop || tlb.hitWord[lin[i]! >>> 12] !== 0) break; // cached but short of a right: translate() decides
-      const a = lin[i]!;
-      const write = (kind[i]! & 1) === 1;
+      if (i === stop || tlb.hitWord[lin[i] >>> 12] !== 0) break; // cached but short of a right: translate() decides
+      const a = lin[i];
+      const write = (kind[i] & 1) === 1;
       const pte = walkFast(this.mem, this.pdBase, a, write === true ? this.fastWrite : this.fastRead, write);
       if (pte === 0) break;
       this.misses++;
@@ -176,8 +231,10 @@ export class Mmu implements PagingMode {
     return i;
   }
 
-  // walkDigest is translateDigest without a TLB: every access is a miss and a
-  // walk, as long as walkFast() resolves it.
+  /**
+   * walkDigest is translateDigest without a TLB: every access is a miss and a
+   * walk, as long as walkFast() resolves it.
+   */
   private walkDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, h: number): number {
     const mem = this.mem;
     const pdBase = this.pdBase;
@@ -186,8 +243,8 @@ export class Mmu implements PagingMode {
     let d = h | 0;
     let i = start;
     for (; i < stop; i++) {
-      const a = lin[i]!;
-      const write = (kind[i]! & 1) === 1;
+      const a = lin[i];
+      const write = (kind[i] & 1) === 1;
       const pte = walkFast(mem, pdBase, a, write === true ? writeBits : readBits, write);
       if (pte === 0) break;
       d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619);
@@ -198,25 +255,29 @@ export class Mmu implements PagingMode {
     return i;
   }
 
-  // translateSlow handles what the hit word cannot: a write to a clean cached
-  // page, or a miss and walk.
+  /**
+   * translateSlow handles what the hit word cannot: a write to a clean cached
+   * page, or a miss and walk.
+   */
   private translateSlow(linear: number, kind: AccessKind, need: number): number {
     const tlb = this.tlb;
     const slot = tlb.find(linear >>> 12);
     if (slot >= 0) {
-      if ((tlb.rights[slot]! & need) !== 0) {
+      if ((tlb.rights[slot] & need) !== 0) {
         this.hits++;
-        return tlb.pfn[slot]! * 4096 + (linear & 0xfff);
+        return tlb.pfn[slot] * 4096 + (linear & 0xfff);
       }
-      if ((tlb.allowed[slot]! & need) !== 0) return this.setDirty(linear, kind);
+      if ((tlb.allowed[slot] & need) !== 0) return this.setDirty(linear, kind);
       // The cached rights forbid it: walk again before faulting, as QEMU does.
     }
     this.misses++;
     return this.walkAndFill(linear, kind);
   }
 
-  // walkAndFill walks for a TLB miss and caches the result: walkFast() for the
-  // common case, walk() for everything else (faults, A/D updates, 4 MiB pages).
+  /**
+   * walkAndFill walks for a TLB miss and caches the result: walkFast() for the
+   * common case, walk() for everything else (faults, A/D updates, 4 MiB pages).
+   */
   private walkAndFill(linear: number, kind: AccessKind): number {
     this.walks++;
     const write = kind === ACCESS_WRITE;
@@ -228,23 +289,25 @@ export class Mmu implements PagingMode {
     return this.walkAndFillSlow(linear, kind);
   }
 
-  // fillFast caches what walkFast() found for `linear` (the PTE `pte`), as walkAndFillSlow would.
+  /** fillFast caches what walkFast() found for `linear` (the PTE `pte`), as walkAndFillSlow would. */
   private fillFast(linear: number, pte: number, write: boolean): void {
     const pde = this.mem.readEntry(fastPdeAddr(this.pdBase, linear));
-    const allowed = this.rightsByFlags[((pde & pte & RW_US_BITS) >>> 1)]!;
-    // SDM 4.10.2.4: G is honoured only with CR4.PGE.
+    const allowed = this.rightsByFlags[(pde & pte & RW_US_BITS) >>> 1];
+    /** SDM 4.10.2.4: G is honoured only with CR4.PGE. */
     const flags = (pte & G_BIT) !== 0 && (this._cr4 & PGE_BIT) !== 0 ? TLB_GLOBAL : 0;
-    // SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set.
+    /** SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set. */
     const dirty = write === true || (pte & D_BIT) !== 0;
     this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, fastPteAddr(pde, linear) >>> 0);
   }
 
-  // setDirty handles the first write through a translation cached with D=0.
-  // SDM 4.8: D is set in the paging-structure entry that maps the page when the
-  // write happens, so the processor walks again (as QEMU does) rather than
-  // trusting the cached leaf: an entry edited since the fill is honoured (the
-  // write may fault, or set D in another entry). Counted as a dirty set, not a
-  // walk (the trace replay's bare model counts it so).
+  /**
+   * setDirty handles the first write through a translation cached with D=0.
+   * SDM 4.8: D is set in the paging-structure entry that maps the page when the
+   * write happens, so the processor walks again (as QEMU does) rather than
+   * trusting the cached leaf: an entry edited since the fill is honoured (the
+   * write may fault, or set D in another entry). Counted as a dirty set, not a
+   * walk (the trace replay's bare model counts it so).
+   */
   private setDirty(linear: number, kind: AccessKind): number {
     const phys = this.walkOnly(linear, kind);
     if (phys < 0) return -1;
@@ -254,8 +317,10 @@ export class Mmu implements PagingMode {
     return phys;
   }
 
-  // walkOnly is the full walk() for an access, recording it in lastWalk: the
-  // physical address, or -1 after a page fault (CR2, faultCode set).
+  /**
+   * walkOnly is the full walk() for an access, recording it in lastWalk: the
+   * physical address, or -1 after a page fault (CR2, faultCode set).
+   */
   private walkOnly(linear: number, kind: AccessKind): number {
     const w = this.lastWalk;
     const phys = walk(this.mem, this, linear, kind, this._cpl === 3, true, w);
@@ -268,24 +333,28 @@ export class Mmu implements PagingMode {
     return -1;
   }
 
-  // walkAndFillSlow is the full walk() of a miss, then the fill.
+  /** walkAndFillSlow is the full walk() of a miss, then the fill. */
   private walkAndFillSlow(linear: number, kind: AccessKind): number {
     const phys = this.walkOnly(linear, kind);
     if (phys >= 0) this.fillFrom(linear, phys);
     return phys;
   }
 
-  // fillFrom caches the translation lastWalk found for `linear` (an entry already caching its page is replaced).
+  /** fillFrom caches the translation lastWalk found for `linear` (an entry already caching its page is replaced). */
   private fillFrom(linear: number, phys: number): void {
     const w = this.lastWalk;
-    // SDM 4.10.2.3: a 4 MiB page may be cached as 4 KiB pieces; INVLPG drops them all.
-    // SDM 4.10.2.4: G is honoured only with CR4.PGE.
+    /**
+     * SDM 4.10.2.3: a 4 MiB page may be cached as 4 KiB pieces; INVLPG drops them all.
+     * SDM 4.10.2.4: G is honoured only with CR4.PGE.
+     */
     const flags = (w.large ? TLBF_LARGE : 0) | (w.global && this.pge ? TLBF_GLOBAL : 0);
     this.tlb.insert(linear >>> 12, Math.floor(phys / 4096), w.allowed, w.dirty, flags, w.leafAddr);
   }
 
-  // probe walks like the processor would for this access but changes nothing:
-  // no A/D updates, no TLB lookup or fill. For tools (translate, inspect).
+  /**
+   * probe walks like the processor would for this access but changes nothing:
+   * no A/D updates, no TLB lookup or fill. For tools (translate, inspect).
+   */
   probe(linear: number, kind: AccessKind, user: boolean): WalkState {
     const w = new WalkState();
     if (!this.paging) {
@@ -296,7 +365,7 @@ export class Mmu implements PagingMode {
     return w;
   }
 
-  // setCpl sets the current privilege level (0 kernel, 3 user).
+  /** setCpl sets the current privilege level (0 kernel, 3 user). */
   setCpl(cpl: 0 | 3): void {
     this._cpl = cpl;
     this.needRead = needOf(0, cpl === 3);
@@ -304,7 +373,7 @@ export class Mmu implements PagingMode {
     this.updateFast();
   }
 
-  // updateFast recomputes what the walk's fast path derives from CPL and CR0.WP.
+  /** updateFast recomputes what the walk's fast path derives from CPL and CR0.WP. */
   private updateFast(): void {
     const wp = this.wp;
     this.fastRead = fastEntryBits(this.needRead, wp);
@@ -312,12 +381,15 @@ export class Mmu implements PagingMode {
     for (let i = 0; i < 4; i++) this.rightsByFlags[i] = rightsOf(i << 1, wp);
   }
 
-  // writeCr0 is MOV to CR0. PG without PE is #GP (SDM 2.5); changing PG, PE or
-  // WP flushes the whole TLB, global entries included (SDM 4.10.4.1 requires
-  // it for PG; flushing more is always allowed, and cached rights embed WP).
+  /**
+   * writeCr0 is MOV to CR0. PG without PE is #GP (SDM 2.5); changing PG, PE or
+   * WP flushes the whole TLB, global entries included (SDM 4.10.4.1 requires
+   * it for PG; flushing more is always allowed, and cached rights embed WP).
+   */
   writeCr0(value: number): void {
     const v = value >>> 0;
-    if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) throw new GeneralProtection(`MOV to CR0 ${hex(v)}: PG=1 requires PE=1`);
+    if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0)
+      throw new GeneralProtection(`MOV to CR0 ${hex(v)}: PG=1 requires PE=1`);
     const changed = (this._cr0 ^ v) >>> 0;
     this._cr0 = v;
     this.paging = (v & CR0_PG) !== 0;
@@ -325,17 +397,19 @@ export class Mmu implements PagingMode {
     if ((changed & (CR0_PG | CR0_PE | CR0_WP)) !== 0) this.tlb.flush(false);
   }
 
-  // writeCr3 is MOV to CR3: flushes every TLB entry except global ones (SDM 4.10.4.1).
+  /** writeCr3 is MOV to CR3: flushes every TLB entry except global ones (SDM 4.10.4.1). */
   writeCr3(value: number): void {
     this._cr3 = value >>> 0;
     this.pdBase = value & FRAME_MASK;
     this.tlb.flush(this.pge);
   }
 
-  // writeCr4 is MOV to CR4. Changing PGE flushes everything, global entries
-  // included (SDM 4.10.4.1); a change of PSE may flush (SDM Vol. 2, MOV CR:
-  // implementation-specific), and this model flushes then too, as QEMU does.
-  // PAE paging is not modelled yet: refused.
+  /**
+   * writeCr4 is MOV to CR4. Changing PGE flushes everything, global entries
+   * included (SDM 4.10.4.1); a change of PSE may flush (SDM Vol. 2, MOV CR:
+   * implementation-specific), and this model flushes then too, as QEMU does.
+   * PAE paging is not modelled yet: refused.
+   */
   writeCr4(value: number): void {
     const v = value >>> 0;
     if ((v & CR4_PAE) !== 0) throw new GeneralProtection(`MOV to CR4 ${hex(v)}: PAE paging is not modelled yet`);
@@ -344,7 +418,7 @@ export class Mmu implements PagingMode {
     if ((changed & (CR4_PGE | CR4_PSE)) !== 0) this.tlb.flush(false);
   }
 
-  // invlpg is INVLPG: drops the translation of the page holding `linear` (SDM 4.10.4.1).
+  /** invlpg is INVLPG: drops the translation of the page holding `linear` (SDM 4.10.4.1). */
   invlpg(linear: number): void {
     this.tlb.invalidatePage(linear >>> 0);
   }
@@ -353,12 +427,19 @@ export class Mmu implements PagingMode {
   counters(): MmuCounters {
     const t = this.tlb;
     return {
-      hits: this.hits, misses: this.misses, walks: this.walks, dirtySets: this.dirtySets, faults: this.faults,
-      fills: t.fills, evictions: t.evictions, flushes: t.flushes, invlpgs: t.invlpgs,
+      hits: this.hits,
+      misses: this.misses,
+      walks: this.walks,
+      dirtySets: this.dirtySets,
+      faults: this.faults,
+      fills: t.fills,
+      evictions: t.evictions,
+      flushes: t.flushes,
+      invlpgs: t.invlpgs,
     };
   }
 
-  // resetCounters zeroes every counter (not the TLB contents).
+  /** resetCounters zeroes every counter (not the TLB contents). */
   resetCounters(): void {
     this.hits = this.misses = this.walks = this.dirtySets = this.faults = 0;
     this.tlb.fills = this.tlb.evictions = this.tlb.flushes = this.tlb.invlpgs = 0;

@@ -11,14 +11,16 @@ export type TlbGeometry =
   | { readonly kind: 'set'; readonly sets: number; readonly ways: number }
   | { readonly kind: 'full'; readonly entries: number };
 
-// Rights cached per entry: which (privilege, access) pairs the translation
-// allows. Fetches need the read right (no NX in 32-bit paging).
+/**
+ * Rights cached per entry: which (privilege, access) pairs the translation
+ * allows. Fetches need the read right (no NX in 32-bit paging).
+ */
 export const RIGHT_SUP_READ = 1;
 export const RIGHT_SUP_WRITE = 2;
 export const RIGHT_USER_READ = 4;
 export const RIGHT_USER_WRITE = 8;
 
-// Entry flags.
+/** Entry flags. */
 export const TLBF_GLOBAL = 1;
 export const TLBF_LARGE = 2; // a 4 KiB piece of a 4 MiB page (SDM 4.10.2.3 allows such splitting)
 export const TLBF_DIRTY = 4;
@@ -36,7 +38,7 @@ const HIT_PFN_LIMIT = 1 << 26;
 /** The hit words of a TLB with no entries: all zero, shared, never written. */
 const NO_HIT_WORDS = new Int32Array(PAGES);
 
-// hitWordOf is the hit word of a cached page: valid, its frame and its usable rights.
+/** hitWordOf is the hit word of a cached page: valid, its frame and its usable rights. */
 function hitWordOf(pfn: number, rights: number): number {
   return pfn < HIT_PFN_LIMIT ? (pfn << HIT_PFN_SHIFT) | HIT_VALID | rights : HIT_VALID;
 }
@@ -46,7 +48,7 @@ export const DEFAULT_TLB: TlbGeometry = { kind: 'set', sets: 16, ways: 4 };
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
-// parseTlb reads `none`, `dm:N`, `fa:N` or `sa:SETSxWAYS` (N, SETS powers of two).
+/** parseTlb reads `none`, `dm:N`, `fa:N` or `sa:SETSxWAYS` (N, SETS powers of two). */
 export function parseTlb(spec: string): TlbGeometry {
   const m = /^(?:(none)|(dm|fa):(\d+)|sa:(\d+)x(\d+))$/.exec(spec);
   if (m === null) throw new PagelabError(`bad TLB spec '${spec}': expected none, dm:N, fa:N or sa:SETSxWAYS`);
@@ -65,13 +67,17 @@ export function parseTlb(spec: string): TlbGeometry {
   return { kind: 'set', sets, ways };
 }
 
-// formatTlb is the inverse of parseTlb.
+/** formatTlb is the inverse of parseTlb. */
 export function formatTlb(g: TlbGeometry): string {
   switch (g.kind) {
-    case 'none': return 'none';
-    case 'direct': return `dm:${g.entries}`;
-    case 'full': return `fa:${g.entries}`;
-    case 'set': return `sa:${g.sets}x${g.ways}`;
+    case 'none':
+      return 'none';
+    case 'direct':
+      return `dm:${g.entries}`;
+    case 'full':
+      return `fa:${g.entries}`;
+    case 'set':
+      return `sa:${g.sets}x${g.ways}`;
   }
 }
 
@@ -124,9 +130,12 @@ export class Tlb {
   constructor(geometry: TlbGeometry = DEFAULT_TLB) {
     this.geometry = geometry;
     [this.sets, this.ways] =
-      geometry.kind === 'none' ? [0, 0]
-        : geometry.kind === 'direct' ? [geometry.entries, 1]
-          : geometry.kind === 'full' ? [1, geometry.entries]
+      geometry.kind === 'none'
+        ? [0, 0]
+        : geometry.kind === 'direct'
+          ? [geometry.entries, 1]
+          : geometry.kind === 'full'
+            ? [1, geometry.entries]
             : [geometry.sets, geometry.ways];
     this.setMask = Math.max(this.sets - 1, 0);
     const n = Math.max(this.sets * this.ways, 1);
@@ -141,7 +150,7 @@ export class Tlb {
     this.stampOf = new Int32Array(1);
   }
 
-  // allocatePages gives the TLB its own per-page arrays, at its first fill.
+  /** allocatePages gives the TLB its own per-page arrays, at its first fill. */
   private allocatePages(): void {
     this.hitWord = new Int32Array(PAGES);
     if (this.lru === false) return;
@@ -153,25 +162,25 @@ export class Tlb {
     return this.sets * this.ways;
   }
 
-  // find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used.
+  /** find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used. */
   find(vpn: number): number {
     const i = this.slotFor(vpn & 0xfffff);
     if (i >= 0) this.touch(i);
     return i;
   }
 
-  // slotFor returns the slot caching virtual page `vpn`, or -1; changes nothing.
+  /** slotFor returns the slot caching virtual page `vpn`, or -1; changes nothing. */
   private slotFor(vpn: number): number {
     if (this.hitWord[vpn] === 0) return -1;
-    return this.lru === true ? this.slotOf[vpn]! : vpn & this.setMask;
+    return this.lru === true ? this.slotOf[vpn] : vpn & this.setMask;
   }
 
-  // touch marks slot i most recently used.
+  /** touch marks slot i most recently used. */
   touch(i: number): void {
-    if (this.lru) this.touchPage(this.vpn[i]!);
+    if (this.lru) this.touchPage(this.vpn[i]);
   }
 
-  // touchPage marks the cached page vpn most recently used (the MMU's hit path).
+  /** touchPage marks the cached page vpn most recently used (the MMU's hit path). */
   touchPage(vpn: number): void {
     if (vpn === this.mru) return;
     if (this.clock >= CLOCK_LIMIT) this.renumber();
@@ -179,45 +188,67 @@ export class Tlb {
     this.mru = vpn;
   }
 
-  // renumber rewrites the stamps of the cached pages as their ranks 1..n, in
-  // the same order, so the int32 clock never overflows.
+  /**
+   * renumber rewrites the stamps of the cached pages as their ranks 1..n, in
+   * the same order, so the int32 clock never overflows.
+   */
   private renumber(): void {
     const live: number[] = [];
-    for (let i = 0; i < this.vpn.length; i++) if (this.vpn[i] !== -1) live.push(this.vpn[i]!);
-    live.sort((a, b) => this.stampOf[a]! - this.stampOf[b]!);
+    for (let i = 0; i < this.vpn.length; i++) if (this.vpn[i] !== -1) live.push(this.vpn[i]);
+    live.sort((a, b) => this.stampOf[a] - this.stampOf[b]);
     live.forEach((v, rank) => (this.stampOf[v] = rank + 1));
     this.mru = -1; // its page may not be cached now, and so keep its old stamp
     this.clock = live.length;
   }
 
-  // hitDigest looks up the accesses (lin[i], kind[i]) for i from start to
-  // stop while each hits an entry that grants its right (needRead, shifted
-  // left by one for a write), marking it most recently used and folding the
-  // low 32 bits of its physical address into the FNV-1a digest `h`; returns
-  // the index of the first access that does not hit, the digest in `digest`.
-  // The replay's hot path: one loop, no call, no store but the LRU stamp.
+  /**
+   * hitDigest looks up the accesses (lin[i], kind[i]) for i from start to
+   * stop while each hits an entry that grants its right (needRead, shifted
+   * left by one for a write), marking it most recently used and folding the
+   * low 32 bits of its physical address into the FNV-1a digest `h`; returns
+   * the index of the first access that does not hit, the digest in `digest`.
+   * The replay's hot path: one loop, no call, no store but the LRU stamp.
+   */
   hitDigest(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
-    return this.lru === true ? this.hitDigestLru(lin, kind, start, stop, needRead, h) : this.hitDigestPlain(lin, kind, start, stop, needRead, h);
+    return this.lru === true
+      ? this.hitDigestLru(lin, kind, start, stop, needRead, h)
+      : this.hitDigestPlain(lin, kind, start, stop, needRead, h);
   }
 
-  // hitDigestPlain is hitDigest for one way per set: no recency to record.
-  private hitDigestPlain(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
+  /** hitDigestPlain is hitDigest for one way per set: no recency to record. */
+  private hitDigestPlain(
+    lin: Uint32Array,
+    kind: Uint8Array,
+    start: number,
+    stop: number,
+    needRead: number,
+    h: number,
+  ): number {
     const hitWord = this.hitWord;
     let d = h | 0;
     let i = start;
     for (; i < stop; i++) {
-      const a = lin[i]!;
-      const word = hitWord[a >>> 12]!;
-      if ((word & (needRead << (kind[i]! & 1))) === 0) break;
+      const a = lin[i];
+      const word = hitWord[a >>> 12];
+      if ((word & (needRead << (kind[i] & 1))) === 0) break;
       d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619);
     }
     this.digest = d >>> 0;
     return i;
   }
 
-  // hitDigestLru is hitDigest that stamps each hit page most recently used
-  // (a run of hits on the page stamped last needs no stamp: it already is).
-  private hitDigestLru(lin: Uint32Array, kind: Uint8Array, start: number, stop: number, needRead: number, h: number): number {
+  /**
+   * hitDigestLru is hitDigest that stamps each hit page most recently used
+   * (a run of hits on the page stamped last needs no stamp: it already is).
+   */
+  private hitDigestLru(
+    lin: Uint32Array,
+    kind: Uint8Array,
+    start: number,
+    stop: number,
+    needRead: number,
+    h: number,
+  ): number {
     if (this.clock > CLOCK_LIMIT - (stop - start)) this.renumber();
     const hitWord = this.hitWord;
     const stampOf = this.stampOf;
@@ -226,10 +257,10 @@ export class Tlb {
     let d = h | 0;
     let i = start;
     for (; i < stop; i++) {
-      const a = lin[i]!;
+      const a = lin[i];
       const vpn = a >>> 12;
-      const word = hitWord[vpn]!;
-      if ((word & (needRead << (kind[i]! & 1))) === 0) break;
+      const word = hitWord[vpn];
+      if ((word & (needRead << (kind[i] & 1))) === 0) break;
       if (vpn !== mru) {
         stampOf[vpn] = ++clock;
         mru = vpn;
@@ -242,12 +273,12 @@ export class Tlb {
     return i;
   }
 
-  // insert caches a translation, replacing an invalid or the least recently used way of its set.
+  /** insert caches a translation, replacing an invalid or the least recently used way of its set. */
   insert(vpn: number, pfn: number, allowed: number, dirty: boolean, flags: number, leafAddr: number): void {
     if (this.sets === 0) return;
     if (this.hitWord === NO_HIT_WORDS) this.allocatePages();
     const i = this.victim(vpn);
-    const old = this.vpn[i]!;
+    const old = this.vpn[i];
     if (old !== -1) {
       if (old !== vpn) this.evictions++;
       this.drop(i);
@@ -267,15 +298,19 @@ export class Tlb {
     this.touchPage(vpn);
   }
 
-  // invalidatePage drops every entry for the page holding `linear`, including
-  // all pieces of a 4 MiB page that contains it (SDM 4.10.4.1, INVLPG).
+  /**
+   * invalidatePage drops every entry for the page holding `linear`, including
+   * all pieces of a 4 MiB page that contains it (SDM 4.10.4.1, INVLPG).
+   */
   invalidatePage(linear: number): void {
     this.invlpgs++;
     this.dropPage(linear);
   }
 
-  // dropPage removes the translations of the page holding `linear` without
-  // counting an INVLPG (a page fault does this too, SDM 4.10.4.1).
+  /**
+   * dropPage removes the translations of the page holding `linear` without
+   * counting an INVLPG (a page fault does this too, SDM 4.10.4.1).
+   */
   dropPage(linear: number): void {
     const vpn = linear >>> 12;
     const slot = this.find(vpn);
@@ -283,15 +318,15 @@ export class Tlb {
     if (this.largeCount === 0) return;
     const region = linear >>> 22;
     for (let i = 0; i < this.vpn.length; i++) {
-      if (this.vpn[i] !== -1 && (this.flags[i]! & TLBF_LARGE) && this.vpn[i]! >>> 10 === region) this.drop(i);
+      if (this.vpn[i] !== -1 && this.flags[i] & TLBF_LARGE && this.vpn[i] >>> 10 === region) this.drop(i);
     }
   }
 
-  // flush drops all entries, or all but global ones (SDM 4.10.4.1, MOV to CR3).
+  /** flush drops all entries, or all but global ones (SDM 4.10.4.1, MOV to CR3). */
   flush(keepGlobal: boolean): void {
     this.flushes++;
     for (let i = 0; i < this.vpn.length; i++) {
-      if (this.vpn[i] === -1 || (keepGlobal && this.flags[i]! & TLBF_GLOBAL)) continue;
+      if (this.vpn[i] === -1 || (keepGlobal && this.flags[i] & TLBF_GLOBAL)) continue;
       this.drop(i);
     }
   }
@@ -304,14 +339,16 @@ export class Tlb {
   }
 
   private drop(i: number): void {
-    if (this.flags[i]! & TLBF_LARGE) this.largeCount--;
-    this.hitWord[this.vpn[i]!] = 0;
+    if (this.flags[i] & TLBF_LARGE) this.largeCount--;
+    this.hitWord[this.vpn[i]] = 0;
     this.vpn[i] = -1;
     this.flags[i] = 0;
   }
 
-  // victim picks the slot to fill for vpn: the entry already caching vpn, an
-  // invalid way, else the least recently used.
+  /**
+   * victim picks the slot to fill for vpn: the entry already caching vpn, an
+   * invalid way, else the least recently used.
+   */
   private victim(vpn: number): number {
     const cached = this.slotFor(vpn);
     if (cached >= 0) return cached;
@@ -322,9 +359,9 @@ export class Tlb {
     let best = base;
     let bestStamp = 0x7fffffff;
     for (let i = base; i < base + this.ways; i++) {
-      const v = vpns[i]!;
+      const v = vpns[i];
       if (v === -1) return i;
-      const stamp = stampOf[v]!;
+      const stamp = stampOf[v];
       if (stamp < bestStamp) {
         best = i;
         bestStamp = stamp;

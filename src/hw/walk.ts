@@ -5,8 +5,19 @@
 import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, type AccessKind } from './fault.js';
 import {
-  FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PF_P, PF_RSVD, PF_U, PF_W,
-  PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US,
+  FRAME_MASK,
+  LARGE_FRAME_MASK,
+  PDE_PS,
+  PF_P,
+  PF_RSVD,
+  PF_U,
+  PF_W,
+  PTE_A,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_RW,
+  PTE_US,
 } from './paging.js';
 import { RIGHT_SUP_READ, RIGHT_SUP_WRITE, RIGHT_USER_READ, RIGHT_USER_WRITE } from './tlb.js';
 
@@ -38,9 +49,11 @@ export interface PagingMode {
 /** MAXPHYADDR with PSE-36: 32 (no PSE-36), 36 or 40 (SDM 4.1.4; 40 is the most 32-bit paging can use). */
 export type MaxPhysAddr = 32 | 36 | 40;
 
-// largeReservedMask gives the reserved bits of a 4 MiB PDE (SDM 4.3, Table 4-4):
-// bits (M-20):13 are physical-address bits (M-1):32 and bits 21:(M-19) are
-// reserved, so bit 21 alone at M=40, bits 21:17 at 36, bits 21:13 at 32.
+/**
+ * largeReservedMask gives the reserved bits of a 4 MiB PDE (SDM 4.3, Table 4-4):
+ * bits (M-20):13 are physical-address bits (M-1):32 and bits 21:(M-19) are
+ * reserved, so bit 21 alone at M=40, bits 21:17 at 36, bits 21:13 at 32.
+ */
 export function largeReservedMask(maxPhysAddr: MaxPhysAddr): number {
   return (1 << 22) - (1 << (maxPhysAddr - 19));
 }
@@ -64,26 +77,32 @@ export class WalkState {
   global = false;
 }
 
-// rightsOf combines the R/W and U/S flags of all entries used (`both` is
-// their AND) into RIGHT_* bits. SDM 4.6.1: supervisor reads are always
-// allowed; supervisor writes need R/W=1 only when CR0.WP=1; user accesses
-// need U/S=1, user writes also R/W=1. No SMAP/SMEP/NX in this mode.
+/**
+ * rightsOf combines the R/W and U/S flags of all entries used (`both` is
+ * their AND) into RIGHT_* bits. SDM 4.6.1: supervisor reads are always
+ * allowed; supervisor writes need R/W=1 only when CR0.WP=1; user accesses
+ * need U/S=1, user writes also R/W=1. No SMAP/SMEP/NX in this mode.
+ */
 export function rightsOf(both: number, wp: boolean): number {
   const rw = (both & PTE_RW) !== 0;
   const us = (both & PTE_US) !== 0;
-  return RIGHT_SUP_READ | (rw || !wp ? RIGHT_SUP_WRITE : 0) | (us ? RIGHT_USER_READ : 0) | (us && rw ? RIGHT_USER_WRITE : 0);
+  return (
+    RIGHT_SUP_READ | (rw || !wp ? RIGHT_SUP_WRITE : 0) | (us ? RIGHT_USER_READ : 0) | (us && rw ? RIGHT_USER_WRITE : 0)
+  );
 }
 
-// needOf is the RIGHT_* bit an access requires.
+/** needOf is the RIGHT_* bit an access requires. */
 export function needOf(kind: AccessKind, user: boolean): number {
   if (kind === ACCESS_WRITE) return user ? RIGHT_USER_WRITE : RIGHT_SUP_WRITE;
   return user ? RIGHT_USER_READ : RIGHT_SUP_READ;
 }
 
-// fastEntryBits is what walkFast() requires in both the PDE and the PTE for
-// an access needing the RIGHT_* bit `need`: P, A (so no A is left to set,
-// SDM 4.8) and the fewest of R/W and U/S with which rightsOf() grants `need`
-// (rights only grow with those flags; both of them grant every right).
+/**
+ * fastEntryBits is what walkFast() requires in both the PDE and the PTE for
+ * an access needing the RIGHT_* bit `need`: P, A (so no A is left to set,
+ * SDM 4.8) and the fewest of R/W and U/S with which rightsOf() grants `need`
+ * (rights only grow with those flags; both of them grant every right).
+ */
 export function fastEntryBits(need: number, wp: boolean): number {
   for (const rwUs of [0, PTE_RW, PTE_US]) {
     if ((rightsOf(rwUs, wp) & need) !== 0) return PTE_P | PTE_A | rwUs;
@@ -91,20 +110,24 @@ export function fastEntryBits(need: number, wp: boolean): number {
   return PTE_P | PTE_A | PTE_RW | PTE_US;
 }
 
-// Module-local copies of the flags walkFast uses: V8 folds a module's own
-// constants into its code but reloads imported ones on every use.
+/**
+ * Module-local copies of the flags walkFast uses: V8 folds a module's own
+ * constants into its code but reloads imported ones on every use.
+ */
 const PS_BIT = PDE_PS;
 const D_BIT = PTE_D;
 const FRAME_BITS = FRAME_MASK;
 
-// walkFast is walk() with commit for its common case only: a present PDE
-// without PS and a present PTE, both with A set and with the bits `bits`
-// (from fastEntryBits(): P, A and the rights the access needs), and D set in
-// the PTE for a write, so that the walk succeeds and changes nothing in
-// memory (SDM 4.3, 4.6, 4.8 as in walk()). Reads the entries straight from
-// memory at the int32 page-directory base `pdBase`. Returns the PTE (never 0:
-// P is set); 0 for anything else, which the caller hands to walk(), the one
-// that decides faults and A/D updates.
+/**
+ * walkFast is walk() with commit for its common case only: a present PDE
+ * without PS and a present PTE, both with A set and with the bits `bits`
+ * (from fastEntryBits(): P, A and the rights the access needs), and D set in
+ * the PTE for a write, so that the walk succeeds and changes nothing in
+ * memory (SDM 4.3, 4.6, 4.8 as in walk()). Reads the entries straight from
+ * memory at the int32 page-directory base `pdBase`. Returns the PTE (never 0:
+ * P is set); 0 for anything else, which the caller hands to walk(), the one
+ * that decides faults and A/D updates.
+ */
 export function walkFast(mem: PhysicalMemory, pdBase: number, linear: number, bits: number, write: boolean): number {
   const pde = mem.readEntry(fastPdeAddr(pdBase, linear));
   if ((pde & (bits | PS_BIT)) !== bits) return 0;
@@ -113,25 +136,32 @@ export function walkFast(mem: PhysicalMemory, pdBase: number, linear: number, bi
   return (pte & leafBits) === leafBits ? pte : 0;
 }
 
-// fastPdeAddr is the PDE's address for `linear` (SDM 4.3: CR3 bits 31:12, linear bits 31:22), as an int32.
+/** fastPdeAddr is the PDE's address for `linear` (SDM 4.3: CR3 bits 31:12, linear bits 31:22), as an int32. */
 export function fastPdeAddr(pdBase: number, linear: number): number {
   return pdBase | ((linear >>> 20) & 0xffc);
 }
 
-// fastPteAddr is the PTE's address for `linear` (SDM 4.3: PDE bits 31:12, linear bits 21:12), as an int32.
+/** fastPteAddr is the PTE's address for `linear` (SDM 4.3: PDE bits 31:12, linear bits 21:12), as an int32. */
 export function fastPteAddr(pde: number, linear: number): number {
   return (pde & FRAME_BITS) | ((linear >>> 10) & 0xffc);
 }
 
-// walk translates `linear` for one access. With `commit`, it sets A/D flags in
-// memory as the processor does; without, it only looks. Returns the physical
-// address, or -1 with out.errorCode set.
+/**
+ * walk translates `linear` for one access. With `commit`, it sets A/D flags in
+ * memory as the processor does; without, it only looks. Returns the physical
+ * address, or -1 with out.errorCode set.
+ */
 export function walk(
-  mem: Pick<PhysicalMemory, 'read32' | 'write32'>, mode: PagingMode, linear: number, kind: AccessKind, user: boolean,
-  commit: boolean, out: WalkState,
+  mem: Pick<PhysicalMemory, 'read32' | 'write32'>,
+  mode: PagingMode,
+  linear: number,
+  kind: AccessKind,
+  user: boolean,
+  commit: boolean,
+  out: WalkState,
 ): number {
   const write = kind === ACCESS_WRITE;
-  // SDM 4.7: W/R reflects a write, U/S a CPL-3 access; I/D stays 0 without SMEP or PAE+NXE.
+  /** SDM 4.7: W/R reflects a write, U/S a CPL-3 access; I/D stays 0 without SMEP or PAE+NXE. */
   const errBase = (write ? PF_W : 0) | (user ? PF_U : 0);
   const need = needOf(kind, user);
   out.pdeAddr = ((mode.cr3 & FRAME_MASK) >>> 0) + (linear >>> 22) * 4;
@@ -166,10 +196,17 @@ export function walk(
   return out.phys;
 }
 
-// walkLarge finishes a walk whose PDE maps a 4 MiB page (SDM 4.3, Table 4-5).
+/** walkLarge finishes a walk whose PDE maps a 4 MiB page (SDM 4.3, Table 4-5). */
 function walkLarge(
-  mem: Pick<PhysicalMemory, 'read32' | 'write32'>, mode: PagingMode, linear: number, pde: number, write: boolean, need: number,
-  errBase: number, commit: boolean, out: WalkState,
+  mem: Pick<PhysicalMemory, 'read32' | 'write32'>,
+  mode: PagingMode,
+  linear: number,
+  pde: number,
+  write: boolean,
+  need: number,
+  errBase: number,
+  commit: boolean,
+  out: WalkState,
 ): number {
   out.large = true;
   // SDM 4.3 Table 4-4: bits 21:(M-19) are reserved (bit 21 alone with the
@@ -186,9 +223,17 @@ function walkLarge(
   return out.phys;
 }
 
-// setLeafFlags sets A, and D for a write, in the entry that maps the page (SDM 4.8),
-// only after every check passed. Returns the resulting D flag.
-function setLeafFlags(mem: Pick<PhysicalMemory, 'read32' | 'write32'>, addr: number, entry: number, write: boolean, commit: boolean): boolean {
+/**
+ * setLeafFlags sets A, and D for a write, in the entry that maps the page (SDM 4.8),
+ * only after every check passed. Returns the resulting D flag.
+ */
+function setLeafFlags(
+  mem: Pick<PhysicalMemory, 'read32' | 'write32'>,
+  addr: number,
+  entry: number,
+  write: boolean,
+  commit: boolean,
+): boolean {
   const want = PTE_A | (write ? PTE_D : 0);
   if (commit && (entry & want) !== want) mem.write32(addr, entry | want);
   return write || (entry & PTE_D) !== 0;

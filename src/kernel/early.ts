@@ -14,18 +14,24 @@ export class EarlyAllocator {
   private sealed: string | null = null;
   readonly taken: ReservedRange[] = [];
 
-  constructor(private readonly info: BootInfo, private readonly limit = KERNEL_WINDOW_LIMIT) {
+  constructor(
+    private readonly info: BootInfo,
+    private readonly limit = KERNEL_WINDOW_LIMIT,
+  ) {
     this.next = Math.ceil(info.kernel.physicalEnd / 4096) * 4096;
   }
 
-  // alloc returns `count` contiguous free frames inside the window, tagged with `what`.
+  /** alloc returns `count` contiguous free frames inside the window, tagged with `what`. */
   alloc(count: number, what: string): PhysAddr {
-    if (this.sealed !== null) throw new PagelabError(`early allocation for ${what} after ${this.sealed} took over physical memory`);
+    if (this.sealed !== null)
+      throw new PagelabError(`early allocation for ${what} after ${this.sealed} took over physical memory`);
     for (;;) {
       const base = this.next;
       const end = base + count * 4096;
       if (end > this.limit) {
-        throw new PagelabError(`early allocation of ${count} frame(s) for ${what}: no room below ${hex(this.limit)}: the kernel window (the first 4 MiB, which the boot page table maps) is full of the kernel image, the multiboot data and the modules; use smaller modules`);
+        throw new PagelabError(
+          `early allocation of ${count} frame(s) for ${what}: no room below ${hex(this.limit)}: the kernel window (the first 4 MiB, which the boot page table maps) is full of the kernel image, the multiboot data and the modules; use smaller modules`,
+        );
       }
       const clash = this.clash(base, end);
       if (clash === null) {
@@ -37,17 +43,19 @@ export class EarlyAllocator {
     }
   }
 
-  // seal ends early allocation: from now on `owner` hands out frames.
+  /** seal ends early allocation: from now on `owner` hands out frames. */
   seal(owner: string): void {
     this.sealed = owner;
   }
 
-  // clash returns the end of a reserved or non-RAM range overlapping [base, end), or null.
+  /** clash returns the end of a reserved or non-RAM range overlapping [base, end), or null. */
   private clash(base: number, end: number): number | null {
     for (const r of [...this.info.reserved, ...this.taken]) {
       if (r.base < end && base < r.base + r.length) return r.base + r.length;
     }
-    const inRam = this.info.memoryMap.some((e) => e.type === MMAP_AVAILABLE && e.base <= base && end <= e.base + e.length);
+    const inRam = this.info.memoryMap.some(
+      (e) => e.type === MMAP_AVAILABLE && e.base <= base && end <= e.base + e.length,
+    );
     if (inRam) return null;
     const after = this.info.memoryMap.find((e) => e.type === MMAP_AVAILABLE && e.base + e.length > base);
     return after === undefined ? this.limit : Math.max(after.base, base + 4096);

@@ -9,7 +9,10 @@ import type { KernelVm } from './vm/kvm.js';
 import { VmError } from './vm/space.js';
 
 export class KernelHeapBackend implements HeapBackend {
-  constructor(private readonly vm: KernelVm, private readonly frames: FrameAllocator) {}
+  constructor(
+    private readonly vm: KernelVm,
+    private readonly frames: FrameAllocator,
+  ) {}
 
   get machine() {
     return this.vm.core.machine;
@@ -23,7 +26,7 @@ export class KernelHeapBackend implements HeapBackend {
     this.frames.free(frame);
   }
 
-  // mapPage maps kernel-only RW; false (nothing mapped) when no page table can be had.
+  /** mapPage maps kernel-only RW; false (nothing mapped) when no page table can be had. */
   mapPage(page: LinAddr, frame: PhysAddr): boolean {
     try {
       this.vm.kernel.map(page, frame, PTE_RW).flush();
@@ -40,7 +43,7 @@ export class KernelHeapBackend implements HeapBackend {
     return u.frame;
   }
 
-  // isMapped walks the kernel's page tables through its page-table access (slot or recursive).
+  /** isMapped walks the kernel's page tables through its page-table access (slot or recursive). */
   isMapped(page: LinAddr): boolean {
     return this.vm.kernel.translate(page) !== null;
   }

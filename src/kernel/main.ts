@@ -44,7 +44,7 @@ export interface KernelReport {
   readonly kernel: Kernel;
 }
 
-// kernelInit brings up the memory manager: core, frames, VM (with the fault handler), heap.
+/** kernelInit brings up the memory manager: core, frames, VM (with the fault handler), heap. */
 export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel {
   const core = setupKernelCore(info);
   const frames = createFrameAllocator(core, options.frames ?? 'bitmap', { lowMemory: options.lowMemory ?? 'use' });
@@ -56,7 +56,7 @@ export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel 
   return { core, frames, vm, heap };
 }
 
-// kernelMain brings up the memory manager on a booted machine and reports each stage.
+/** kernelMain brings up the memory manager on a booted machine and reports each stage. */
 export function kernelMain(info: BootInfo, options: KernelOptions = {}): KernelReport {
   const kernel = kernelInit(info, options);
   const quiet = options.quiet ?? false;
@@ -74,15 +74,20 @@ export function kernelMain(info: BootInfo, options: KernelOptions = {}): KernelR
       { title: 'kernel virtual memory', lines: vm.lines },
       { title: 'kernel heap', lines: quiet ? heap.lines.filter((l) => !l.startsWith('  ')) : heap.lines },
       { title: 'page-fault test', lines: fault.lines },
-      { title: 'at the end', lines: [`frames: ${end.free} free, ${end.used} used (${end.used - frames.json.used} more than at bring-up)`] },
+      {
+        title: 'at the end',
+        lines: [`frames: ${end.free} free, ${end.used} used (${end.used - frames.json.used} more than at bring-up)`],
+      },
     ],
     json: { frames: end, framesAtBringUp: frames.json, vm: vm.json, heap: heap.json, pageFault: fault.json },
     kernel,
   };
 }
 
-// vmDemo maps, translates and unmaps a few pages through the slot, and shows
-// what an address-space switch costs in TLB misses with global kernel pages.
+/**
+ * vmDemo maps, translates and unmaps a few pages through the slot, and shows
+ * what an address-space switch costs in TLB misses with global kernel pages.
+ */
 function vmDemo(k: Kernel, quiet: boolean): { lines: string[]; json: Record<string, unknown> } {
   const { vm, frames, core } = k;
   const m = core.machine;
@@ -99,9 +104,16 @@ function vmDemo(k: Kernel, quiet: boolean): { lines: string[]; json: Record<stri
     user.map(p, f, PTE_RW | PTE_US).ignore(); // not current: no TLB holds it
     return f;
   });
-  if (!quiet) pages.forEach((p, i) => lines.push(`map ${hex(p)} -> frame ${hex(mapped[i]!)} in address space ${hex(user.directory)}; translate: ${hex(user.translate(lin(p + 0x123))!)}`));
-  const cost = switchCost(k, user, pages[0]!);
-  lines.push(`switch to ${hex(user.directory)} and back: ${cost.kernelMisses} TLB misses on 8 kernel pages (${switchWhy(m, cost.kernelMisses)}), ${cost.userMisses} on the user page`);
+  if (!quiet)
+    pages.forEach((p, i) =>
+      lines.push(
+        `map ${hex(p)} -> frame ${hex(mapped[i])} in address space ${hex(user.directory)}; translate: ${hex(user.translate(lin(p + 0x123))!)}`,
+      ),
+    );
+  const cost = switchCost(k, user, pages[0]);
+  lines.push(
+    `switch to ${hex(user.directory)} and back: ${cost.kernelMisses} TLB misses on 8 kernel pages (${switchWhy(m, cost.kernelMisses)}), ${cost.userMisses} on the user page`,
+  );
   vm.switchTo(vm.kernel);
   for (const p of pages) {
     const u = user.unmap(p);
@@ -109,13 +121,32 @@ function vmDemo(k: Kernel, quiet: boolean): { lines: string[]; json: Record<stri
     frames.free(u.frame);
   }
   vm.destroySpace(user);
-  if (!quiet) lines.push(`unmapped them: ${hex(user.directory)} destroyed, its page table and directory back in the frame allocator`);
-  lines.push(`slot: ${core.slot.maps} temporary mappings, ${core.slot.invlpgs} INVLPGs on retarget; ${vm.tablesAllocated} page tables allocated, ${vm.tablesFreed} freed`);
-  return { lines, json: { ptAccess: vm.pt.kind, slot: TEMP_SLOT, globalKernel: m.mmu.pge, switchCost: cost, tablesAllocated: vm.tablesAllocated, tablesFreed: vm.tablesFreed } };
+  if (!quiet)
+    lines.push(
+      `unmapped them: ${hex(user.directory)} destroyed, its page table and directory back in the frame allocator`,
+    );
+  lines.push(
+    `slot: ${core.slot.maps} temporary mappings, ${core.slot.invlpgs} INVLPGs on retarget; ${vm.tablesAllocated} page tables allocated, ${vm.tablesFreed} freed`,
+  );
+  return {
+    lines,
+    json: {
+      ptAccess: vm.pt.kind,
+      slot: TEMP_SLOT,
+      globalKernel: m.mmu.pge,
+      switchCost: cost,
+      tablesAllocated: vm.tablesAllocated,
+      tablesFreed: vm.tablesFreed,
+    },
+  };
 }
 
-// switchCost touches 8 kernel pages and one user page, switches away and back, and counts misses.
-function switchCost(k: Kernel, user: ReturnType<KernelVm['createSpace']>, page: LinAddr): { kernelMisses: number; userMisses: number } {
+/** switchCost touches 8 kernel pages and one user page, switches away and back, and counts misses. */
+function switchCost(
+  k: Kernel,
+  user: ReturnType<KernelVm['createSpace']>,
+  page: LinAddr,
+): { kernelMisses: number; userMisses: number } {
   const m = k.core.machine;
   const kernelPages = Array.from({ length: 8 }, (_, i) => 0xc0100000 + i * 4096);
   k.vm.switchTo(user);
@@ -134,14 +165,16 @@ function switchCost(k: Kernel, user: ReturnType<KernelVm['createSpace']>, page: 
   return { kernelMisses, userMisses: m.mmu.misses - before };
 }
 
-// switchWhy explains the kernel pages' misses after the CR3 loads of switchCost.
+/** switchWhy explains the kernel pages' misses after the CR3 loads of switchCost. */
 function switchWhy(m: Machine, misses: number): string {
   if (m.mmu.tlb.entries === 0) return 'this machine has no TLB';
   if (!m.mmu.pge) return 'CR4.PGE is off: a CR3 load flushes every entry';
-  return misses === 0 ? 'global entries survive CR3 loads' : 'global entries survive CR3 loads; the misses are evictions by a small TLB';
+  return misses === 0
+    ? 'global entries survive CR3 loads'
+    : 'global entries survive CR3 loads; the misses are evictions by a small TLB';
 }
 
-// faultDemo reads an unmapped kernel address on purpose, as the seeds' author tested.
+/** faultDemo reads an unmapped kernel address on purpose, as the seeds' author tested. */
 function faultDemo(k: Kernel): { lines: string[]; json: Record<string, unknown> } {
   const target = 0xd8000000;
   try {

@@ -2,8 +2,10 @@
 // Executable entry of the `pagelab` command.
 import { main } from './cli.js';
 
-// A failed write to standard output (a full disk, /dev/full) is an error the
-// user must see; a closed pipe (`pagelab boot | head`) only ends the output.
+/**
+ * A failed write to standard output (a full disk, /dev/full) is an error the
+ * user must see; a closed pipe (`pagelab boot | head`) only ends the output.
+ */
 let writeError: string | null = null;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
@@ -18,7 +20,7 @@ main(process.argv.slice(2)).then(
   },
 );
 
-// finish exits with the command's status, or 2 if its output could not be written.
+/** finish exits with the command's status, or 2 if its output could not be written. */
 function finish(code: number): void {
   if (writeError !== null) {
     process.stderr.write(`pagelab: cannot write the output: ${writeError}\n`);

@@ -8,8 +8,10 @@ import { registerInspect } from './commands/inspect.js';
 import { registerReplay } from './commands/replay.js';
 import { registerTrace } from './commands/trace.js';
 
-// main parses argv (without node and script) and runs the chosen command.
-// A PagelabError prints one line and gives exit status 2; anything else is a bug.
+/**
+ * main parses argv (without node and script) and runs the chosen command.
+ * A PagelabError prints one line and gives exit status 2; anything else is a bug.
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('pagelab')
     .description('x86 virtual memory, from page walk to kernel heap, on a bit-exact IA-32 paging model')
@@ -35,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// packageVersion reads pagelab's version from package.json (above src/tools, or dist/src/tools).
+/** packageVersion reads pagelab's version from package.json (above src/tools, or dist/src/tools). */
 function packageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     try {

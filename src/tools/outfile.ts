@@ -6,7 +6,7 @@ import { statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { PagelabError } from '../errors.js';
 
-// checkOutputPath throws a PagelabError if `path` cannot be a file we create or overwrite.
+/** checkOutputPath throws a PagelabError if `path` cannot be a file we create or overwrite. */
 export function checkOutputPath(path: string, option: string): void {
   const dir = dirname(path);
   const parent = statOrNull(dir);
@@ -15,12 +15,12 @@ export function checkOutputPath(path: string, option: string): void {
   if (statOrNull(path)?.isDirectory() === true) throw new PagelabError(`${option} ${path}: it is a directory`);
 }
 
-// writeOutput writes a whole output file, turning I/O errors into PagelabError.
+/** writeOutput writes a whole output file, turning I/O errors into PagelabError. */
 export function writeOutput(path: string, data: string | Uint8Array, option: string): void {
   outputErrors(path, option, () => writeFileSync(path, data));
 }
 
-// outputErrors runs `write`, reporting an I/O error as a PagelabError naming the file.
+/** outputErrors runs `write`, reporting an I/O error as a PagelabError naming the file. */
 export function outputErrors<T>(path: string, option: string, write: () => T): T {
   try {
     return write();
@@ -31,7 +31,7 @@ export function outputErrors<T>(path: string, option: string, write: () => T): T
   }
 }
 
-// statOrNull stats a path, or gives null where it does not exist.
+/** statOrNull stats a path, or gives null where it does not exist. */
 export function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);

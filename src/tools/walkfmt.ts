@@ -8,7 +8,15 @@
 import { hex } from '../hw/addr.js';
 import { ACCESS_FETCH, ACCESS_NAMES, ACCESS_WRITE, type AccessKind } from '../hw/fault.js';
 import {
-  FRAME_MASK, LARGE_FRAME_MASK, PDE_LARGE_RSVD_BIT21, PDE_PS, PTE_P, describeErrorCode, flagNames, pdIndex, ptIndex,
+  FRAME_MASK,
+  LARGE_FRAME_MASK,
+  PDE_LARGE_RSVD_BIT21,
+  PDE_PS,
+  PTE_P,
+  describeErrorCode,
+  flagNames,
+  pdIndex,
+  ptIndex,
 } from '../hw/paging.js';
 import type { WalkState } from '../hw/walk.js';
 
@@ -34,7 +42,7 @@ export interface WalkJson {
   readonly fault: { readonly errorCode: number } | null;
 }
 
-// formatWalk prints the walk of `linear` recorded in w, one line per step.
+/** formatWalk prints the walk of `linear` recorded in w, one line per step. */
 export function formatWalk(w: WalkView, linear: number, options: WalkFormatOptions = {}): string[] {
   const lin = linear >>> 0;
   const lines = [headline(w, lin)];
@@ -44,20 +52,20 @@ export function formatWalk(w: WalkView, linear: number, options: WalkFormatOptio
   return lines;
 }
 
-// headline splits the linear address into its fields.
+/** headline splits the linear address into its fields. */
 function headline(w: WalkView, lin: number): string {
   if (w.large) return `linear ${hex(lin)} = PDE ${pdIndex(lin)} | offset ${hex(lin & 0x3fffff, 6)} (4 MiB page)`;
   return `linear ${hex(lin)} = PDE ${pdIndex(lin)} | PTE ${ptIndex(lin)} | offset ${hex(lin & 0xfff, 3)}`;
 }
 
-// entryText shows an entry's value and flags, with a remark about where it lies.
+/** entryText shows an entry's value and flags, with a remark about where it lies. */
 function entryText(name: string, addr: number, value: number, isPde: boolean, o: WalkFormatOptions): string {
   const flags = (value & PTE_P) === 0 ? 'not present' : flagNames(value, isPde).join(' ');
   const note = o.annotate?.(addr);
   return `${name} at ${hex(addr)} = ${hex(value)} [${flags}]${note === undefined ? '' : ` (${note})`}`;
 }
 
-// pdeLine shows the PDE and where it leads.
+/** pdeLine shows the PDE and where it leads. */
 function pdeLine(w: WalkView, lin: number, o: WalkFormatOptions): string {
   const text = '  ' + entryText(`PDE ${pdIndex(lin)}`, w.pdeAddr, w.pde, true, o);
   if ((w.pde & PTE_P) === 0) return text;
@@ -69,34 +77,34 @@ function pdeLine(w: WalkView, lin: number, o: WalkFormatOptions): string {
   return `${text} -> page table at ${hex((w.pde & FRAME_MASK) >>> 0)}${ignored}`;
 }
 
-// pteLine shows the PTE and its frame.
+/** pteLine shows the PTE and its frame. */
 function pteLine(w: WalkView, lin: number, o: WalkFormatOptions): string {
   const text = '  ' + entryText(`PTE ${ptIndex(lin)}`, w.pteAddr, w.pte, false, o);
   return (w.pte & PTE_P) === 0 ? text : `${text} -> frame ${hex((w.pte & FRAME_MASK) >>> 0)}`;
 }
 
-// largeBase is a 4 MiB page's physical base, PSE-36 bits included.
+/** largeBase is a 4 MiB page's physical base, PSE-36 bits included. */
 function largeBase(pde: number): number {
   return ((pde >>> 13) & 0xff) * 0x1_0000_0000 + ((pde & LARGE_FRAME_MASK) >>> 0);
 }
 
-// accessText names the access: "supervisor read", "user write".
+/** accessText names the access: "supervisor read", "user write". */
 function accessText(o: WalkFormatOptions): string {
   return `${o.user === true ? 'user' : 'supervisor'} ${ACCESS_NAMES[o.kind ?? 0]}`;
 }
 
-// successLine gives the physical address.
+/** successLine gives the physical address. */
 function successLine(w: WalkView, o: WalkFormatOptions): string {
   return `  physical ${hex(w.phys, w.phys > 0xffffffff ? 9 : 8)} (${accessText(o)} allowed)`;
 }
 
-// faultLine says where the walk stopped and the page-fault error code.
+/** faultLine says where the walk stopped and the page-fault error code. */
 function faultLine(w: WalkView, o: WalkFormatOptions): string {
   const code = w.errorCode;
   return `  stops: ${stopReason(w, o)}: page fault, error code ${hex(code, 1)} (${describeErrorCode(code)})`;
 }
 
-// stopReason explains in words why the walk failed.
+/** stopReason explains in words why the walk failed. */
 function stopReason(w: WalkView, o: WalkFormatOptions): string {
   if ((w.pde & PTE_P) === 0) return 'PDE not present';
   if (w.pteAddr >= 0 && (w.pte & PTE_P) === 0) return 'PTE not present';
@@ -105,7 +113,7 @@ function stopReason(w: WalkView, o: WalkFormatOptions): string {
   return `a ${o.user === true ? 'user' : 'supervisor'} ${what} is not allowed here`;
 }
 
-// walkJson is the walk as numbers: pte is null for a 4 MiB page or a missing PDE.
+/** walkJson is the walk as numbers: pte is null for a 4 MiB page or a missing PDE. */
 export function walkJson(w: WalkView, linear: number): WalkJson {
   const lin = linear >>> 0;
   return {

@@ -37,7 +37,7 @@ describe('the higher-half bootstrap', () => {
 
       it('records each step with the control registers', () => {
         expect(r.steps.map((s) => s.cr0)).toEqual([0x11, 0x11, 0x80010011, 0x80010011, 0x80010011]);
-        expect(r.steps[2]!.cr3).toBe(r.info.bootDirectory);
+        expect(r.steps[2].cr3).toBe(r.info.bootDirectory);
       });
     });
   }
@@ -47,25 +47,34 @@ describe('the higher-half bootstrap', () => {
     expect(stale.read32(0x00100000)).toBe(0x1badb002);
     stale.mmu.invlpg(0x00100000);
     expect(() => stale.read32(0x00100000)).toThrow(PageFault);
-    // One 4 MiB page is one TLB page: INVLPG 0 drops it all.
+    /** One 4 MiB page is one TLB page: INVLPG 0 drops it all. */
     const large = boot({ pse: true, identityFlush: 'invlpg0' }).info.machine;
     expect(() => large.read32(0x00100000)).toThrow(PageFault);
   });
 
   it('reports the kernel extents from the ELF symbols and reserves the multiboot data', () => {
     const r = boot();
-    expect(r.info.kernel).toEqual({ virtualStart: 0xc0100000, virtualEnd: 0xc0108010, physicalStart: 0x100000, physicalEnd: 0x108010 });
+    expect(r.info.kernel).toEqual({
+      virtualStart: 0xc0100000,
+      virtualEnd: 0xc0108010,
+      physicalStart: 0x100000,
+      physicalEnd: 0x108010,
+    });
     expect(r.info.bootDirectory).toBe(r.info.symbols.get('boot_page_directory')! - KERNEL_VIRTUAL_BASE);
     const whats = r.info.reserved.map((x) => x.what);
-    expect(whats).toEqual(expect.arrayContaining(['kernel image', 'multiboot info', 'multiboot memory map', 'kernel command line']));
+    expect(whats).toEqual(
+      expect.arrayContaining(['kernel image', 'multiboot info', 'multiboot memory map', 'kernel command line']),
+    );
     expect(whats).not.toContain('boot page directory'); // inside the image's .bss
   });
 
   it('loads modules after the multiboot data and reserves them', () => {
     const r = boot({ modules: CAPTURE_MODULES.map((x) => ({ ...x, name: x.cmdline })), cmdline: CAPTURE_APPEND });
     expect(r.info.modules.map((x) => x.cmdline)).toEqual(['mod1.bin one two', 'mod2.bin']);
-    const mod = r.info.modules[1]!;
-    expect(new TextDecoder().decode(r.info.machine.mem.readBytes(mod.start, mod.end - mod.start))).toBe('the second module, a little longer\n');
+    const mod = r.info.modules[1];
+    expect(new TextDecoder().decode(r.info.machine.mem.readBytes(mod.start, mod.end - mod.start))).toBe(
+      'the second module, a little longer\n',
+    );
     expect(r.info.reserved.some((x) => x.base === mod.start && x.what.startsWith('module 1'))).toBe(true);
     expect(r.info.cmdline).toBe(`pagelab-kernel.elf ${CAPTURE_APPEND}`);
   });
@@ -78,7 +87,9 @@ describe('against QEMU running the same kernel', () => {
       const c = fx.capture;
       const last = r.steps.at(-1)!;
       expect({ cr0: last.cr0, cr3: last.cr3, cr4: last.cr4 }).toEqual(c.control);
-      expect(r.ram).toBe(fx.megabytes * 1024 * 1024 > 0xe0000000 ? fx.megabytes * 1024 * 1024 : fx.megabytes * 1024 * 1024);
+      expect(r.ram).toBe(
+        fx.megabytes * 1024 * 1024 > 0xe0000000 ? fx.megabytes * 1024 * 1024 : fx.megabytes * 1024 * 1024,
+      );
       const m = r.info.machine;
       for (const region of c.linear) {
         for (let i = 0; i < 4096; i += 4) {

@@ -11,7 +11,10 @@ describe('the capture text format', () => {
       expect(c.ebx).toBe(0x9500);
       expect(c.physical).toHaveLength(7);
       expect(c.control).toEqual({ cr0: 0x80010011, cr3: 0x102000, cr4: fx.pse ? 0x10 : 0 });
-      expect(c.linear.map((r) => [r.addr, r.bytes.length])).toEqual([[0xc0102000, 4096], [0xc0103000, 4096]]);
+      expect(c.linear.map((r) => [r.addr, r.bytes.length])).toEqual([
+        [0xc0102000, 4096],
+        [0xc0103000, 4096],
+      ]);
     }
   });
 
@@ -27,13 +30,19 @@ describe('the capture text format', () => {
     const token = fc.constantFrom('R', 'D', 'C', 'V', '#', '2badb002', '9500', '3', '0', '0102', 'zz', '', 'ffffffff');
     const line = fc.array(token, { maxLength: 5 }).map((t) => t.join(' '));
     fc.assert(
-      fc.property(fc.oneof(fc.array(line, { maxLength: 6 }).map((l) => l.join('\n')), fc.string()), (text) => {
-        try {
-          parseCapture(text);
-        } catch (e) {
-          if (!(e instanceof ParseError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.array(line, { maxLength: 6 }).map((l) => l.join('\n')),
+          fc.string(),
+        ),
+        (text) => {
+          try {
+            parseCapture(text);
+          } catch (e) {
+            if (!(e instanceof ParseError)) throw e;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

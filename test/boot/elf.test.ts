@@ -8,7 +8,7 @@ import { defaultKernelBytes } from './qemu-fixtures.js';
 
 const kernel = defaultKernelBytes();
 
-// withU32 returns a copy of bytes with a little-endian dword replaced.
+/** withU32 returns a copy of bytes with a little-endian dword replaced. */
 function withU32(bytes: Uint8Array, offset: number, value: number): Uint8Array {
   const copy = bytes.slice();
   new DataView(copy.buffer).setUint32(offset, value, true);
@@ -26,7 +26,7 @@ describe('the committed kernel ELF (kernel/pagelab-kernel.elf)', () => {
       expect(p.vaddr - p.paddr).toBe(0xc0000000);
       expect(p.vaddr % 0x1000).toBe(0);
     }
-    expect(loads[0]!.flags & PF_X).toBe(PF_X);
+    expect(loads[0].flags & PF_X).toBe(PF_X);
     expect(loads.some((p) => (p.flags & PF_W) !== 0 && p.memsz > p.filesz)).toBe(true); // .data + .bss
   });
 
@@ -53,7 +53,7 @@ describe('the committed kernel ELF (kernel/pagelab-kernel.elf)', () => {
 
   it('has a multiboot header in its first 8 KiB', () => {
     const h = findMultibootHeader(kernel, 'kernel');
-    expect(h.offset).toBe(elf.programHeaders[0]!.offset);
+    expect(h.offset).toBe(elf.programHeaders[0].offset);
     expect(h.flags).toBe(3);
   });
 
@@ -63,7 +63,7 @@ describe('the committed kernel ELF (kernel/pagelab-kernel.elf)', () => {
     const k = loadKernel(mem, kernel);
     expect(k.extentsFrom).toBe('symbols');
     expect(mem.read32(0x100000)).toBe(0x1badb002);
-    const text = elf.programHeaders[0]!;
+    const text = elf.programHeaders[0];
     expect(mem.readBytes(0x100000, text.filesz)).toEqual(kernel.subarray(text.offset, text.offset + text.filesz));
     const bssStart = syms.get('boot_page_directory')! - 0xc0000000;
     expect(mem.readBytes(bssStart, k.extents.physicalEnd - bssStart).every((b) => b === 0)).toBe(true);
@@ -86,19 +86,27 @@ describe('malformed ELF images', () => {
   });
 
   it('rejects program headers past the end of the file and a segment past the file', () => {
-    // the error names the header field whose value points past the end
-    expect(() => parseElf32(kernel.subarray(0, 60))).toThrow('at offset 0x1c (28): expected e_phoff: 2 program headers (64 bytes at 0x34) inside the 60-byte file');
+    /** the error names the header field whose value points past the end */
+    expect(() => parseElf32(kernel.subarray(0, 60))).toThrow(
+      'at offset 0x1c (28): expected e_phoff: 2 program headers (64 bytes at 0x34) inside the 60-byte file',
+    );
     const shoff = kernel.slice();
     new DataView(shoff.buffer).setUint32(32, 0xfffffff0, true);
-    expect(() => parseElf32(shoff)).toThrow(/at offset 0x20 \(32\): expected e_shoff: \d+ section headers \(\d+ bytes at 0xfffffff0\)/);
-    expect(() => parseElf32(kernel.subarray(0, 30))).toThrow('at offset 0x0 (0): expected an ELF header (52 bytes), but the data is 30 bytes long');
+    expect(() => parseElf32(shoff)).toThrow(
+      /at offset 0x20 \(32\): expected e_shoff: \d+ section headers \(\d+ bytes at 0xfffffff0\)/,
+    );
+    expect(() => parseElf32(kernel.subarray(0, 30))).toThrow(
+      'at offset 0x0 (0): expected an ELF header (52 bytes), but the data is 30 bytes long',
+    );
     const big = withU32(kernel, 52 + 16, 0x100000);
     expect(() => parseElf32(big)).toThrow(ParseError);
   });
 
   it('rejects a segment outside RAM, naming the program header', () => {
     const moved = withU32(withU32(kernel, 52 + 12, 0x00a0000), 52 + 8, 0xc00a0000);
-    expect(() => loadKernel(mem(), moved)).toThrow(/offset 0x40 .*program header 0's segment \[0xa0000, 0xa021d\) inside RAM/);
+    expect(() => loadKernel(mem(), moved)).toThrow(
+      /offset 0x40 .*program header 0's segment \[0xa0000, 0xa021d\) inside RAM/,
+    );
   });
 
   it('rejects a segment that is not higher-half and one past the 4 MiB boot mapping', () => {
@@ -130,7 +138,9 @@ describe('malformed ELF images', () => {
   it('fuzz: the kernel with corrupted bytes or cut short loads or gives a ParseError', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: kernel.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: kernel.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+          maxLength: 8,
+        }),
         fc.integer({ min: 0, max: kernel.length }),
         (edits, cut) => {
           const b = kernel.slice(0, Math.max(cut, kernel.length - 64 * edits.length));

@@ -39,14 +39,24 @@ describe('the QEMU-captured multiboot structures', () => {
 
       it('is reproduced byte for byte by our builder with QEMU layout', () => {
         const ram = fx.megabytes * MiB;
-        const layout = qemuLayout(KERNEL_PHYSICAL_END, qemuMemoryMap(ram), `${fx.kernelName} ${CAPTURE_APPEND}`, CAPTURE_MODULES);
-        const mem = new PhysicalMemory([{ base: 0, length: 0xa0000 }, { base: MiB, length: 8 * MiB }]);
+        const layout = qemuLayout(
+          KERNEL_PHYSICAL_END,
+          qemuMemoryMap(ram),
+          `${fx.kernelName} ${CAPTURE_APPEND}`,
+          CAPTURE_MODULES,
+        );
+        const mem = new PhysicalMemory([
+          { base: 0, length: 0xa0000 },
+          { base: MiB, length: 8 * MiB },
+        ]);
         writeMultiboot(mem, layout.spec);
         expect(layout.spec.infoAddr).toBe(fx.capture.ebx);
         expect(fx.capture.physical.length).toBe(7);
         for (const r of fx.capture.physical) {
-          expect([r.addr, Buffer.from(mem.readBytes(r.addr, r.bytes.length)).toString('hex')])
-            .toEqual([r.addr, Buffer.from(r.bytes).toString('hex')]);
+          expect([r.addr, Buffer.from(mem.readBytes(r.addr, r.bytes.length)).toString('hex')]).toEqual([
+            r.addr,
+            Buffer.from(r.bytes).toString('hex'),
+          ]);
         }
         expect(layout.spec.modules.map((m) => [m.start, m.end])).toEqual(mbi.modules.map((m) => [m.start, m.end]));
       });
@@ -61,12 +71,16 @@ describe('the QEMU-captured multiboot structures', () => {
   });
 });
 
-// A small RAM with a hand-written structure at 0x1000 and its map at 0x2000.
+/** A small RAM with a hand-written structure at 0x1000 and its map at 0x2000. */
 function memoryWith(entries: number[][], mmapLength?: number): PhysicalMemory {
   const mem = new PhysicalMemory([{ base: 0, length: 0x10000 }]);
   mem.write32(0x1000, 1 << 6);
   let p = 0x2000;
-  for (const e of entries) for (const v of e) { mem.write32(p, v); p += 4; }
+  for (const e of entries)
+    for (const v of e) {
+      mem.write32(p, v);
+      p += 4;
+    }
   mem.write32(0x1000 + 44, mmapLength ?? p - 0x2000);
   mem.write32(0x1000 + 48, 0x2000);
   return mem;
@@ -74,21 +88,36 @@ function memoryWith(entries: number[][], mmapLength?: number): PhysicalMemory {
 
 describe('strict multiboot parsing', () => {
   it('reads entries with a larger size field by skipping the extra bytes', () => {
-    const mem = memoryWith([[24, 0, 0, 0x9fc00, 0, 1, 0xdead], [20, 0x100000, 0, 0x100000, 0, 2]]);
+    const mem = memoryWith([
+      [24, 0, 0, 0x9fc00, 0, 1, 0xdead],
+      [20, 0x100000, 0, 0x100000, 0, 2],
+    ]);
     const mbi = parseMultiboot(mem, 0x1000);
-    expect(mbi.mmap.map((e) => [e.base, e.length, e.type, e.size])).toEqual([[0, 0x9fc00, 1, 24], [0x100000, 0x100000, 2, 20]]);
-    expect(mbi.mmap[1]!.type).toBe(MMAP_RESERVED);
+    expect(mbi.mmap.map((e) => [e.base, e.length, e.type, e.size])).toEqual([
+      [0, 0x9fc00, 1, 24],
+      [0x100000, 0x100000, 2, 20],
+    ]);
+    expect(mbi.mmap[1].type).toBe(MMAP_RESERVED);
   });
 
   it('rejects an mmap entry that runs past mmap_length, naming its address', () => {
-    const mem = memoryWith([[20, 0, 0, 0x9fc00, 0, 1], [20, 0x100000, 0, 0x100000, 0, 1]], 40);
+    const mem = memoryWith(
+      [
+        [20, 0, 0, 0x9fc00, 0, 1],
+        [20, 0x100000, 0, 0x100000, 0, 1],
+      ],
+      40,
+    );
     expect(() => parseMultiboot(mem, 0x1000)).toThrow(/at offset 0x2018 .*runs 8 bytes past the map's end at 0x2028/);
   });
 
   it('rejects a too-small entry size, a structure outside RAM and unknown flags', () => {
-    expect(() => parseMultiboot(memoryWith([[16, 0, 0, 0, 0]]), 0x1000)).toThrow(/offset 0x2000 .*entry size of at least 20, got 16/);
-    expect(() => parseMultiboot(new PhysicalMemory([{ base: 0, length: 0x1000 }]), 0x1000 - MBI_SIZE + 4))
-      .toThrow(/information structure in RAM/);
+    expect(() => parseMultiboot(memoryWith([[16, 0, 0, 0, 0]]), 0x1000)).toThrow(
+      /offset 0x2000 .*entry size of at least 20, got 16/,
+    );
+    expect(() => parseMultiboot(new PhysicalMemory([{ base: 0, length: 0x1000 }]), 0x1000 - MBI_SIZE + 4)).toThrow(
+      /information structure in RAM/,
+    );
     const mem = memoryWith([]);
     mem.write32(0x1000, 1 << 20);
     expect(() => parseMultiboot(mem, 0x1000)).toThrow(ParseError);
@@ -125,7 +154,10 @@ describe('strict multiboot parsing', () => {
   it('fuzz: valid structures with mutated fields give a structure or a ParseError', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 87 }), fc.integer({ min: 0, max: 0xffffffff }), (field, value) => {
-        const mem = new PhysicalMemory([{ base: 0, length: 0xa0000 }, { base: MiB, length: 3 * MiB }]);
+        const mem = new PhysicalMemory([
+          { base: 0, length: 0xa0000 },
+          { base: MiB, length: 3 * MiB },
+        ]);
         const layout = qemuLayout(KERNEL_PHYSICAL_END, qemuMemoryMap(128 * MiB), CAPTURE_APPEND, CAPTURE_MODULES);
         writeMultiboot(mem, layout.spec);
         mem.write32(layout.spec.infoAddr + (field & ~3), value);

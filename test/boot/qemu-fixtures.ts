@@ -25,9 +25,15 @@ export const CAPTURE_MODULES = [
   { cmdline: 'mod2.bin', bytes: new TextEncoder().encode('the second module, a little longer\n') },
 ];
 
-// loadFixture reads and parses one capture.
+/** loadFixture reads and parses one capture. */
 export function loadFixture(file: string, megabytes: number, pse: boolean): QemuFixture {
-  return { file, megabytes, pse, kernelName: pse ? 'kernel-pse.elf' : 'kernel.elf', capture: parseCapture(readFileSync(join(FIXTURES, file), 'latin1'), file) };
+  return {
+    file,
+    megabytes,
+    pse,
+    kernelName: pse ? 'kernel-pse.elf' : 'kernel.elf',
+    capture: parseCapture(readFileSync(join(FIXTURES, file), 'latin1'), file),
+  };
 }
 
 export const FIXTURE_FILES: readonly [string, number, boolean][] = [
@@ -37,12 +43,12 @@ export const FIXTURE_FILES: readonly [string, number, boolean][] = [
   ['qemu-m128-pse.txt', 128, true],
 ];
 
-// allFixtures loads every capture.
+/** allFixtures loads every capture. */
 export function allFixtures(): QemuFixture[] {
   return FIXTURE_FILES.map(([f, m, p]) => loadFixture(f, m, p));
 }
 
-// defaultKernelBytes reads the committed kernel.
+/** defaultKernelBytes reads the committed kernel. */
 export function defaultKernelBytes(): Uint8Array {
   return new Uint8Array(readFileSync(DEFAULT_KERNEL));
 }

@@ -48,17 +48,41 @@ export type Size = 1 | 2 | 4;
  * on both sides: it reads a physical address without RAM, which the SDM does not define (the platform does).
  */
 export interface AccessOp {
-  readonly op: 'access'; readonly kind: AccessKind; readonly size: Size; readonly cpl: Cpl; readonly lin: number; readonly value: number;
+  readonly op: 'access';
+  readonly kind: AccessKind;
+  readonly size: Size;
+  readonly cpl: Cpl;
+  readonly lin: number;
+  readonly value: number;
   readonly discard?: boolean;
 }
-export interface EditOp { readonly op: 'edit'; readonly addr: number; readonly value: number }
-export interface InvlpgOp { readonly op: 'invlpg'; readonly lin: number }
-export interface ReloadCr3Op { readonly op: 'reload-cr3' }
-export interface SetWpOp { readonly op: 'set-wp'; readonly on: boolean }
+export interface EditOp {
+  readonly op: 'edit';
+  readonly addr: number;
+  readonly value: number;
+}
+export interface InvlpgOp {
+  readonly op: 'invlpg';
+  readonly lin: number;
+}
+export interface ReloadCr3Op {
+  readonly op: 'reload-cr3';
+}
+export interface SetWpOp {
+  readonly op: 'set-wp';
+  readonly on: boolean;
+}
 /** MOV to CR3 of one of the case's directories (a switch of address space). */
-export interface LoadCr3Op { readonly op: 'load-cr3'; readonly cr3: number }
+export interface LoadCr3Op {
+  readonly op: 'load-cr3';
+  readonly cr3: number;
+}
 /** MOV to CR4 with these PSE and PGE values (mid-case; the case's pse/pge are the initial ones). */
-export interface SetCr4Op { readonly op: 'set-cr4'; readonly pse: boolean; readonly pge: boolean }
+export interface SetCr4Op {
+  readonly op: 'set-cr4';
+  readonly pse: boolean;
+  readonly pge: boolean;
+}
 export type Op = AccessOp | EditOp | InvlpgOp | ReloadCr3Op | SetWpOp | LoadCr3Op | SetCr4Op;
 
 export interface Case {
@@ -91,33 +115,43 @@ export interface CaseOutcome {
   readonly entries: readonly number[];
 }
 
-export const OP_CODES = { access: 1, edit: 2, invlpg: 3, 'reload-cr3': 4, 'set-wp': 5, 'load-cr3': 6, 'set-cr4': 7 } as const;
+export const OP_CODES = {
+  access: 1,
+  edit: 2,
+  invlpg: 3,
+  'reload-cr3': 4,
+  'set-wp': 5,
+  'load-cr3': 6,
+  'set-cr4': 7,
+} as const;
 export const BATCH_MAGIC = 0x42434750; // 'PGCB'
 
-// directoriesOf lists the frames of the case's page directories, CR3's first.
+/** directoriesOf lists the frames of the case's page directories, CR3's first. */
 export function directoriesOf(c: Pick<Case, 'cr3' | 'directories'>): number[] {
   return [(c.cr3 & FRAME_MASK) >>> 0, ...(c.directories ?? [])];
 }
 
-// reportAddrs lists every entry address the case writes (initially or by an edit), ascending.
+/** reportAddrs lists every entry address the case writes (initially or by an edit), ascending. */
 export function reportAddrs(c: Case): number[] {
   const set = new Set<number>(c.entries.map(([a]) => a));
   for (const op of c.ops) if (op.op === 'edit') set.add(op.addr);
   return [...set].sort((a, b) => a - b);
 }
 
-// accessCount is the number of access ops (one outcome each).
+/** accessCount is the number of access ops (one outcome each). */
 export function accessCount(c: Case): number {
   return c.ops.reduce((n, op) => n + (op.op === 'access' ? 1 : 0), 0);
 }
 
-// everPse tells whether CR4.PSE is 1 at some point of the case.
+/** everPse tells whether CR4.PSE is 1 at some point of the case. */
 export function everPse(c: Case): boolean {
   return c.pse || c.ops.some((op) => op.op === 'set-cr4' && op.pse);
 }
 
-// fillFrames lists the data frames the case can reach: every 4 KiB frame a PTE
-// names, and each touched 4 KiB piece of every 4 MiB frame a PDE names.
+/**
+ * fillFrames lists the data frames the case can reach: every 4 KiB frame a PTE
+ * names, and each touched 4 KiB piece of every 4 MiB frame a PDE names.
+ */
 export function fillFrames(c: Case): number[] {
   const pieces = new Set<number>();
   for (const op of c.ops) {
@@ -141,31 +175,41 @@ export function fillFrames(c: Case): number[] {
   return [...frames].filter((f) => f >= DATA_BASE && f + 4096 <= LARGE_END).sort((a, b) => a - b);
 }
 
-// fillWord is the pattern's dword at physical address p (4-aligned).
+/** fillWord is the pattern's dword at physical address p (4-aligned). */
 export function fillWord(p: number, salt: number): number {
   return (Math.imul(p, FILL_MUL) ^ salt) >>> 0;
 }
 
-// opWords packs an op for the kernel: [op | size << 8 | cpl << 16 | kind << 24, a, b]
-// (for an access, b is the value to write, or for a read 1 when its value is discarded).
+/**
+ * opWords packs an op for the kernel: [op | size << 8 | cpl << 16 | kind << 24, a, b]
+ * (for an access, b is the value to write, or for a read 1 when its value is discarded).
+ */
 function opWords(op: Op): [number, number, number] {
   switch (op.op) {
     case 'access': {
       const b = op.kind === 0 ? (op.discard === true ? 1 : 0) : op.value >>> 0;
       return [(OP_CODES.access | (op.size << 8) | (op.cpl << 16) | (op.kind << 24)) >>> 0, op.lin >>> 0, b];
     }
-    case 'edit': return [OP_CODES.edit, op.addr >>> 0, op.value >>> 0];
-    case 'invlpg': return [OP_CODES.invlpg, op.lin >>> 0, 0];
-    case 'reload-cr3': return [OP_CODES['reload-cr3'], 0, 0];
-    case 'set-wp': return [OP_CODES['set-wp'], op.on ? 1 : 0, 0];
-    case 'load-cr3': return [OP_CODES['load-cr3'], op.cr3 >>> 0, 0];
-    case 'set-cr4': return [OP_CODES['set-cr4'], (op.pse ? 1 : 0) | (op.pge ? 2 : 0), 0];
+    case 'edit':
+      return [OP_CODES.edit, op.addr >>> 0, op.value >>> 0];
+    case 'invlpg':
+      return [OP_CODES.invlpg, op.lin >>> 0, 0];
+    case 'reload-cr3':
+      return [OP_CODES['reload-cr3'], 0, 0];
+    case 'set-wp':
+      return [OP_CODES['set-wp'], op.on ? 1 : 0, 0];
+    case 'load-cr3':
+      return [OP_CODES['load-cr3'], op.cr3 >>> 0, 0];
+    case 'set-cr4':
+      return [OP_CODES['set-cr4'], (op.pse ? 1 : 0) | (op.pge ? 2 : 0), 0];
   }
 }
 
-// caseWords encodes one case in the kernel's order: flags, cr3, salt, tables
-// (directories with bit 0 set), entries, fill frames, ops, report addresses
-// (each list preceded by its length).
+/**
+ * caseWords encodes one case in the kernel's order: flags, cr3, salt, tables
+ * (directories with bit 0 set), entries, fill frames, ops, report addresses
+ * (each list preceded by its length).
+ */
 function caseWords(c: Case): number[] {
   const w: number[] = [(c.wp ? 1 : 0) | (c.pse ? 2 : 0) | (c.pge ? 4 : 0), c.cr3 >>> 0, c.salt >>> 0];
   const dirs = directoriesOf(c);
@@ -181,7 +225,7 @@ function caseWords(c: Case): number[] {
   return w;
 }
 
-// encodeBatch is the multiboot module the test kernel reads: 'PGCB', case count, cases.
+/** encodeBatch is the multiboot module the test kernel reads: 'PGCB', case count, cases. */
 export function encodeBatch(cases: readonly Case[]): Uint8Array {
   const words: number[] = [BATCH_MAGIC, cases.length];
   for (const c of cases) words.push(...caseWords(c));

@@ -26,20 +26,21 @@ interface Options {
   accessedOrder: AccessedOrder;
 }
 
-// accessedOrder parses --accessed-order.
+/** accessedOrder parses --accessed-order. */
 function accessedOrder(text: string): AccessedOrder {
   if (text !== 'qemu' && text !== 'after-checks') throw new InvalidArgumentError("expected 'qemu' or 'after-checks'");
   return text;
 }
 
-// wholeNumber parses a non-negative integer option (seeds up to 2^32-1).
+/** wholeNumber parses a non-negative integer option (seeds up to 2^32-1). */
 function wholeNumber(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new InvalidArgumentError('expected a whole number below 2^32');
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n > 0xffffffff)
+    throw new InvalidArgumentError('expected a whole number below 2^32');
   return n;
 }
 
-// selectCases is the run's case list.
+/** selectCases is the run's case list. */
 function selectCases(o: Options, seed: number): Case[] {
   if (o.case !== undefined) return [generateCase(seed, o.case)];
   const named = o.named ? namedCases() : [];
@@ -52,7 +53,7 @@ function selectCases(o: Options, seed: number): Case[] {
   return [...named, ...generateCases(seed, o.cases)];
 }
 
-// summaryLine is the contract line the issue names.
+/** summaryLine is the contract line the issue names. */
 export function summaryLine(r: SuiteResult, seed: number): string {
   return `conformance: cases=${r.cases} accesses=${r.accesses} faults=${r.faults} mismatches=${r.mismatches.length} seed=${seed}`;
 }
@@ -68,7 +69,12 @@ async function main(argv: string[]): Promise<number> {
     .option('--batch <n>', 'cases per QEMU boot', wholeNumber, DEFAULT_BATCH)
     .option('--jobs <n>', 'QEMU processes at once (default: 2)', wholeNumber)
     .option('--tlb <spec>', "the model's TLB: none, dm:N, fa:N, sa:SxW (default sa:16x4)")
-    .option('--accessed-order <order>', "the model's PDE.A order: qemu or after-checks", accessedOrder, 'qemu' as AccessedOrder)
+    .option(
+      '--accessed-order <order>',
+      "the model's PDE.A order: qemu or after-checks",
+      accessedOrder,
+      'qemu' as AccessedOrder,
+    )
     .option('--no-shrink', 'print mismatches as found, without shrinking')
     .exitOverride();
   program.parse(argv, { from: 'user' });
@@ -83,19 +89,27 @@ async function main(argv: string[]): Promise<number> {
     batchSize: Math.max(1, o.batch),
     ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
     model,
-    onBatch: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} cases`); },
+    onBatch: (done, total) => {
+      if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} cases`);
+    },
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
   for (const m of r.mismatches.slice(0, 10)) console.log(formatMismatch(o.shrink ? await shrink(m, model) : m), '\n');
   if (r.mismatches.length > 10) console.log(`(${r.mismatches.length - 10} more mismatches not shown)`);
-  const replay = [...argv.filter((_, i) => argv[i] !== '--seed' && argv[i - 1] !== '--seed'), '--seed', String(seed)].join(' ');
+  const replay = [
+    ...argv.filter((_, i) => argv[i] !== '--seed' && argv[i - 1] !== '--seed'),
+    '--seed',
+    String(seed),
+  ].join(' ');
   console.log(`time: ${((Date.now() - started) / 1000).toFixed(1)} s; replay: npm run conformance -- ${replay}`);
   console.log(summaryLine(r, seed));
   return r.mismatches.length > 0 ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {

@@ -26,7 +26,9 @@ describe.skipIf(missing.length > 0)('QEMU conformance', () => {
   });
 
   it(`agrees with QEMU on 150 generated cases of seed ${FIXED_SEED} and 150 of seed ${RUN_SEED}`, async () => {
-    console.log(`conformance: changing seed ${RUN_SEED} (replay: npm run conformance -- --seed ${RUN_SEED} --cases 150 --no-named)`);
+    console.log(
+      `conformance: changing seed ${RUN_SEED} (replay: npm run conformance -- --seed ${RUN_SEED} --cases 150 --no-named)`,
+    );
     const r = await runSuite([...generateCases(FIXED_SEED, 150), ...generateCases(RUN_SEED, 150)]);
     expect(r.mismatches.map(formatMismatch)).toEqual([]);
     expect(r.faults).toBeGreaterThan(0);
@@ -37,31 +39,50 @@ describe.skipIf(missing.length > 0)('QEMU conformance', () => {
     const c = namedCases().filter((x) => x.name === 'fetch-straddle-second-supervisor');
     const [q] = await runOnQemu(c);
     const expected = [
-      { fault: true, cr2: 0x04006000, code: PF_P | PF_U }, { fault: false, value: 0 }, { fault: true, cr2: 0x04006000, code: PF_P | PF_U },
+      { fault: true, cr2: 0x04006000, code: PF_P | PF_U },
+      { fault: false, value: 0 },
+      { fault: true, cr2: 0x04006000, code: PF_P | PF_U },
     ];
-    expect(q!.accesses).toEqual(expected);
-    expect(runOnModel(c[0]!).accesses).toEqual(expected);
+    expect(q.accesses).toEqual(expected);
+    expect(runOnModel(c[0]).accesses).toEqual(expected);
   });
 
   it('catches a model that differs: Bochs-order PDE.A disagrees on pde-accessed-on-pte-fault', async () => {
     const c = namedCases().filter((x) => x.name === 'pde-accessed-on-pte-fault');
     const r = await runSuite(c, { model: { accessedOrder: 'after-checks' } });
     expect(r.mismatches).toHaveLength(1);
-    expect(r.mismatches[0]!.diffs.join('\n')).toMatch(/entry \[0x00400040\] at the end: QEMU 0x00401027 .* model 0x00401007/);
+    expect(r.mismatches[0].diffs.join('\n')).toMatch(
+      /entry \[0x00400040\] at the end: QEMU 0x00401027 .* model 0x00401007/,
+    );
   });
 
   it('npm run conformance prints the summary line and exits 0 without mismatches', () => {
-    const r = spawnSync('npx', ['tsx', 'test/conformance/cli.ts', '--seed', '7', '--cases', '5', '--name', 'straddle'], { encoding: 'utf8' });
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^conformance: cases=\d+ accesses=\d+ faults=\d+ mismatches=0 seed=7$/);
+    const r = spawnSync(
+      'npx',
+      ['tsx', 'test/conformance/cli.ts', '--seed', '7', '--cases', '5', '--name', 'straddle'],
+      { encoding: 'utf8' },
+    );
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(
+      /^conformance: cases=\d+ accesses=\d+ faults=\d+ mismatches=0 seed=7$/,
+    );
     expect(r.status).toBe(0);
   });
 
   it('npm run conformance prints a shrunk reproducer and exits 1 on a mismatch', () => {
-    const args = ['tsx', 'test/conformance/cli.ts', '--seed', '3', '--name', 'pte-not-present', '--accessed-order', 'after-checks'];
+    const args = [
+      'tsx',
+      'test/conformance/cli.ts',
+      '--seed',
+      '3',
+      '--name',
+      'pte-not-present',
+      '--accessed-order',
+      'after-checks',
+    ];
     const r = spawnSync('npx', args, { encoding: 'utf8' });
     expect(r.stdout).toMatch(/MISMATCH in pte-not-present \(shrunk\)/);
-    // Three accesses and two entries shrink to one access and the PDE.
-    expect(r.stdout).toMatch(/op 0: .*\n  differences:/);
+    /** Three accesses and two entries shrink to one access and the PDE. */
+    expect(r.stdout).toMatch(/op 0: .*\n {2}differences:/);
     expect(r.stdout).not.toMatch(/entry \[0x00401014\]/);
     expect(r.stdout).toMatch(/entry \[0x00400040\] at the end: QEMU 0x00401027 \(P\|RW\|US\|A\); model 0x00401007/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('conformance: cases=1 accesses=3 faults=3 mismatches=1 seed=3');

@@ -12,12 +12,32 @@
 
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../src/hw/fault.js';
 import {
-  FRAME_MASK, PDE_PAT_LARGE, PDE_LARGE_RSVD_BIT21, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PAT, PTE_PCD, PTE_PWT,
-  PTE_RW, PTE_US,
+  FRAME_MASK,
+  PDE_PAT_LARGE,
+  PDE_LARGE_RSVD_BIT21,
+  PDE_PS,
+  PTE_A,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_PAT,
+  PTE_PCD,
+  PTE_PWT,
+  PTE_RW,
+  PTE_US,
 } from '../../src/hw/paging.js';
 import {
-  DATA_BASE, FETCH_OFFSET, KERNEL_PDES, LARGE_BASE, RET_BYTES, TABLE_BASE,
-  type AccessOp, type Case, type Cpl, type Op, type Size,
+  DATA_BASE,
+  FETCH_OFFSET,
+  KERNEL_PDES,
+  LARGE_BASE,
+  RET_BYTES,
+  TABLE_BASE,
+  type AccessOp,
+  type Case,
+  type Cpl,
+  type Op,
+  type Size,
 } from './case.js';
 import { Rng, mixSeed } from './rng.js';
 import { Shadow, accessProblem } from './shadow.js';
@@ -37,40 +57,72 @@ interface Draft {
   readonly entryAddrs: number[];
 }
 
-// bits ORs in each flag with its probability.
+/** bits ORs in each flag with its probability. */
 function bits(rng: Rng, table: ReadonlyArray<readonly [number, number]>): number {
   let v = 0;
   for (const [flag, p] of table) if (rng.chance(p)) v |= flag;
   return v;
 }
 
-// randomPte is a 4 KiB PTE naming a pool frame.
+/** randomPte is a 4 KiB PTE naming a pool frame. */
 function randomPte(rng: Rng): number {
   const frame = DATA_BASE + rng.int(DATA_FRAMES) * 4096;
-  const flags = bits(rng, [[PTE_P, 0.9], [PTE_RW, 0.65], [PTE_US, 0.7], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
-    [PTE_PWT, 0.1], [PTE_PCD, 0.1], [PTE_PAT, 0.1], [0x200, 0.1], [0x800, 0.1]]);
+  const flags = bits(rng, [
+    [PTE_P, 0.9],
+    [PTE_RW, 0.65],
+    [PTE_US, 0.7],
+    [PTE_A, 0.3],
+    [PTE_D, 0.3],
+    [PTE_G, 0.25],
+    [PTE_PWT, 0.1],
+    [PTE_PCD, 0.1],
+    [PTE_PAT, 0.1],
+    [0x200, 0.1],
+    [0x800, 0.1],
+  ]);
   return (frame | flags) >>> 0;
 }
 
-// randomPtPde is a PDE naming one of the case's page tables; PS (ignored without CR4.PSE) only then.
+/** randomPtPde is a PDE naming one of the case's page tables; PS (ignored without CR4.PSE) only then. */
 function randomPtPde(d: Pick<Draft, 'rng' | 'pse' | 'pts'>): number {
   const { rng } = d;
-  const flags = bits(rng, [[PTE_P, 0.92], [PTE_RW, 0.75], [PTE_US, 0.8], [PTE_A, 0.3], [PTE_D, 0.1], [PTE_G, 0.1],
-    [PTE_PWT, 0.1], [PTE_PCD, 0.1], [0x400, 0.1]]);
+  const flags = bits(rng, [
+    [PTE_P, 0.92],
+    [PTE_RW, 0.75],
+    [PTE_US, 0.8],
+    [PTE_A, 0.3],
+    [PTE_D, 0.1],
+    [PTE_G, 0.1],
+    [PTE_PWT, 0.1],
+    [PTE_PCD, 0.1],
+    [0x400, 0.1],
+  ]);
   const ps = !d.pse && rng.chance(0.25) ? PDE_PS : 0;
   return (rng.pick(d.pts) | flags | ps) >>> 0;
 }
 
-// randomLargePde is a PDE mapping a 4 MiB page (bit 21, reserved, rarely set;
-// sometimes PSE-36 bits 16:13, a page above 4 GiB where no RAM is).
+/**
+ * randomLargePde is a PDE mapping a 4 MiB page (bit 21, reserved, rarely set;
+ * sometimes PSE-36 bits 16:13, a page above 4 GiB where no RAM is).
+ */
 function randomLargePde(rng: Rng): number {
   const frame = LARGE_BASE + rng.int(LARGE_FRAMES) * 0x400000 + (rng.chance(0.08) ? (1 + rng.int(15)) << 13 : 0);
-  const flags = bits(rng, [[PTE_P, 0.9], [PTE_RW, 0.65], [PTE_US, 0.7], [PTE_A, 0.3], [PTE_D, 0.3], [PTE_G, 0.25],
-    [PTE_PWT, 0.1], [PTE_PCD, 0.1], [PDE_PAT_LARGE, 0.1], [PDE_LARGE_RSVD_BIT21, 0.03]]);
+  const flags = bits(rng, [
+    [PTE_P, 0.9],
+    [PTE_RW, 0.65],
+    [PTE_US, 0.7],
+    [PTE_A, 0.3],
+    [PTE_D, 0.3],
+    [PTE_G, 0.25],
+    [PTE_PWT, 0.1],
+    [PTE_PCD, 0.1],
+    [PDE_PAT_LARGE, 0.1],
+    [PDE_LARGE_RSVD_BIT21, 0.03],
+  ]);
   return (frame | flags | PDE_PS) >>> 0;
 }
 
-// pickPdeIndices chooses 1-4 directory slots, often neighbours (accesses then straddle 4 MiB).
+/** pickPdeIndices chooses 1-4 directory slots, often neighbours (accesses then straddle 4 MiB). */
 function pickPdeIndices(rng: Rng): number[] {
   const out = new Set<number>();
   const n = 1 + rng.int(4);
@@ -82,7 +134,7 @@ function pickPdeIndices(rng: Rng): number[] {
   return [...out];
 }
 
-// pickPteIndices chooses 1-5 table slots, often neighbours and the table's ends.
+/** pickPteIndices chooses 1-5 table slots, often neighbours and the table's ends. */
 function pickPteIndices(rng: Rng): number[] {
   const out = new Set<number>();
   const n = 1 + rng.int(5);
@@ -94,7 +146,7 @@ function pickPteIndices(rng: Rng): number[] {
   return [...out];
 }
 
-// buildTables writes a directory's initial entries and its tables' into the shadow and the entry list.
+/** buildTables writes a directory's initial entries and its tables' into the shadow and the entry list. */
 function buildTables(d: Draft, pd: number, shadow: Shadow, entries: Array<readonly [number, number]>): void {
   const set = (addr: number, value: number): void => {
     entries.push([addr, value]);
@@ -119,8 +171,10 @@ function buildTables(d: Draft, pd: number, shadow: Shadow, entries: Array<readon
   d.pages.push(KERNEL_PDES * 1024 + d.rng.int((1024 - KERNEL_PDES) * 1024));
 }
 
-// randomOffset picks where in the page an access starts; fetches hit the RET bytes,
-// writes avoid them, some accesses straddle into the next page.
+/**
+ * randomOffset picks where in the page an access starts; fetches hit the RET bytes,
+ * writes avoid them, some accesses straddle into the next page.
+ */
 function randomOffset(rng: Rng, kind: AccessKind, size: Size): number {
   if (kind === ACCESS_FETCH) return size === 4 ? 0xffd + rng.int(3) : FETCH_OFFSET + rng.int(RET_BYTES);
   if (size > 1 && rng.chance(0.25)) return 4096 - 1 - rng.int(size - 1);
@@ -130,9 +184,11 @@ function randomOffset(rng: Rng, kind: AccessKind, size: Size): number {
   }
 }
 
-// randomAccess builds an access to a page of interest that shadow.ts accepts
-// (a read above 4 GiB discards its value), or null if eight tries found none.
-// A fetch is a RET, or 3 times in 10 a `mov eax, imm32` straddling two pages.
+/**
+ * randomAccess builds an access to a page of interest that shadow.ts accepts
+ * (a read above 4 GiB discards its value), or null if eight tries found none.
+ * A fetch is a RET, or 3 times in 10 a `mov eax, imm32` straddling two pages.
+ */
 function randomAccess(d: Draft, shadow: Shadow): AccessOp | null {
   const { rng } = d;
   const kind = rng.pick<AccessKind>([ACCESS_READ, ACCESS_READ, ACCESS_WRITE, ACCESS_WRITE, ACCESS_FETCH]);
@@ -150,12 +206,16 @@ function randomAccess(d: Draft, shadow: Shadow): AccessOp | null {
   return null;
 }
 
-// randomEdit rewrites an entry (or fills a new PTE slot) and usually invalidates what it touched.
+/** randomEdit rewrites an entry (or fills a new PTE slot) and usually invalidates what it touched. */
 function randomEdit(d: Draft, shadow: Shadow, ops: Op[]): void {
   const { rng } = d;
   const addr = rng.chance(0.8) ? rng.pick(d.entryAddrs) : rng.pick(d.pts) + rng.int(1024) * 4;
   const isPde = d.dirs.includes((addr & FRAME_MASK) >>> 0);
-  const value = !isPde ? randomPte(rng) : shadow.pse && rng.chance(0.4) ? randomLargePde(rng) : randomPtPde({ ...d, pse: shadow.pse });
+  const value = !isPde
+    ? randomPte(rng)
+    : shadow.pse && rng.chance(0.4)
+      ? randomLargePde(rng)
+      : randomPtPde({ ...d, pse: shadow.pse });
   shadow.edit(addr, value);
   ops.push({ op: 'edit', addr, value });
   if (!d.entryAddrs.includes(addr)) d.entryAddrs.push(addr);
@@ -171,7 +231,7 @@ function randomEdit(d: Draft, shadow: Shadow, ops: Op[]): void {
   }
 }
 
-// randomOps is the case's operation list.
+/** randomOps is the case's operation list. */
 function randomOps(d: Draft, shadow: Shadow): Op[] {
   const { rng } = d;
   const ops: Op[] = [];
@@ -205,7 +265,7 @@ function randomOps(d: Draft, shadow: Shadow): Op[] {
   return ops;
 }
 
-// randomCr4 flips CR4.PSE or CR4.PGE (rarely both), after a PSE change often reloading CR3.
+/** randomCr4 flips CR4.PSE or CR4.PGE (rarely both), after a PSE change often reloading CR3. */
 function randomCr4(d: Draft, shadow: Shadow, ops: Op[]): void {
   const { rng } = d;
   const which = rng.int(5);
@@ -220,18 +280,18 @@ function randomCr4(d: Draft, shadow: Shadow, ops: Op[]): void {
   }
 }
 
-// generateCase builds case `index` of the run with this seed.
+/** generateCase builds case `index` of the run with this seed. */
 export function generateCase(seed: number, index: number): Case {
   const rng = new Rng(mixSeed(seed, index));
   const wp = rng.chance(0.5);
   const pse = rng.chance(0.6);
   const pge = rng.chance(0.3);
   const frames = [...Array(64).keys()].map((i) => TABLE_BASE + i * 4096);
-  const take = (): number => frames.splice(rng.int(frames.length), 1)[0]!;
+  const take = (): number => frames.splice(rng.int(frames.length), 1)[0];
   const dirs = rng.chance(0.3) ? [take(), take()] : [take()];
   const pts = [take(), take(), take()];
   const d: Draft = { rng, pse, dirs, pts, pages: [], entryAddrs: [] };
-  const shape = { cr3: dirs[0]!, pse, pge, tables: [...dirs, ...pts], directories: dirs.slice(1) };
+  const shape = { cr3: dirs[0], pse, pge, tables: [...dirs, ...pts], directories: dirs.slice(1) };
   const shadow = new Shadow(shape);
   const entries: Array<readonly [number, number]> = [];
   for (const pd of dirs) buildTables(d, pd, shadow, entries);
@@ -239,7 +299,7 @@ export function generateCase(seed: number, index: number): Case {
   return { name: `gen:${seed}:${index}`, wp, ...shape, salt: rng.u32(), entries, ops };
 }
 
-// generateCases is cases 0..n-1 of a seed.
+/** generateCases is cases 0..n-1 of a seed. */
 export function generateCases(seed: number, n: number): Case[] {
   return Array.from({ length: n }, (_, i) => generateCase(seed, i));
 }

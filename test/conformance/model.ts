@@ -7,8 +7,20 @@ import { PageFault } from '../../src/hw/fault.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../../src/hw/paging.js';
 import type { AccessedOrder, RsvdErrorCode } from '../../src/hw/walk.js';
 import {
-  FETCH_OFFSET, HEAD_BYTES, MOV_EAX, QEMU_RAM_MIB, RET, RET_BYTES, TAIL_BYTES, fillFrames, fillWord, reportAddrs,
-  type AccessOp, type AccessOutcome, type Case, type CaseOutcome,
+  FETCH_OFFSET,
+  HEAD_BYTES,
+  MOV_EAX,
+  QEMU_RAM_MIB,
+  RET,
+  RET_BYTES,
+  TAIL_BYTES,
+  fillFrames,
+  fillWord,
+  reportAddrs,
+  type AccessOp,
+  type AccessOutcome,
+  type Case,
+  type CaseOutcome,
 } from './case.js';
 
 export interface ModelOptions {
@@ -18,17 +30,21 @@ export interface ModelOptions {
   readonly rsvdErrorCode?: RsvdErrorCode;
 }
 
-// newMachine builds a machine with QEMU's RAM size (costly: reuse it across cases).
+/** newMachine builds a machine with QEMU's RAM size (costly: reuse it across cases). */
 export function newMachine(options: ModelOptions = {}): Machine {
   return new Machine({
-    ram: QEMU_RAM_MIB * 1024 * 1024, accessedOrder: options.accessedOrder ?? 'qemu',
-    rsvdErrorCode: options.rsvdErrorCode ?? 'qemu', tlb: options.tlb ?? 'sa:16x4',
+    ram: QEMU_RAM_MIB * 1024 * 1024,
+    accessedOrder: options.accessedOrder ?? 'qemu',
+    rsvdErrorCode: options.rsvdErrorCode ?? 'qemu',
+    tlb: options.tlb ?? 'sa:16x4',
   });
 }
 
-// setUp does what the test kernel does at the start of a case: paging off
-// (which flushes the whole TLB), tables zeroed, entries written, data filled,
-// then CR4, CR3 and CR0 loaded.
+/**
+ * setUp does what the test kernel does at the start of a case: paging off
+ * (which flushes the whole TLB), tables zeroed, entries written, data filled,
+ * then CR4, CR3 and CR0 loaded.
+ */
 function setUp(m: Machine, c: Case): void {
   m.mmu.setCpl(0);
   m.mmu.writeCr0(CR0_PE);
@@ -45,9 +61,11 @@ function setUp(m: Machine, c: Case): void {
   m.mmu.writeCr0(CR0_PE | CR0_PG | (c.wp ? CR0_WP : 0));
 }
 
-// access performs one access at its CPL and returns to CPL 0. A fetch of size 4
-// at page offset 0xFFD-0xFFF is the straddling `mov eax, imm32; ret`: the
-// machine's fetch translates its first page at its address, then the next page.
+/**
+ * access performs one access at its CPL and returns to CPL 0. A fetch of size 4
+ * at page offset 0xFFD-0xFFF is the straddling `mov eax, imm32; ret`: the
+ * machine's fetch translates its first page at its address, then the next page.
+ */
 function access(m: Machine, op: AccessOp): AccessOutcome {
   m.mmu.setCpl(op.cpl);
   try {
@@ -65,20 +83,34 @@ function access(m: Machine, op: AccessOp): AccessOutcome {
   }
 }
 
-// runOnModel runs one case on the model, on `machine` if given (reset first) or a new one.
+/** runOnModel runs one case on the model, on `machine` if given (reset first) or a new one. */
 export function runOnModel(c: Case, machine?: Machine): CaseOutcome {
   const m = machine ?? newMachine();
   setUp(m, c);
   const accesses: AccessOutcome[] = [];
   for (const op of c.ops) {
     switch (op.op) {
-      case 'access': accesses.push(access(m, op)); break;
-      case 'edit': m.mem.write32(op.addr, op.value); break;
-      case 'invlpg': m.mmu.invlpg(op.lin); break;
-      case 'reload-cr3': m.mmu.writeCr3(m.mmu.cr3); break;
-      case 'load-cr3': m.mmu.writeCr3(op.cr3); break;
-      case 'set-wp': m.mmu.writeCr0(op.on ? m.mmu.cr0 | CR0_WP : m.mmu.cr0 & ~CR0_WP); break;
-      case 'set-cr4': m.mmu.writeCr4((op.pse ? CR4_PSE : 0) | (op.pge ? CR4_PGE : 0)); break;
+      case 'access':
+        accesses.push(access(m, op));
+        break;
+      case 'edit':
+        m.mem.write32(op.addr, op.value);
+        break;
+      case 'invlpg':
+        m.mmu.invlpg(op.lin);
+        break;
+      case 'reload-cr3':
+        m.mmu.writeCr3(m.mmu.cr3);
+        break;
+      case 'load-cr3':
+        m.mmu.writeCr3(op.cr3);
+        break;
+      case 'set-wp':
+        m.mmu.writeCr0(op.on ? m.mmu.cr0 | CR0_WP : m.mmu.cr0 & ~CR0_WP);
+        break;
+      case 'set-cr4':
+        m.mmu.writeCr4((op.pse ? CR4_PSE : 0) | (op.pge ? CR4_PGE : 0));
+        break;
     }
   }
   return { accesses, entries: reportAddrs(c).map((a) => m.mem.read32(a)) };

@@ -21,12 +21,12 @@ const EXIT_OK = 33;
 const BOOT_TIMEOUT_MS = 120_000;
 export const INSTALL_HINT = 'apt-get install -y --no-install-recommends qemu-system-x86 nasm binutils';
 
-// missingTools names the programs the QEMU side needs that are not on PATH.
+/** missingTools names the programs the QEMU side needs that are not on PATH. */
 export function missingTools(): string[] {
   return ['qemu-system-i386', 'nasm', 'ld'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 }
 
-// buildKernel assembles and links the test kernel unless the ELF is newer than its sources.
+/** buildKernel assembles and links the test kernel unless the ELF is newer than its sources. */
 export function buildKernel(): string {
   const newest = Math.max(statSync(KERNEL_SRC).mtimeMs, statSync(LINKER_SCRIPT).mtimeMs);
   try {
@@ -44,21 +44,43 @@ export function buildKernel(): string {
   return KERNEL_ELF;
 }
 
-// qemuArgs is the command line for one boot.
+/** qemuArgs is the command line for one boot. */
 function qemuArgs(kernel: string, module: string, out: string): string[] {
   return [
-    '-kernel', kernel, '-initrd', module, '-m', String(QEMU_RAM_MIB), '-accel', 'tcg', '-cpu', QEMU_CPU,
-    '-display', 'none', '-no-reboot', '-serial', 'none', '-monitor', 'none', '-parallel', 'none',
-    '-debugcon', `file:${out}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-kernel',
+    kernel,
+    '-initrd',
+    module,
+    '-m',
+    String(QEMU_RAM_MIB),
+    '-accel',
+    'tcg',
+    '-cpu',
+    QEMU_CPU,
+    '-display',
+    'none',
+    '-no-reboot',
+    '-serial',
+    'none',
+    '-monitor',
+    'none',
+    '-parallel',
+    'none',
+    '-debugcon',
+    `file:${out}`,
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
 }
 
-// boot runs QEMU once and resolves with its exit status and stderr.
+/** boot runs QEMU once and resolves with its exit status and stderr. */
 function boot(args: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-system-i386', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), BOOT_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (status) => {
@@ -68,7 +90,7 @@ function boot(args: string[]): Promise<{ status: number | null; stderr: string }
   });
 }
 
-// runOnQemu boots the kernel once with a batch and returns one outcome per case.
+/** runOnQemu boots the kernel once with a batch and returns one outcome per case. */
 export async function runOnQemu(cases: readonly Case[]): Promise<CaseOutcome[]> {
   const kernel = buildKernel();
   const dir = mkdtempSync(join(tmpdir(), 'pagelab-conf-'));
@@ -76,11 +98,13 @@ export async function runOnQemu(cases: readonly Case[]): Promise<CaseOutcome[]> 
     const module = join(dir, 'batch.bin');
     const out = join(dir, 'out.bin');
     const batch = encodeBatch(cases);
-    if (batch.length > 0x280000) throw new PagelabError(`batch of ${cases.length} cases is ${batch.length} bytes: split it (limit 2.5 MiB)`);
+    if (batch.length > 0x280000)
+      throw new PagelabError(`batch of ${cases.length} cases is ${batch.length} bytes: split it (limit 2.5 MiB)`);
     writeFileSync(module, batch);
     const { status, stderr } = await boot(qemuArgs(kernel, module, out));
     const bytes = existsSync(out) ? new Uint8Array(readFileSync(out)) : new Uint8Array(0);
-    const failed = (): PagelabError => new PagelabError(`qemu-system-i386 exited with status ${status}: ${stderr.trim()}`);
+    const failed = (): PagelabError =>
+      new PagelabError(`qemu-system-i386 exited with status ${status}: ${stderr.trim()}`);
     let outcomes: CaseOutcome[];
     try {
       outcomes = parseResults(bytes, cases);

@@ -6,7 +6,15 @@
 
 import { PagelabError, ParseError } from '../../src/errors.js';
 import { hex } from '../../src/hw/addr.js';
-import { CPUID_PSE36, QEMU_CPU, accessCount, reportAddrs, type AccessOutcome, type Case, type CaseOutcome } from './case.js';
+import {
+  CPUID_PSE36,
+  QEMU_CPU,
+  accessCount,
+  reportAddrs,
+  type AccessOutcome,
+  type Case,
+  type CaseOutcome,
+} from './case.js';
 
 export const OUT_CASE = 0x45534143; // 'CASE'
 export const OUT_DONE = 0x454e4f44; // 'DONE'
@@ -16,17 +24,19 @@ export const OUT_CPUID = 0x49555043; // 'CPUI'
 /** The test kernel stopped on an exception it did not expect. */
 export class KernelFatal extends PagelabError {}
 
-// Reader hands out the words of the output, naming the offset of a short read.
+/** Reader hands out the words of the output, naming the offset of a short read. */
 class Reader {
   private pos = 0;
   constructor(private readonly view: DataView) {}
-  get offset(): number { return this.pos; }
-  // peek returns the next word without consuming it.
+  get offset(): number {
+    return this.pos;
+  }
+  /** peek returns the next word without consuming it. */
   peek(expected: string): number {
     if (this.pos + 4 > this.view.byteLength) throw new ParseError('QEMU output', this.pos, expected);
     return this.view.getUint32(this.pos, true);
   }
-  // word consumes the next word.
+  /** word consumes the next word. */
   word(expected: string): number {
     const v = this.peek(expected);
     this.pos += 4;
@@ -34,17 +44,18 @@ class Reader {
   }
 }
 
-// fatalFrom reads a 'FTAL' record (the marker already consumed) into an error.
+/** fatalFrom reads a 'FTAL' record (the marker already consumed) into an error. */
 function fatalFrom(r: Reader): KernelFatal {
   const vector = r.word('fatal vector');
-  if (vector === 0xffffffff) return new KernelFatal('test kernel rejected its boot or batch (bad multiboot info or module)');
+  if (vector === 0xffffffff)
+    return new KernelFatal('test kernel rejected its boot or batch (bad multiboot info or module)');
   const [code, eip, cr2, index] = [r.word('error code'), r.word('EIP'), r.word('CR2'), r.word('case index')];
   return new KernelFatal(
     `test kernel took exception ${vector} (error code ${hex(code, 1)}, EIP ${hex(eip)}, CR2 ${hex(cr2)}) in case ${index}`,
   );
 }
 
-// readAccess reads one access record.
+/** readAccess reads one access record. */
 function readAccess(r: Reader): AccessOutcome {
   const at = r.offset;
   const status = r.word('access status');
@@ -55,7 +66,7 @@ function readAccess(r: Reader): AccessOutcome {
   throw new ParseError('QEMU output', at, 'access status 0 or 1');
 }
 
-// readCase reads one case's records, checking its header.
+/** readCase reads one case's records, checking its header. */
 function readCase(r: Reader, c: Case, index: number): CaseOutcome {
   const at = r.offset;
   const marker = r.word(`'CASE' for case ${index}`);
@@ -75,18 +86,25 @@ function readCase(r: Reader, c: Case, index: number): CaseOutcome {
   return { accesses, entries };
 }
 
-// readCpuid reads the 'CPUI' record and checks the CPU reports PSE-36: the PSE-36
-// cases compare bits 16:13 of 4 MiB PDEs as address bits, defined only then (SDM 4.3).
+/**
+ * readCpuid reads the 'CPUI' record and checks the CPU reports PSE-36: the PSE-36
+ * cases compare bits 16:13 of 4 MiB PDEs as address bits, defined only then (SDM 4.3).
+ */
 function readCpuid(r: Reader): void {
   const at = r.offset;
   const marker = r.word("'CPUI'");
   if (marker === OUT_FATAL) throw fatalFrom(r);
   if (marker !== OUT_CPUID) throw new ParseError('QEMU output', at, "'CPUI' marker");
   const edx = r.word('CPUID.01H:EDX');
-  if ((edx & CPUID_PSE36) === 0) throw new ParseError('QEMU output', at + 4, `CPUID.01H:EDX with PSE-36 (bit 17) set: run QEMU with -cpu ${QEMU_CPU}`);
+  if ((edx & CPUID_PSE36) === 0)
+    throw new ParseError(
+      'QEMU output',
+      at + 4,
+      `CPUID.01H:EDX with PSE-36 (bit 17) set: run QEMU with -cpu ${QEMU_CPU}`,
+    );
 }
 
-// parseResults turns the kernel's output for a batch into one outcome per case.
+/** parseResults turns the kernel's output for a batch into one outcome per case. */
 export function parseResults(bytes: Uint8Array, cases: readonly Case[]): CaseOutcome[] {
   const r = new Reader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   readCpuid(r);

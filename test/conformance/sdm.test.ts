@@ -11,12 +11,12 @@ describe('SDM 4.7: a reserved-bit fault sets P', () => {
   const c = namedCases().find((x) => x.name === 'large-page-reserved-bit21')!;
 
   it("the model's default reports P=1 with RSVD=1 for bit 21 of a 4 MiB PDE", () => {
-    const first = runOnModel(c, newMachine({ rsvdErrorCode: 'sdm' })).accesses[0]!;
+    const first = runOnModel(c, newMachine({ rsvdErrorCode: 'sdm' })).accesses[0];
     expect(first).toEqual({ fault: true, cr2: 0x04001100, code: PF_P | PF_RSVD | PF_U });
   });
 
   it("with rsvdErrorCode 'qemu' (the suite's setting) it reports QEMU 7.2's P=0", () => {
-    const first = runOnModel(c, newMachine({ rsvdErrorCode: 'qemu' })).accesses[0]!;
+    const first = runOnModel(c, newMachine({ rsvdErrorCode: 'qemu' })).accesses[0];
     expect(first).toEqual({ fault: true, cr2: 0x04001100, code: PF_RSVD | PF_U });
   });
 });

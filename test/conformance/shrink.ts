@@ -10,7 +10,7 @@ import { validateCase } from './shadow.js';
 
 const MAX_ROUNDS = 40;
 
-// candidates lists the valid cases with one op or one entry fewer.
+/** candidates lists the valid cases with one op or one entry fewer. */
 function candidates(c: Case): Case[] {
   const out: Case[] = [];
   c.ops.forEach((_, i) => out.push({ ...c, ops: c.ops.filter((__, k) => k !== i) }));
@@ -25,7 +25,7 @@ function candidates(c: Case): Case[] {
   });
 }
 
-// shrink returns the smallest still-mismatching case it finds, starting from m.
+/** shrink returns the smallest still-mismatching case it finds, starting from m. */
 export async function shrink(m: Mismatch, model: ModelOptions = {}): Promise<Mismatch> {
   let best = m;
   const machine = newMachine(model);
@@ -33,11 +33,11 @@ export async function shrink(m: Mismatch, model: ModelOptions = {}): Promise<Mis
     const cands = candidates(best.c).map((c) => ({ ...c, name: `${m.c.name} (shrunk)` }));
     if (cands.length === 0) break;
     const qemu = await runOnQemu(cands);
-    const found = cands.findIndex((c, i) => diffOutcomes(c, qemu[i]!, runOnModel(c, machine)).length > 0);
+    const found = cands.findIndex((c, i) => diffOutcomes(c, qemu[i], runOnModel(c, machine)).length > 0);
     if (found < 0) break;
-    const c = cands[found]!;
+    const c = cands[found];
     const model = runOnModel(c, machine);
-    best = { c, qemu: qemu[found]!, model, diffs: diffOutcomes(c, qemu[found]!, model) };
+    best = { c, qemu: qemu[found], model, diffs: diffOutcomes(c, qemu[found], model) };
   }
   return best;
 }

@@ -29,14 +29,17 @@ export interface SuiteResult {
 
 export const DEFAULT_BATCH = 200;
 
-// compareBatch runs one batch on QEMU and the model and collects the mismatches.
-async function compareBatch(batch: readonly Case[], model: ModelOptions): Promise<{ faults: number; mismatches: Mismatch[] }> {
+/** compareBatch runs one batch on QEMU and the model and collects the mismatches. */
+async function compareBatch(
+  batch: readonly Case[],
+  model: ModelOptions,
+): Promise<{ faults: number; mismatches: Mismatch[] }> {
   const qemu = await runOnQemu(batch);
   let faults = 0;
   const mismatches: Mismatch[] = [];
   const machine = newMachine(model);
   batch.forEach((c, i) => {
-    const q = qemu[i]!;
+    const q = qemu[i];
     faults += q.accesses.filter((a) => a.fault).length;
     const ours = runOnModel(c, machine);
     const diffs = diffOutcomes(c, q, ours);
@@ -45,7 +48,7 @@ async function compareBatch(batch: readonly Case[], model: ModelOptions): Promis
   return { faults, mismatches };
 }
 
-// runSuite compares every case; batches run `jobs` at a time.
+/** runSuite compares every case; batches run `jobs` at a time. */
 export async function runSuite(cases: readonly Case[], options: SuiteOptions = {}): Promise<SuiteResult> {
   for (const c of cases) validateCase(c);
   const size = options.batchSize ?? DEFAULT_BATCH;
@@ -57,7 +60,7 @@ export async function runSuite(cases: readonly Case[], options: SuiteOptions = {
   const mismatches: Mismatch[] = [];
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
-      const batch = batches[next++]!;
+      const batch = batches[next++];
       const r = await compareBatch(batch, options.model ?? {});
       faults += r.faults;
       mismatches.push(...r.mismatches);

@@ -7,8 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { ParseError } from '../../src/errors.js';
 import { PDE_PS, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
 import {
-  BATCH_MAGIC, CPUID_PSE36, DATA_BASE, LARGE_BASE, TABLE_BASE, accessCount, encodeBatch, fillFrames, reportAddrs,
-  type AccessOp, type Case, type CaseOutcome,
+  BATCH_MAGIC,
+  CPUID_PSE36,
+  DATA_BASE,
+  LARGE_BASE,
+  TABLE_BASE,
+  accessCount,
+  encodeBatch,
+  fillFrames,
+  reportAddrs,
+  type AccessOp,
+  type Case,
+  type CaseOutcome,
 } from './case.js';
 import { generateCase, generateCases } from './generate.js';
 import { runOnModel } from './model.js';
@@ -23,12 +33,25 @@ const PT = TABLE_BASE + 0x1000;
 const URW = PTE_P | PTE_RW | PTE_US;
 const LIN = 0x04005100;
 
-// tiny is a one-page case with the given ops.
+/** tiny is a one-page case with the given ops. */
 function tiny(ops: Case['ops'], pge = false, pteFlags = URW): Case {
-  return { name: 'tiny', wp: false, pse: false, pge, cr3: PD, salt: 1, tables: [PD, PT], entries: [[PD + 0x40, PT | URW], [PT + 0x14, DATA_BASE | pteFlags]], ops };
+  return {
+    name: 'tiny',
+    wp: false,
+    pse: false,
+    pge,
+    cr3: PD,
+    salt: 1,
+    tables: [PD, PT],
+    entries: [
+      [PD + 0x40, PT | URW],
+      [PT + 0x14, DATA_BASE | pteFlags],
+    ],
+    ops,
+  };
 }
 
-// outputFor renders outcomes as the test kernel writes them.
+/** outputFor renders outcomes as the test kernel writes them. */
 function outputFor(cases: readonly Case[], outs: readonly CaseOutcome[], edx = QEMU32_EDX | CPUID_PSE36): Uint8Array {
   const words: number[] = [OUT_CPUID, edx];
   outs.forEach((o, i) => {
@@ -55,8 +78,11 @@ describe('generator', () => {
     const ops = cases.flatMap((c) => c.ops);
     const accesses = ops.filter((o) => o.op === 'access');
     expect(accesses.some((a) => a.op === 'access' && (a.lin & 0xfff) + a.size > 4096)).toBe(true);
-    expect(cases.some((c) => c.pse && c.entries.some(([a, v]) => a < PD + 0x1000 * 64 && (v & PDE_PS) !== 0))).toBe(true);
-    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp', 'load-cr3', 'set-cr4']) expect(ops.some((o) => o.op === kind)).toBe(true);
+    expect(cases.some((c) => c.pse && c.entries.some(([a, v]) => a < PD + 0x1000 * 64 && (v & PDE_PS) !== 0))).toBe(
+      true,
+    );
+    for (const kind of ['edit', 'invlpg', 'reload-cr3', 'set-wp', 'load-cr3', 'set-cr4'])
+      expect(ops.some((o) => o.op === kind)).toBe(true);
     expect(accesses.some((a) => a.op === 'access' && a.kind === 2 && a.size === 4)).toBe(true);
     expect(accesses.some((a) => a.op === 'access' && a.discard === true)).toBe(true);
     for (const cpl of [0, 3]) expect(accesses.some((a) => a.op === 'access' && a.cpl === cpl)).toBe(true);
@@ -91,28 +117,49 @@ describe('staleness rule (SDM 4.10.4.2)', () => {
   it('counts a switch of CR3 only for non-global pages with CR4.PGE', () => {
     const PD2 = PD + 0x2000;
     const two = (ops: Case['ops'], pge: boolean): Case => ({
-      ...tiny(ops, pge, URW | PTE_G), tables: [PD, PT, PD2], directories: [PD2], entries: [...tiny([], pge, URW | PTE_G).entries, [PD2 + 0x40, PT | URW]],
+      ...tiny(ops, pge, URW | PTE_G),
+      tables: [PD, PT, PD2],
+      directories: [PD2],
+      entries: [...tiny([], pge, URW | PTE_G).entries, [PD2 + 0x40, PT | URW]],
     });
     const ops: Case['ops'] = [read, { op: 'load-cr3', cr3: PD2 }, read];
     expect(() => validateCase(two(ops, false))).not.toThrow();
     expect(() => validateCase(two(ops, true))).toThrow(/stale/);
-    expect(() => validateCase(two([read, { op: 'load-cr3', cr3: PD + 0x1000 }], false))).toThrow(/not one of the case's directories/);
+    expect(() => validateCase(two([read, { op: 'load-cr3', cr3: PD + 0x1000 }], false))).toThrow(
+      /not one of the case's directories/,
+    );
   });
 
   it('counts a change of CR4.PGE as a flush of global entries, a change of PSE alone as none (SDM 4.10.4.1)', () => {
     const edit = { op: 'edit', addr: PT + 0x14, value: DATA_BASE | URW | PTE_G | 0x1000 } as const;
     const read = { op: 'access', kind: 0, size: 4, cpl: 0, lin: LIN, value: 0 } as const;
-    expect(() => validateCase(tiny([read, edit, { op: 'set-cr4', pse: false, pge: false }, read], true, URW | PTE_G))).not.toThrow();
+    expect(() =>
+      validateCase(tiny([read, edit, { op: 'set-cr4', pse: false, pge: false }, read], true, URW | PTE_G)),
+    ).not.toThrow();
     const large: Case = { ...tiny([]), pse: true, entries: [[PD + 0x40, PT | URW | PDE_PS]] };
     const viaTable: AccessOp = { op: 'access', kind: 0, size: 4, cpl: 0, lin: 0x04000100, value: 0 };
     const toTable = { ...large, entries: [...large.entries, [PT, DATA_BASE | URW] as const] };
-    expect(() => validateCase({ ...toTable, ops: [{ op: 'set-cr4', pse: false, pge: false }, viaTable] })).toThrow(/stale/);
-    expect(() => validateCase({ ...toTable, ops: [{ op: 'set-cr4', pse: false, pge: false }, { op: 'reload-cr3' }, viaTable] })).not.toThrow();
+    expect(() => validateCase({ ...toTable, ops: [{ op: 'set-cr4', pse: false, pge: false }, viaTable] })).toThrow(
+      /stale/,
+    );
+    expect(() =>
+      validateCase({ ...toTable, ops: [{ op: 'set-cr4', pse: false, pge: false }, { op: 'reload-cr3' }, viaTable] }),
+    ).not.toThrow();
   });
 
   it('accepts straddling fetches at 0xffd-0xfff only, and not over code bytes a write changed', () => {
-    const two = (ops: Case['ops']): Case => ({ ...tiny(ops), entries: [...tiny([]).entries, [PT + 0x18, (DATA_BASE + 0x1000) | URW]] });
-    const fetch = (off: number, size: 1 | 4): AccessOp => ({ op: 'access', kind: 2, size, cpl: 3, lin: 0x04005000 + off, value: 0 });
+    const two = (ops: Case['ops']): Case => ({
+      ...tiny(ops),
+      entries: [...tiny([]).entries, [PT + 0x18, (DATA_BASE + 0x1000) | URW]],
+    });
+    const fetch = (off: number, size: 1 | 4): AccessOp => ({
+      op: 'access',
+      kind: 2,
+      size,
+      cpl: 3,
+      lin: 0x04005000 + off,
+      value: 0,
+    });
     expect(() => validateCase(two([fetch(0xffd, 4), fetch(0xfff, 4)]))).not.toThrow();
     expect(() => validateCase(two([fetch(0xffc, 4)]))).toThrow(/4 bytes at 0xffd-0xfff/);
     expect(() => validateCase(two([fetch(0xfff, 1)]))).toThrow(/must be 1 byte/);
@@ -122,7 +169,11 @@ describe('staleness rule (SDM 4.10.4.2)', () => {
   });
 
   it('makes a read above 4 GiB (PSE-36) discard its value, and refuses pages above 2^36', () => {
-    const pse36 = (bits: number, op: AccessOp): Case => ({ ...tiny([op]), pse: true, entries: [[PD + 0x40, LARGE_BASE | bits | URW | PDE_PS]] });
+    const pse36 = (bits: number, op: AccessOp): Case => ({
+      ...tiny([op]),
+      pse: true,
+      entries: [[PD + 0x40, LARGE_BASE | bits | URW | PDE_PS]],
+    });
     const read: AccessOp = { op: 'access', kind: 0, size: 4, cpl: 3, lin: 0x04000100, value: 0 };
     expect(() => validateCase(pse36(1 << 13, read))).toThrow(/must discard its value/);
     expect(() => validateCase(pse36(1 << 13, { ...read, discard: true }))).not.toThrow();
@@ -133,13 +184,25 @@ describe('staleness rule (SDM 4.10.4.2)', () => {
   });
 
   it('refuses reads of table frames the case does not zero', () => {
-    const c: Case = { ...tiny([]), entries: [[PD + 0x40, PT | URW], [PT + 0x14, (TABLE_BASE + 0x9000) | URW]] };
-    expect(() => validateCase({ ...c, ops: [{ op: 'access', kind: 0, size: 4, cpl: 0, lin: LIN, value: 0 }] })).toThrow(/does not zero/);
+    const c: Case = {
+      ...tiny([]),
+      entries: [
+        [PD + 0x40, PT | URW],
+        [PT + 0x14, (TABLE_BASE + 0x9000) | URW],
+      ],
+    };
+    expect(() => validateCase({ ...c, ops: [{ op: 'access', kind: 0, size: 4, cpl: 0, lin: LIN, value: 0 }] })).toThrow(
+      /does not zero/,
+    );
   });
 
   it('refuses writes over the RET bytes and accesses in the kernel PDEs', () => {
-    expect(() => validateCase(tiny([{ op: 'access', kind: 1, size: 4, cpl: 0, lin: 0x040057fe, value: 0 }]))).toThrow(/RET bytes/);
-    expect(() => validateCase(tiny([{ op: 'access', kind: 0, size: 4, cpl: 0, lin: 0x1000, value: 0 }]))).toThrow(/linear range/);
+    expect(() => validateCase(tiny([{ op: 'access', kind: 1, size: 4, cpl: 0, lin: 0x040057fe, value: 0 }]))).toThrow(
+      /RET bytes/,
+    );
+    expect(() => validateCase(tiny([{ op: 'access', kind: 0, size: 4, cpl: 0, lin: 0x1000, value: 0 }]))).toThrow(
+      /linear range/,
+    );
   });
 });
 
@@ -160,7 +223,10 @@ describe('batch encoding and QEMU output', () => {
 
   it('names the offset of a truncated or corrupt output', () => {
     const cases = generateCases(5, 3);
-    const bytes = outputFor(cases, cases.map((c) => runOnModel(c)));
+    const bytes = outputFor(
+      cases,
+      cases.map((c) => runOnModel(c)),
+    );
     expect(() => parseResults(bytes.slice(0, bytes.length - 4), cases)).toThrow(ParseError);
     const bad = bytes.slice();
     bad[16] = 7;
@@ -170,7 +236,9 @@ describe('batch encoding and QEMU output', () => {
   it('refuses the output of a CPU without PSE-36 (bits 16:13 of a 4 MiB PDE would be reserved, SDM 4.3)', () => {
     const cases = generateCases(5, 2);
     const outs = cases.map((c) => runOnModel(c));
-    expect(() => parseResults(outputFor(cases, outs, QEMU32_EDX), cases)).toThrow(/PSE-36 \(bit 17\) set: run QEMU with -cpu qemu32,\+pse36/);
+    expect(() => parseResults(outputFor(cases, outs, QEMU32_EDX), cases)).toThrow(
+      /PSE-36 \(bit 17\) set: run QEMU with -cpu qemu32,\+pse36/,
+    );
   });
 
   it('reports a kernel fatal record as KernelFatal', () => {
@@ -182,13 +250,16 @@ describe('batch encoding and QEMU output', () => {
 
   it('throws nothing but its own errors on arbitrary bytes (fuzz)', () => {
     const cases = generateCases(11, 2);
-    expect(accessCount(cases[0]!)).toBeGreaterThan(0);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
-      try {
-        parseResults(bytes, cases);
-      } catch (e) {
-        if (!(e instanceof ParseError) && !(e instanceof KernelFatal)) throw e;
-      }
-    }), { numRuns: 2000 });
+    expect(accessCount(cases[0])).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
+        try {
+          parseResults(bytes, cases);
+        } catch (e) {
+          if (!(e instanceof ParseError) && !(e instanceof KernelFatal)) throw e;
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -56,7 +56,9 @@ describe('page-fault delivery (vector 14)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(PageFault);
-    expect((err as PageFault).message).toMatch(/page fault at 0x70000123: error code 0x2 \(not present, write, supervisor\)/);
+    expect((err as PageFault).message).toMatch(
+      /page fault at 0x70000123: error code 0x2 \(not present, write, supervisor\)/,
+    );
     expect(m.mmu.cr2).toBe(0x70000123);
   });
 
@@ -102,7 +104,10 @@ describe('counters', () => {
       ['write32', (m: ReturnType<typeof paged>) => m.write32(0x400000, 1)],
     ] as const) {
       const m = paged();
-      expect(faultOf(() => access(m)), name).not.toBeNull();
+      expect(
+        faultOf(() => access(m)),
+        name,
+      ).not.toBeNull();
       expect(m.mmu.counters(), name).toMatchObject({ misses: 1, walks: 1, faults: 1, hits: 0 });
     }
   });

@@ -52,14 +52,23 @@ describe('physical memory', () => {
   });
 
   it('accepts RAM ranges with arbitrary 4 KiB-aligned holes and rejects bad descriptions', () => {
-    const m = new PhysicalMemory([{ base: 0x5000, length: 0x1000 }, { base: 0x0, length: 0x2000 }]);
+    const m = new PhysicalMemory([
+      { base: 0x5000, length: 0x1000 },
+      { base: 0x0, length: 0x2000 },
+    ]);
     expect(m.ranges.map((r) => r.base)).toEqual([0, 0x5000]);
     m.write32(0x5ffc, 9);
     m.write32(0x3000, 9);
     expect([m.read32(0x5ffc), m.read32(0x3000)]).toEqual([9, 0xffffffff]);
     expect(m.ramSize).toBe(0x3000);
     expect(() => new PhysicalMemory([{ base: 0x800, length: 0x1000 }])).toThrow(/4 KiB-aligned/);
-    expect(() => new PhysicalMemory([{ base: 0, length: 0x2000 }, { base: 0x1000, length: 0x1000 }])).toThrow(/overlaps/);
+    expect(
+      () =>
+        new PhysicalMemory([
+          { base: 0, length: 0x2000 },
+          { base: 0x1000, length: 0x1000 },
+        ]),
+    ).toThrow(/overlaps/);
     expect(() => pcLayout(512 * 1024)).toThrow(/1 MiB to 4 GiB/);
     expect(pcLayout(1 << 20)).toEqual([{ base: 0, length: 0xa0000 }]);
   });

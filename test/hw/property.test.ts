@@ -14,16 +14,51 @@ type Op =
 
 const PAGES = 24; // pages 0..11 of region 0x40000000 and 0..11 of region 0x40400000
 const pageLin = (p: number): number => 0x40000000 + (p >= 12 ? 0x400000 + (p - 12) * 4096 : p * 4096);
-// Offsets near both ends of a page, so accesses can straddle and the prefilled bytes are what is read.
+/** Offsets near both ends of a page, so accesses can straddle and the prefilled bytes are what is read. */
 const offsetArb = fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 4080, max: 4095 }));
-const flagsArb = fc.integer({ min: 0, max: 15 }).map((b) => (b & 1 ? PTE_P : 0) | (b & 2 ? PTE_RW : 0) | (b & 4 ? PTE_US : 0) | (b & 8 ? PTE_G : 0) | (b === 0 ? 0 : PTE_P));
+const flagsArb = fc
+  .integer({ min: 0, max: 15 })
+  .map(
+    (b) =>
+      (b & 1 ? PTE_P : 0) | (b & 2 ? PTE_RW : 0) | (b & 4 ? PTE_US : 0) | (b & 8 ? PTE_G : 0) | (b === 0 ? 0 : PTE_P),
+  );
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('access' as const), page: fc.integer({ min: 0, max: PAGES - 1 }), offset: offsetArb, size: fc.constantFrom(1 as const, 2 as const, 4 as const), kind: fc.constantFrom(ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH), user: fc.boolean(), value: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('edit' as const), page: fc.integer({ min: 0, max: PAGES - 1 }), frame: fc.integer({ min: 0, max: 31 }), flags: flagsArb, flush: fc.constantFrom('invlpg' as const, 'cr3' as const) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('large' as const), region: fc.integer({ min: 0, max: 1 }), frame: fc.integer({ min: 1, max: 3 }), flags: flagsArb, flush: fc.constantFrom('invlpg' as const, 'cr3' as const), at: fc.integer({ min: 0, max: 0x3fffff }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('access' as const),
+      page: fc.integer({ min: 0, max: PAGES - 1 }),
+      offset: offsetArb,
+      size: fc.constantFrom(1 as const, 2 as const, 4 as const),
+      kind: fc.constantFrom(ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH),
+      user: fc.boolean(),
+      value: fc.nat(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('edit' as const),
+      page: fc.integer({ min: 0, max: PAGES - 1 }),
+      frame: fc.integer({ min: 0, max: 31 }),
+      flags: flagsArb,
+      flush: fc.constantFrom('invlpg' as const, 'cr3' as const),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('large' as const),
+      region: fc.integer({ min: 0, max: 1 }),
+      frame: fc.integer({ min: 1, max: 3 }),
+      flags: flagsArb,
+      flush: fc.constantFrom('invlpg' as const, 'cr3' as const),
+      at: fc.integer({ min: 0, max: 0x3fffff }),
+    }),
+  },
 );
 
-// run executes the ops on a fresh machine and returns everything observable.
+/** run executes the ops on a fresh machine and returns everything observable. */
 function run(tlb: string, wp: boolean, ops: Op[]): unknown[] {
   const m = paged({ tlb, wp, pge: true });
   for (let p = 0; p < PAGES; p++) map4k(m, pageLin(p), 0x800000 + (p % 32) * 4096, PTE_P | PTE_RW | PTE_US);
@@ -59,7 +94,7 @@ function run(tlb: string, wp: boolean, ops: Op[]): unknown[] {
   return out;
 }
 
-// prefill gives the first and last 16 bytes of every frame a case can reach a distinct value.
+/** prefill gives the first and last 16 bytes of every frame a case can reach a distinct value. */
 function prefill(m: ReturnType<typeof paged>): void {
   const frames: number[] = [];
   for (let f = 0; f < 32; f++) frames.push(0x800000 + f * 4096);
@@ -72,7 +107,7 @@ function prefill(m: ReturnType<typeof paged>): void {
   }
 }
 
-// flush applies the invalidation the edit needs; global entries need a CR4.PGE toggle for 'cr3'.
+/** flush applies the invalidation the edit needs; global entries need a CR4.PGE toggle for 'cr3'. */
 function flush(m: ReturnType<typeof paged>, lin: number, how: 'invlpg' | 'cr3'): void {
   if (how === 'invlpg') m.mmu.invlpg(lin);
   else {
@@ -83,7 +118,18 @@ function flush(m: ReturnType<typeof paged>, lin: number, how: 'invlpg' | 'cr3'):
 
 describe('property: every TLB geometry agrees with no TLB after the right invalidations', () => {
   it('random page-table edits and accesses', () => {
-    const geometry = fc.constantFrom('dm:1', 'dm:4', 'dm:64', 'fa:1', 'fa:3', 'fa:16', 'fa:64', 'sa:2x2', 'sa:4x3', 'sa:16x4');
+    const geometry = fc.constantFrom(
+      'dm:1',
+      'dm:4',
+      'dm:64',
+      'fa:1',
+      'fa:3',
+      'fa:16',
+      'fa:64',
+      'sa:2x2',
+      'sa:4x3',
+      'sa:16x4',
+    );
     fc.assert(
       fc.property(geometry, fc.boolean(), fc.array(opArb, { minLength: 20, maxLength: 80 }), (g, wp, ops) => {
         expect(run(g, wp, ops)).toEqual(run('none', wp, ops));

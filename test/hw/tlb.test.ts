@@ -1,7 +1,19 @@
 // The TLB as the architecture permits it (SDM 4.10): stale entries after an
 // edit without INVLPG, what each invalidation drops, global pages, geometry.
 import { describe, expect, it } from 'vitest';
-import { CR0_PE, CR0_PG, CR4_PGE, CR4_PSE, PF_W, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
+import {
+  CR0_PE,
+  CR0_PG,
+  CR4_PGE,
+  CR4_PSE,
+  PF_W,
+  PTE_A,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_RW,
+  PTE_US,
+} from '../../src/hw/paging.js';
 import { formatTlb, parseTlb } from '../../src/hw/tlb.js';
 import { URW, faultOf, map4k, map4m, paged, pteAddr, pdeAddr } from './util.js';
 
@@ -57,7 +69,10 @@ describe('SDM 4.8/4.10.2: dirty state in the TLB', () => {
       map4k(m, 0x40000000, 0x300000);
       m.read32(0x40000000);
       m.mem.write32(pteAddr(0x40000000), 0x12340000); // swapped out: the OS keeps its own bits there; no INVLPG
-      expect(faultOf(() => m.write32(0x40000000, 5)), tlb).toEqual([0x40000000, PF_W]); // not present, write, supervisor
+      expect(
+        faultOf(() => m.write32(0x40000000, 5)),
+        tlb,
+      ).toEqual([0x40000000, PF_W]); // not present, write, supervisor
       expect(m.mem.read32(pteAddr(0x40000000))).toBe(0x12340000);
       expect(m.mem.read32(0x300000)).toBe(0);
     }
@@ -223,7 +238,7 @@ describe('Mmu.translateDigest: the batched hit path with an FNV-1a digest of phy
       const stop = m.mmu.translateDigest(lin, kind, 0, lin.length, 0x811c9dc5);
       expect(stop).toBe(4); // 0x40003004: not cached
       let h = 0x811c9dc5;
-      for (let i = 0; i < stop; i++) h = Math.imul(h ^ m.mmu.translate(lin[i]!, kind[i] as 0 | 1), 16777619) >>> 0;
+      for (let i = 0; i < stop; i++) h = Math.imul(h ^ m.mmu.translate(lin[i], kind[i] as 0 | 1), 16777619) >>> 0;
       expect(m.mmu.digest).toBe(h);
       expect(m.mmu.translateDigest(lin, kind, 5, 6, 7)).toBe(6); // 0x40001000 hits
     });

@@ -11,21 +11,21 @@ export interface PagingSetup extends MachineOptions {
   pge?: boolean;
 }
 
-// paged returns a machine with an empty page directory at DIR and paging on.
+/** paged returns a machine with an empty page directory at DIR and paging on. */
 export function paged(opts: PagingSetup = {}): Machine {
   const m = new Machine({ ram: 64 << 20, ...opts });
   m.mmu.writeCr3(DIR);
-  m.mmu.writeCr4((opts.pse ?? true ? CR4_PSE : 0) | (opts.pge ? CR4_PGE : 0));
-  m.mmu.writeCr0(CR0_PE | CR0_PG | (opts.wp ?? true ? CR0_WP : 0));
+  m.mmu.writeCr4(((opts.pse ?? true) ? CR4_PSE : 0) | (opts.pge ? CR4_PGE : 0));
+  m.mmu.writeCr0(CR0_PE | CR0_PG | ((opts.wp ?? true) ? CR0_WP : 0));
   return m;
 }
 
-// tableFor gives the page table used for a PDE index: 0x100000 + index * 4 KiB.
+/** tableFor gives the page table used for a PDE index: 0x100000 + index * 4 KiB. */
 export function tableFor(pdi: number): number {
   return 0x100000 + pdi * 4096;
 }
 
-// map4k writes PDE (pdeFlags) and PTE (pteFlags) so `linear` maps `physical`.
+/** map4k writes PDE (pdeFlags) and PTE (pteFlags) so `linear` maps `physical`. */
 export function map4k(m: Machine, linear: number, physical: number, pteFlags = URW, pdeFlags = URW): void {
   const pdi = linear >>> 22;
   const table = tableFor(pdi);
@@ -33,7 +33,7 @@ export function map4k(m: Machine, linear: number, physical: number, pteFlags = U
   m.mem.write32(table + ((linear >>> 12) & 0x3ff) * 4, (physical & 0xfffff000) | pteFlags);
 }
 
-// map4m writes a 4 MiB PDE mapping `linear` (4 MiB-aligned) to `physical`.
+/** map4m writes a 4 MiB PDE mapping `linear` (4 MiB-aligned) to `physical`. */
 export function map4m(m: Machine, linear: number, physical: number, flags = URW): void {
   m.mem.write32(DIR + (linear >>> 22) * 4, (physical & 0xffc00000) | flags | PDE_PS);
 }
@@ -46,7 +46,7 @@ export function pdeAddr(linear: number): number {
   return DIR + (linear >>> 22) * 4;
 }
 
-// faultOf runs fn and returns the thrown PageFault's [linear, errorCode], or null.
+/** faultOf runs fn and returns the thrown PageFault's [linear, errorCode], or null. */
 export function faultOf(fn: () => unknown): [number, number] | null {
   try {
     fn();

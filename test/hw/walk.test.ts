@@ -4,7 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, GeneralProtection, type AccessKind } from '../../src/hw/fault.js';
 import { Machine } from '../../src/hw/machine.js';
 import {
-  CR0_PE, CR0_PG, CR4_PAE, PDE_PS, PF_P, PF_RSVD, PF_U, PF_W, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US,
+  CR0_PE,
+  CR0_PG,
+  CR4_PAE,
+  PDE_PS,
+  PF_P,
+  PF_RSVD,
+  PF_U,
+  PF_W,
+  PTE_A,
+  PTE_D,
+  PTE_P,
+  PTE_RW,
+  PTE_US,
 } from '../../src/hw/paging.js';
 import { DIR, URW, faultOf, map4k, map4m, paged, pdeAddr, pteAddr, tableFor } from './util.js';
 
@@ -66,7 +78,11 @@ describe('SDM 4.3: 32-bit paging translation', () => {
   });
 
   it('SDM 4.3 Table 4-4: with MAXPHYADDR M, bits (M-20):13 of a 4 MiB PDE are address bits (M-1):32 and bits 21:(M-19) reserved', () => {
-    for (const [maxPhysAddr, highest] of [[40, 20], [36, 16], [32, 12]] as const) {
+    for (const [maxPhysAddr, highest] of [
+      [40, 20],
+      [36, 16],
+      [32, 12],
+    ] as const) {
       for (let bit = 13; bit <= 21; bit++) {
         const m = paged({ pse: true, maxPhysAddr });
         m.mem.write32(DIR + 2 * 4, 0x00400000 | (1 << bit) | URW | PDE_PS);
@@ -74,7 +90,10 @@ describe('SDM 4.3: 32-bit paging translation', () => {
         if (bit <= highest) {
           expect(w.phys, `M=${maxPhysAddr} bit ${bit}`).toBe(2 ** (bit - 13 + 32) + 0x00400010);
         } else {
-          expect(faultOf(() => m.read32(0x00800010)), `M=${maxPhysAddr} bit ${bit}`).toEqual([0x00800010, PF_RSVD | PF_P]);
+          expect(
+            faultOf(() => m.read32(0x00800010)),
+            `M=${maxPhysAddr} bit ${bit}`,
+          ).toEqual([0x00800010, PF_RSVD | PF_P]);
           expect(m.mem.read32(DIR + 2 * 4) & PTE_A).toBe(0); // a reserved-bit fault sets no A (SDM 4.8)
         }
       }
@@ -110,9 +129,11 @@ describe('SDM 4.7: page-fault error codes', () => {
 });
 
 describe('SDM 4.6: access rights', () => {
-  // expected states the SDM's rules directly: supervisor reads and fetches always; supervisor
-  // writes need R/W=1 in both levels only when CR0.WP=1; user accesses need U/S=1 in both; user
-  // writes also R/W=1 in both.
+  /**
+   * expected states the SDM's rules directly: supervisor reads and fetches always; supervisor
+   * writes need R/W=1 in both levels only when CR0.WP=1; user accesses need U/S=1 in both; user
+   * writes also R/W=1 in both.
+   */
   function expected(pde: number, pte: number, wp: boolean, user: boolean, kind: AccessKind): boolean {
     const rw = (pde & pte & PTE_RW) !== 0;
     const us = (pde & pte & PTE_US) !== 0;
@@ -138,7 +159,9 @@ describe('SDM 4.6: access rights', () => {
               const f = faultOf(() => (kind === ACCESS_WRITE ? m.write32(0x40000010, 1) : m.read(0x40000010, 4, kind)));
               const ok = expected(pde, pte, wp, user, kind);
               const code = PF_P | (kind === ACCESS_WRITE ? PF_W : 0) | (user ? PF_U : 0);
-              expect(f, `large=${large} pde=${pde} pte=${pte} wp=${wp} user=${user} kind=${kind}`).toEqual(ok ? null : [0x40000010, code]);
+              expect(f, `large=${large} pde=${pde} pte=${pte} wp=${wp} user=${user} kind=${kind}`).toEqual(
+                ok ? null : [0x40000010, code],
+              );
               checked++;
             }
           }

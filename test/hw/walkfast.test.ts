@@ -13,37 +13,54 @@ import { DIR, map4k, paged, pdeAddr, pteAddr } from './util.js';
 
 const LIN = 0x40123abc;
 const PHYS = 0x00456000;
-// Any low 12 bits: P, R/W, U/S, PWT, PCD, A, D, PS/PAT, G and the ignored bits.
+/** Any low 12 bits: P, R/W, U/S, PWT, PCD, A, D, PS/PAT, G and the ignored bits. */
 const flags12 = fc.integer({ min: 0, max: 0xfff });
 const kindArb = fc.constantFrom<AccessKind>(ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH);
 
 describe('walkFast: the read-only common case of the walk (SDM 4.3, 4.6, 4.8)', () => {
   it('agrees with walk() where it answers, and declines only where walk() faults, writes A/D or maps 4 MiB', () => {
     const machines = new Map<string, Machine>(); // one per (WP, PSE): walk() reads no TLB
-    fc.assert(fc.property(flags12, flags12, kindArb, fc.boolean(), fc.boolean(), fc.boolean(), (pdeF, pteF, kind, user, wp, pse) => {
-      const key = `${wp} ${pse}`;
-      const m = machines.get(key) ?? paged({ tlb: 'none', wp, pse, ram: 8 << 20 });
-      machines.set(key, m);
-      map4k(m, LIN, PHYS, pteF, pdeF);
-      const pde = m.mem.read32(pdeAddr(LIN));
-      const pte = m.mem.read32(pteAddr(LIN));
-      const fast = walkFast(m.mem, DIR, LIN, fastEntryBits(needOf(kind, user), wp), kind === ACCESS_WRITE);
-      const w = new WalkState();
-      const phys = walk(m.mem, m.mmu, LIN, kind, user, true, w);
-      const unchanged = m.mem.read32(pdeAddr(LIN)) === pde && m.mem.read32(pteAddr(LIN)) === pte;
-      if (fast !== 0) {
-        expect(fast >>> 0).toBe(pte);
-        expect(phys).toBe(((fast & FRAME_MASK) >>> 0) + (LIN & 0xfff));
-        expect(unchanged).toBe(true);
-        expect(w.large).toBe(false);
-      } else {
-        expect(phys < 0 || !unchanged || w.large || (pde & PDE_PS) !== 0).toBe(true);
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        flags12,
+        flags12,
+        kindArb,
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (pdeF, pteF, kind, user, wp, pse) => {
+          const key = `${wp} ${pse}`;
+          const m = machines.get(key) ?? paged({ tlb: 'none', wp, pse, ram: 8 << 20 });
+          machines.set(key, m);
+          map4k(m, LIN, PHYS, pteF, pdeF);
+          const pde = m.mem.read32(pdeAddr(LIN));
+          const pte = m.mem.read32(pteAddr(LIN));
+          const fast = walkFast(m.mem, DIR, LIN, fastEntryBits(needOf(kind, user), wp), kind === ACCESS_WRITE);
+          const w = new WalkState();
+          const phys = walk(m.mem, m.mmu, LIN, kind, user, true, w);
+          const unchanged = m.mem.read32(pdeAddr(LIN)) === pde && m.mem.read32(pteAddr(LIN)) === pte;
+          if (fast !== 0) {
+            expect(fast >>> 0).toBe(pte);
+            expect(phys).toBe(((fast & FRAME_MASK) >>> 0) + (LIN & 0xfff));
+            expect(unchanged).toBe(true);
+            expect(w.large).toBe(false);
+          } else {
+            expect(phys < 0 || !unchanged || w.large || (pde & PDE_PS) !== 0).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('reads entries at any directory base, including one above 2 GiB (int32 addresses)', () => {
-    const m = paged({ tlb: 'none', ram: [{ base: 0, length: 0x100000 }, { base: 0x80000000, length: 0x100000 }] });
+    const m = paged({
+      tlb: 'none',
+      ram: [
+        { base: 0, length: 0x100000 },
+        { base: 0x80000000, length: 0x100000 },
+      ],
+    });
     const dir = 0x80010000;
     const table = 0x80020000;
     m.mem.write32(dir + (LIN >>> 22) * 4, table | PTE_P | PTE_RW | PTE_US | PTE_A);
@@ -55,39 +72,43 @@ describe('walkFast: the read-only common case of the walk (SDM 4.3, 4.6, 4.8)', 
   });
 });
 
-// fold mixes one translation into an FNV-1a digest, as the trace replay does.
+/** fold mixes one translation into an FNV-1a digest, as the trace replay does. */
 const fold = (h: number, p: number): number => Math.imul(h ^ p, 16777619) >>> 0;
 
-// byDigest runs the accesses as the trace replay does: translateDigest, then
-// translate() for the access it stopped at.
+/**
+ * byDigest runs the accesses as the trace replay does: translateDigest, then
+ * translate() for the access it stopped at.
+ */
 function byDigest(m: Machine, lin: Uint32Array, kind: Uint8Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < lin.length;) {
     i = m.mmu.translateDigest(lin, kind, i, lin.length, h);
     h = m.mmu.digest;
     if (i === lin.length) break;
-    h = fold(h, m.mmu.translate(lin[i]!, kind[i] as AccessKind));
+    h = fold(h, m.mmu.translate(lin[i], kind[i] as AccessKind));
     i++;
   }
   return h;
 }
 
-// oneByOne runs the same accesses through translate() alone.
+/** oneByOne runs the same accesses through translate() alone. */
 function oneByOne(m: Machine, lin: Uint32Array, kind: Uint8Array): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < lin.length; i++) h = fold(h, m.mmu.translate(lin[i]!, kind[i] as AccessKind));
+  for (let i = 0; i < lin.length; i++) h = fold(h, m.mmu.translate(lin[i], kind[i] as AccessKind));
   return h;
 }
 
-// setup maps 8 pages with the given PTE flags (some not present), the PDE with A set or not.
+/** setup maps 8 pages with the given PTE flags (some not present), the PDE with A set or not. */
 function setup(tlb: string, pteFlags: number[], pdeA: boolean, user: boolean): Machine {
   const m = paged({ tlb, pge: true, ram: 8 << 20 });
-  pteFlags.forEach((f, p) => map4k(m, 0x40000000 + p * 4096, 0x300000 + p * 4096, f, PTE_P | PTE_RW | PTE_US | (pdeA ? PTE_A : 0)));
+  pteFlags.forEach((f, p) =>
+    map4k(m, 0x40000000 + p * 4096, 0x300000 + p * 4096, f, PTE_P | PTE_RW | PTE_US | (pdeA ? PTE_A : 0)),
+  );
   m.mmu.setCpl(user ? 3 : 0);
   return m;
 }
 
-// state is everything observable afterwards: counters, CR2, error code and the entries in memory.
+/** state is everything observable afterwards: counters, CR2, error code and the entries in memory. */
 function state(m: Machine, pages: number): unknown[] {
   const entries = [m.mem.read32(pdeAddr(0x40000000))];
   for (let p = 0; p < pages; p++) entries.push(m.mem.read32(pteAddr(0x40000000 + p * 4096)));
@@ -95,23 +116,45 @@ function state(m: Machine, pages: number): unknown[] {
 }
 
 describe('Mmu.translateDigest with misses resolved by walkFast', () => {
-  const pteArb = fc.integer({ min: 0, max: 31 }).map((b) =>
-    (b & 1 ? PTE_P : 0) | (b & 2 ? PTE_RW : 0) | (b & 4 ? PTE_US : 0) | (b & 8 ? PTE_A : 0) | (b & 16 ? PTE_D : 0) | (b === 0 ? 0 : PTE_P) | PTE_G);
-  const accessArb = fc.record({ page: fc.integer({ min: 0, max: 7 }), offset: fc.integer({ min: 0, max: 4095 }), kind: kindArb });
+  const pteArb = fc
+    .integer({ min: 0, max: 31 })
+    .map(
+      (b) =>
+        (b & 1 ? PTE_P : 0) |
+        (b & 2 ? PTE_RW : 0) |
+        (b & 4 ? PTE_US : 0) |
+        (b & 8 ? PTE_A : 0) |
+        (b & 16 ? PTE_D : 0) |
+        (b === 0 ? 0 : PTE_P) |
+        PTE_G,
+    );
+  const accessArb = fc.record({
+    page: fc.integer({ min: 0, max: 7 }),
+    offset: fc.integer({ min: 0, max: 4095 }),
+    kind: kindArb,
+  });
   for (const tlb of ['none', 'dm:4', 'fa:4', 'sa:2x2']) {
     it(`leaves digest, counters, CR2 and memory as translate() one at a time does (${tlb})`, () => {
-      fc.assert(fc.property(fc.array(pteArb, { minLength: 8, maxLength: 8 }), fc.boolean(), fc.boolean(), fc.array(accessArb, { maxLength: 60 }),
-        (ptes, pdeA, user, accesses) => {
-          const lin = Uint32Array.from(accesses, (a) => 0x40000000 + a.page * 4096 + a.offset);
-          const kind = Uint8Array.from(accesses, (a) => a.kind);
-          const a = setup(tlb, ptes, pdeA, user);
-          const b = setup(tlb, ptes, pdeA, user);
-          expect(byDigest(a, lin, kind)).toBe(oneByOne(b, lin, kind));
-          expect(state(a, 8)).toEqual(state(b, 8));
-          // The TLBs hold the same translations: a second pass agrees too.
-          expect(byDigest(a, lin, kind)).toBe(oneByOne(b, lin, kind));
-          expect(state(a, 8)).toEqual(state(b, 8));
-        }), { numRuns: 150 });
+      fc.assert(
+        fc.property(
+          fc.array(pteArb, { minLength: 8, maxLength: 8 }),
+          fc.boolean(),
+          fc.boolean(),
+          fc.array(accessArb, { maxLength: 60 }),
+          (ptes, pdeA, user, accesses) => {
+            const lin = Uint32Array.from(accesses, (a) => 0x40000000 + a.page * 4096 + a.offset);
+            const kind = Uint8Array.from(accesses, (a) => a.kind);
+            const a = setup(tlb, ptes, pdeA, user);
+            const b = setup(tlb, ptes, pdeA, user);
+            expect(byDigest(a, lin, kind)).toBe(oneByOne(b, lin, kind));
+            expect(state(a, 8)).toEqual(state(b, 8));
+            /** The TLBs hold the same translations: a second pass agrees too. */
+            expect(byDigest(a, lin, kind)).toBe(oneByOne(b, lin, kind));
+            expect(state(a, 8)).toEqual(state(b, 8));
+          },
+        ),
+        { numRuns: 150 },
+      );
     });
   }
 

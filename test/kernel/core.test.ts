@@ -15,7 +15,7 @@ describe('kernel core: window, slot, early allocator', () => {
       expect(core.slot.read32(phys(0x3000000))).toBe(0xdeadbeef);
       core.slot.write32(phys(0x3000004), 0x1234);
       expect(m.mem.read32(0x3000004)).toBe(0x1234);
-      // unmap leaves the PTE (lazy); quiesce clears it: then a fresh walk faults
+      /** unmap leaves the PTE (lazy); quiesce clears it: then a fresh walk faults */
       expect(m.mmu.probe(TEMP_SLOT, 0, false).phys).toBe(0x3000000);
       core.slot.quiesce();
       expect(core.slot.audit()).toEqual([]);
@@ -96,6 +96,8 @@ describe('early allocator sealing', () => {
     const core = setupKernelCore(fakeBoot());
     core.early.alloc(1, 'before');
     core.early.seal('the frame allocator');
-    expect(() => core.early.alloc(1, 'too late')).toThrow(/early allocation for too late after the frame allocator took over/);
+    expect(() => core.early.alloc(1, 'too late')).toThrow(
+      /early allocation for too late after the frame allocator took over/,
+    );
   });
 });

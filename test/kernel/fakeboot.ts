@@ -22,7 +22,7 @@ export interface FakeBootOptions {
 const DIR = 0x00101000; // inside the fake kernel image, as a .bss boot_page_directory would be
 const TABLE = 0x00102000;
 
-// fakeBoot returns a BootInfo for a machine booted as the default kernel would be.
+/** fakeBoot returns a BootInfo for a machine booted as the default kernel would be. */
 export function fakeBoot(options: FakeBootOptions = {}): BootInfo {
   const ram = options.ram ?? 16 * 1024 * 1024;
   const machine = new Machine({ ram, tlb: options.tlb ?? 'sa:16x4' });
@@ -37,7 +37,12 @@ export function fakeBoot(options: FakeBootOptions = {}): BootInfo {
   return {
     machine,
     memoryMap,
-    kernel: { virtualStart: lin(0xc0100000), virtualEnd: lin(0xc0000000 + kernelEnd), physicalStart: phys(0x100000), physicalEnd: phys(kernelEnd) },
+    kernel: {
+      virtualStart: lin(0xc0100000),
+      virtualEnd: lin(0xc0000000 + kernelEnd),
+      physicalStart: phys(0x100000),
+      physicalEnd: phys(kernelEnd),
+    },
     modules: [],
     multiboot: { infoAddr: phys(0x9000), ranges: [{ base: 0x9000, length: 0x100, what: 'multiboot info' }] },
     bootDirectory: phys(DIR),
@@ -55,12 +60,15 @@ export function fakeBoot(options: FakeBootOptions = {}): BootInfo {
   };
 }
 
-// memoryMapOf describes RAM ranges as a multiboot memory map, with the BIOS area reserved like QEMU's.
+/** memoryMapOf describes RAM ranges as a multiboot memory map, with the BIOS area reserved like QEMU's. */
 function memoryMapOf(ranges: readonly RamRange[]): MemoryMapEntry[] {
   const out: MemoryMapEntry[] = [];
   for (const r of ranges) {
     if (r.base === 0 && r.length === 0xa0000) {
-      out.push({ base: 0, length: 0x9fc00, type: MMAP_AVAILABLE }, { base: 0x9fc00, length: 0x400, type: MMAP_RESERVED });
+      out.push(
+        { base: 0, length: 0x9fc00, type: MMAP_AVAILABLE },
+        { base: 0x9fc00, length: 0x400, type: MMAP_RESERVED },
+      );
     } else out.push({ base: r.base, length: r.length, type: MMAP_AVAILABLE });
   }
   return out;

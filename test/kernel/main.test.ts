@@ -13,8 +13,18 @@ describe('kernelMain after the real boot', () => {
           const { info } = boot({ ram: 32 << 20, pse });
           const r = kernelMain(info, { frames, ptAccess, heap: frames === 'buddy' ? 'slab' : 'kr' });
           const k = r.kernel;
-          expect(r.sections.map((s) => s.title)).toEqual(['physical memory: frame allocator (at bring-up)', 'kernel virtual memory', 'kernel heap', 'page-fault test', 'at the end']);
-          const j = r.json as { frames: { total: number; free: number; reserved: number }; pageFault: { cr2: number; errorCode: number }; vm: { switchCost: { kernelMisses: number; userMisses: number } } };
+          expect(r.sections.map((s) => s.title)).toEqual([
+            'physical memory: frame allocator (at bring-up)',
+            'kernel virtual memory',
+            'kernel heap',
+            'page-fault test',
+            'at the end',
+          ]);
+          const j = r.json as {
+            frames: { total: number; free: number; reserved: number };
+            pageFault: { cr2: number; errorCode: number };
+            vm: { switchCost: { kernelMisses: number; userMisses: number } };
+          };
           expect(j.frames.total).toBe(k.frames.stats().total);
           expect(j.frames.free).toBeLessThan(j.frames.total);
           expect(j.frames.free).toBe(k.frames.stats().free); // the JSON's figures are those of the end of the run
@@ -24,7 +34,7 @@ describe('kernelMain after the real boot', () => {
           expect(k.heap.check()).toEqual([]);
           expect(k.vm.tracker.outstanding).toBe(0);
           expect(k.vm.all.length).toBe(1); // the demo's user space was destroyed
-          // the kernel is still usable: its image reads through the MMU, user access is refused
+          /** the kernel is still usable: its image reads through the MMU, user access is refused */
           const m = info.machine;
           expect(m.read32(0xc0100000)).toBe(m.mem.read32(0x100000));
           m.mmu.setCpl(3);

@@ -5,11 +5,19 @@ import { describe, expect, it } from 'vitest';
 
 const BIN = new URL('../../src/tools/bin.ts', import.meta.url).pathname;
 const TSX = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).pathname;
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
-// pagelab runs the command line with standard output going to `stdout` ('pipe' or a file descriptor).
-function pagelab(args: string[], stdout: 'pipe' | number = 'pipe'): { status: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], { stdio: ['ignore', stdout, 'pipe'], encoding: 'utf8' });
+/** pagelab runs the command line with standard output going to `stdout` ('pipe' or a file descriptor). */
+function pagelab(
+  args: string[],
+  stdout: 'pipe' | number = 'pipe',
+): { status: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], {
+    stdio: ['ignore', stdout, 'pipe'],
+    encoding: 'utf8',
+  });
   return { status: r.status, out: r.stdout ?? '', err: r.stderr };
 }
 
@@ -22,7 +30,9 @@ describe('the pagelab executable', () => {
   it('a usage error is one line and a hint, exit status 2, not the whole help', () => {
     const r = pagelab(['boot', '--bogus']);
     expect(r.status).toBe(2);
-    expect(r.err).toBe("error: unknown option '--bogus'\n(pagelab help COMMAND, or COMMAND --help, shows its options)\n");
+    expect(r.err).toBe(
+      "error: unknown option '--bogus'\n(pagelab help COMMAND, or COMMAND --help, shows its options)\n",
+    );
   });
 
   it('output that cannot be written (/dev/full) is an error, exit status 2', () => {

@@ -13,7 +13,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('output files', () => {
   it('a path in a missing directory, or a directory, is refused with the option named', () => {
-    expect(() => checkOutputPath(join(dir, 'nope', 'x.bin'), '--dump')).toThrow(new PagelabError(`--dump ${join(dir, 'nope', 'x.bin')}: the directory ${join(dir, 'nope')} does not exist`));
+    expect(() => checkOutputPath(join(dir, 'nope', 'x.bin'), '--dump')).toThrow(
+      new PagelabError(`--dump ${join(dir, 'nope', 'x.bin')}: the directory ${join(dir, 'nope')} does not exist`),
+    );
     expect(() => checkOutputPath(dir, '--plot')).toThrow(new PagelabError(`--plot ${dir}: it is a directory`));
     expect(() => checkOutputPath(join(dir, 'fine.svg'), '--plot')).not.toThrow();
   });
@@ -24,11 +26,15 @@ describe('output files', () => {
 
   it('boot --dump into a missing directory fails before booting, printing nothing', () => {
     const out: string[] = [];
-    expect(() => runBoot({ ram: '16M', module: [], dump: join(dir, 'nope', 'm.bin') }, (s) => out.push(s), false)).toThrow(PagelabError);
+    expect(() =>
+      runBoot({ ram: '16M', module: [], dump: join(dir, 'nope', 'm.bin') }, (s) => out.push(s), false),
+    ).toThrow(PagelabError);
     expect(out).toEqual([]);
   });
 
   it('inspect on a directory is a PagelabError', () => {
-    expect(() => runInspect(dir, { cr3: '0' })).toThrow(new PagelabError(`cannot open memory image ${dir}: it is a directory`));
+    expect(() => runInspect(dir, { cr3: '0' })).toThrow(
+      new PagelabError(`cannot open memory image ${dir}: it is a directory`),
+    );
   });
 });

@@ -20,21 +20,31 @@ describe('pagelab translate', () => {
   });
 
   it('says where and why translation stops, with the CPU error code', () => {
-    expect(run('0x00100000').at(-1)).toBe('  stops: PDE not present: page fault, error code 0x0 (not present, read, supervisor)');
-    expect(run('0xC0100000', { cpl: '3', write: true }).at(-1)).toBe('  stops: a user write is not allowed here: page fault, error code 0x7 (protection violation, write, user)');
+    expect(run('0x00100000').at(-1)).toBe(
+      '  stops: PDE not present: page fault, error code 0x0 (not present, read, supervisor)',
+    );
+    expect(run('0xC0100000', { cpl: '3', write: true }).at(-1)).toBe(
+      '  stops: a user write is not allowed here: page fault, error code 0x7 (protection violation, write, user)',
+    );
   });
 
   it('--json gives {linear, pde, pte, physical, fault} as numbers', () => {
-    const ok = JSON.parse(run('0xC0100010', { json: true })[0]!);
+    const ok = JSON.parse(run('0xC0100010', { json: true })[0]);
     expect(Object.keys(ok)).toEqual(['linear', 'pde', 'pte', 'physical', 'fault']);
-    expect(ok).toMatchObject({ linear: 0xc0100010, pde: { index: 768 }, pte: { index: 256 }, physical: 0x100010, fault: null });
-    const bad = JSON.parse(run('0xC0100010', { json: true, cpl: '3' })[0]!);
+    expect(ok).toMatchObject({
+      linear: 0xc0100010,
+      pde: { index: 768 },
+      pte: { index: 256 },
+      physical: 0x100010,
+      fault: null,
+    });
+    const bad = JSON.parse(run('0xC0100010', { json: true, cpl: '3' })[0]);
     expect(bad).toMatchObject({ physical: null, fault: { errorCode: 5 } });
   });
 
   it('the same answer with --pt-access recursive and with --pse, for a heap page', () => {
-    const a = JSON.parse(run('0xD0000004', { json: true })[0]!);
-    const b = JSON.parse(run('0xD0000004', { json: true, ptAccess: 'recursive', pse: true })[0]!);
+    const a = JSON.parse(run('0xD0000004', { json: true })[0]);
+    const b = JSON.parse(run('0xD0000004', { json: true, ptAccess: 'recursive', pse: true })[0]);
     expect(a.physical).not.toBeNull();
     expect(b.physical).toBe(a.physical);
   });

@@ -64,10 +64,19 @@ export interface FrameAllocator {
   audit(): string[];
 }
 
-// createFrameAllocator builds the chosen allocator over the frames the boot hand-off leaves free.
-// Call it after every other early allocation: frames the early allocator gives out later are not withheld.
-export function createFrameAllocator(core: KernelCore, strategy: FrameStrategy = 'bitmap', options: FrameAllocatorOptions = {}): FrameAllocator {
-  const opts: Required<FrameAllocatorOptions> = { lowMemory: options.lowMemory ?? 'use', poison: options.poison ?? false };
+/**
+ * createFrameAllocator builds the chosen allocator over the frames the boot hand-off leaves free.
+ * Call it after every other early allocation: frames the early allocator gives out later are not withheld.
+ */
+export function createFrameAllocator(
+  core: KernelCore,
+  strategy: FrameStrategy = 'bitmap',
+  options: FrameAllocatorOptions = {},
+): FrameAllocator {
+  const opts: Required<FrameAllocatorOptions> = {
+    lowMemory: options.lowMemory ?? 'use',
+    poison: options.poison ?? false,
+  };
   switch (strategy) {
     case 'bitmap':
       return new BitmapAllocator(prepare(core, opts, BitmapAllocator.mapBytes), opts);

@@ -34,7 +34,10 @@ export abstract class FrameAllocatorBase {
   private readonly early: ReservedRange[];
   private readonly earlyAtStart: number;
 
-  constructor(setup: FrameSetup, readonly options: Required<FrameAllocatorOptions>) {
+  constructor(
+    setup: FrameSetup,
+    readonly options: Required<FrameAllocatorOptions>,
+  ) {
     this.regions = setup.regions;
     this.metadata = setup.metadata;
     this.machine = setup.machine;
@@ -48,20 +51,28 @@ export abstract class FrameAllocatorBase {
     this.earlyAtStart = this.early.length;
   }
 
-  // stamp records the strategy in the header (called by each constructor).
+  /** stamp records the strategy in the header (called by each constructor). */
   protected stamp(strategy: FrameStrategy): void {
     this.machine.write32(this.header + H_KIND, KINDS[strategy]);
   }
 
-  // stats reports the totals: frames in RAM, usable, free, used and reserved by reason.
+  /** stats reports the totals: frames in RAM, usable, free, used and reserved by reason. */
   stats(): FrameStats {
     const r = this.regions;
-    return { total: r.total, usable: this.usableCount, free: this.nfree, used: this.usableCount - this.nfree, reserved: { ...r.reservedByReason } };
+    return {
+      total: r.total,
+      usable: this.usableCount,
+      free: this.nfree,
+      used: this.usableCount - this.nfree,
+      reserved: { ...r.reservedByReason },
+    };
   }
 
-  // checkFrame validates an address handed back to the allocator and returns its pfn;
-  // throws FrameError naming the address if it is not a usable frame aligned to 2^order frames.
-  // The common case (one frame, in the range the last call hit) touches no array but that range.
+  /**
+   * checkFrame validates an address handed back to the allocator and returns its pfn;
+   * throws FrameError naming the address if it is not a usable frame aligned to 2^order frames.
+   * The common case (one frame, in the range the last call hit) touches no array but that range.
+   */
   protected checkFrame(op: string, frame: number, order = 0): number {
     if (order === 0 && frame >= 0 && frame < 0x1_0000_0000 && frame % 4096 === 0) {
       const pfn = frame / 4096;
@@ -76,12 +87,19 @@ export abstract class FrameAllocatorBase {
     return this.checkBlock(op, frame, order);
   }
 
-  // checkBlock is checkFrame's general case: any order, and every error.
+  /** checkBlock is checkFrame's general case: any order, and every error. */
   private checkBlock(op: string, frame: number, order: number): number {
-    if (!Number.isInteger(frame) || frame < 0 || frame >= 0x1_0000_0000) throw new FrameError(op, frame, 'not a 32-bit physical address');
+    if (!Number.isInteger(frame) || frame < 0 || frame >= 0x1_0000_0000)
+      throw new FrameError(op, frame, 'not a 32-bit physical address');
     const bytes = 4096 * 2 ** order;
     if (frame % bytes !== 0) {
-      throw new FrameError(op, frame, order === 0 ? `not frame-aligned (offset ${hex(frame % 4096, 3)} into its frame)` : `not aligned to a ${2 ** order}-frame block (order ${order})`);
+      throw new FrameError(
+        op,
+        frame,
+        order === 0
+          ? `not frame-aligned (offset ${hex(frame % 4096, 3)} into its frame)`
+          : `not aligned to a ${2 ** order}-frame block (order ${order})`,
+      );
     }
     const pfn = frame / 4096;
     for (let p = pfn; p < pfn + 2 ** order; p++) {
@@ -90,46 +108,52 @@ export abstract class FrameAllocatorBase {
     return pfn;
   }
 
-  // whyUnusable explains why a pfn is not managed: its reservation reason, or no RAM there.
+  /** whyUnusable explains why a pfn is not managed: its reservation reason, or no RAM there. */
   protected whyUnusable(pfn: number): string {
     const r = this.regions.reserved.find((x) => x.start <= pfn && pfn < x.end);
     if (r !== undefined) return `reserved frame (${r.reason}), never handed out`;
     return 'not usable RAM (outside the type-1 regions of the memory map)';
   }
 
-  // checkOrder rejects an order outside 0..MAX_ORDER.
+  /** checkOrder rejects an order outside 0..MAX_ORDER. */
   protected checkOrder(op: string, order: number, frame: number | null = null): void {
     if (!Number.isInteger(order) || order < 0 || order > MAX_ORDER) {
       throw new FrameError(op, frame, `order ${order} is outside 0..${MAX_ORDER}`);
     }
   }
 
-  // isUsable tells whether a pfn is one the allocator manages.
+  /** isUsable tells whether a pfn is one the allocator manages. */
   protected isUsable(pfn: number): boolean {
     return findRange(this.ranges, pfn) >= 0;
   }
 
-  // fill writes one byte value over 2^order frames from `frame`, each through the slot.
+  /** fill writes one byte value over 2^order frames from `frame`, each through the slot. */
   protected fill(frame: number, order: number, byte: number): void {
     for (let i = 0; i < 2 ** order; i++) this.slot.fillFrame((frame + i * 4096) as PhysAddr, byte);
   }
 
-  // handOut zeroes a fresh block if asked and returns its address.
+  /** handOut zeroes a fresh block if asked and returns its address. */
   protected handOut(frame: number, order: number, opts: AllocOptions | undefined): PhysAddr {
     if (opts?.zero === true) this.fill(frame, order, 0);
     return frame as PhysAddr;
   }
 
-  // auditRanges compares the range table in RAM with the JS copy, and flags
-  // early allocations made after the allocator started (they overlap its frames).
+  /**
+   * auditRanges compares the range table in RAM with the JS copy, and flags
+   * early allocations made after the allocator started (they overlap its frames).
+   */
   protected auditRanges(): string[] {
     const m = this.machine;
     const out: string[] = [];
     for (const r of this.early.slice(this.earlyAtStart)) {
       const first = Math.floor(r.base / 4096);
-      if (findRange(this.ranges, first) >= 0) out.push(`early allocation '${r.what}' at ${hex(r.base)} was made after the frame allocator started: it owns those frames`);
+      if (findRange(this.ranges, first) >= 0)
+        out.push(
+          `early allocation '${r.what}' at ${hex(r.base)} was made after the frame allocator started: it owns those frames`,
+        );
     }
-    if (m.read32(this.header + H_NRANGES) !== this.ranges.length) out.push('range count in RAM differs from the JS copy');
+    if (m.read32(this.header + H_NRANGES) !== this.ranges.length)
+      out.push('range count in RAM differs from the JS copy');
     this.ranges.forEach((r, i) => {
       const s = m.read32(this.header + H_RANGES + 8 * i);
       const e = m.read32(this.header + H_RANGES + 8 * i + 4);

@@ -18,7 +18,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
   /** Every word below the hint is full: an accelerator, checked by audit(). */
   private hint = 0;
 
-  // mapBytes: one bit per frame below maxPfn.
+  /** mapBytes: one bit per frame below maxPfn. */
   static mapBytes(maxPfn: number): number {
     return Math.ceil(maxPfn / 32) * 4;
   }
@@ -31,24 +31,24 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     while (this.hint < this.words && this.word(this.hint) === FULL) this.hint++;
   }
 
-  // writeInitialMap marks usable frames free and everything else in use.
+  /** writeInitialMap marks usable frames free and everything else in use. */
   private writeInitialMap(): void {
     const init = new Uint32Array(this.words).fill(FULL);
-    for (const r of this.ranges) for (let p = r.start; p < r.end; p++) init[p >>> 5]! &= ~(1 << (p & 31));
-    for (let w = 0; w < this.words; w++) this.setWord(w, init[w]!);
+    for (const r of this.ranges) for (let p = r.start; p < r.end; p++) init[p >>> 5] &= ~(1 << (p & 31));
+    for (let w = 0; w < this.words; w++) this.setWord(w, init[w]);
   }
 
-  // word reads bitmap word w through the kernel window.
+  /** word reads bitmap word w through the kernel window. */
   private word(w: number): number {
     return this.machine.read32(this.map + w * 4);
   }
 
-  // setWord writes bitmap word w through the kernel window.
+  /** setWord writes bitmap word w through the kernel window. */
   private setWord(w: number, v: number): void {
     this.machine.write32(this.map + w * 4, v);
   }
 
-  // alloc takes the lowest free frame at or after the hint word.
+  /** alloc takes the lowest free frame at or after the hint word. */
   alloc(opts?: AllocOptions): PhysAddr | null {
     if (this.nfree === 0) return null;
     for (let w = this.hint; w < this.words; w++) {
@@ -63,20 +63,21 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     return null;
   }
 
-  // free clears a frame's bit; rejects anything that is not an allocated usable frame.
+  /** free clears a frame's bit; rejects anything that is not an allocated usable frame. */
   free(frame: PhysAddr): void {
     const pfn = this.checkFrame('free', frame);
     const w = pfn >>> 5;
     const v = this.word(w);
     const bit = 1 << (pfn & 31);
-    if ((v & bit) === 0) throw new FrameError('free', frame, 'not allocated (already free: a double free, or never handed out)');
+    if ((v & bit) === 0)
+      throw new FrameError('free', frame, 'not allocated (already free: a double free, or never handed out)');
     if (this.options.poison) this.fill(frame, 0, POISON_BYTE);
     this.setWord(w, v & ~bit);
     this.nfree++;
     if (w < this.hint) this.hint = w;
   }
 
-  // allocContiguous finds 2^order free frames aligned to their size, scanning from the hint.
+  /** allocContiguous finds 2^order free frames aligned to their size, scanning from the hint. */
   allocContiguous(order: number, opts?: AllocOptions): PhysAddr | null {
     this.checkOrder('allocContiguous', order);
     if (order === 0) return this.alloc(opts);
@@ -88,7 +89,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     return this.handOut(pfn * 4096, order, opts);
   }
 
-  // findInWord looks for n (< 32) aligned clear bits inside one word.
+  /** findInWord looks for n (< 32) aligned clear bits inside one word. */
   private findInWord(n: number): number {
     const mask = (1 << n) - 1;
     for (let w = this.hint; w < this.words; w++) {
@@ -99,7 +100,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     return -1;
   }
 
-  // findWords looks for k aligned, consecutive all-clear words.
+  /** findWords looks for k aligned, consecutive all-clear words. */
   private findWords(k: number): number {
     for (let w = Math.floor(this.hint / k) * k; w + k <= this.words; w += k) {
       let clear = 0;
@@ -109,9 +110,9 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     return -1;
   }
 
-  // setBits sets or clears n bits from pfn.
+  /** setBits sets or clears n bits from pfn. */
   private setBits(pfn: number, n: number, used: boolean): void {
-    for (let p = pfn; p < pfn + n; ) {
+    for (let p = pfn; p < pfn + n;) {
       const w = p >>> 5;
       const take = Math.min(32 - (p & 31), pfn + n - p);
       const mask = take === 32 ? FULL : ((1 << take) - 1) << (p & 31);
@@ -121,13 +122,18 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     }
   }
 
-  // freeContiguous frees a block from allocContiguous: every frame must be allocated, else nothing changes.
+  /** freeContiguous frees a block from allocContiguous: every frame must be allocated, else nothing changes. */
   freeContiguous(frame: PhysAddr, order: number): void {
     this.checkOrder('freeContiguous', order, frame);
     const pfn = this.checkFrame('freeContiguous', frame, order);
     const n = 2 ** order;
     for (let p = pfn; p < pfn + n; p++) {
-      if ((this.word(p >>> 5) & (1 << (p & 31))) === 0) throw new FrameError('freeContiguous', p * 4096, 'not allocated (already free: a double free, or never handed out)');
+      if ((this.word(p >>> 5) & (1 << (p & 31))) === 0)
+        throw new FrameError(
+          'freeContiguous',
+          p * 4096,
+          'not allocated (already free: a double free, or never handed out)',
+        );
     }
     if (this.options.poison) this.fill(frame, order, POISON_BYTE);
     this.setBits(pfn, n, false);
@@ -135,14 +141,14 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     if (pfn >>> 5 < this.hint) this.hint = pfn >>> 5;
   }
 
-  // isFree tells whether a usable frame's bit is clear.
+  /** isFree tells whether a usable frame's bit is clear. */
   isFree(frame: PhysAddr): boolean {
     const pfn = frame / 4096;
     if (!Number.isInteger(pfn) || !this.isUsable(pfn)) return false;
     return (this.word(pfn >>> 5) & (1 << (pfn & 31))) === 0;
   }
 
-  // audit recounts the free bits in RAM and checks the hint and the non-usable bits.
+  /** audit recounts the free bits in RAM and checks the hint and the non-usable bits. */
   audit(): string[] {
     const out = this.auditRanges();
     let free = 0;

@@ -23,7 +23,7 @@ export interface CheckResult {
   readonly problems: string[];
 }
 
-// checkFrameAllocator runs the self-checks; the allocator ends in the state it started in (counts and free set).
+/** checkFrameAllocator runs the self-checks; the allocator ends in the state it started in (counts and free set). */
 export function checkFrameAllocator(alloc: FrameAllocator, slot: TempSlot, options: CheckOptions = {}): CheckResult {
   const problems = alloc.audit().map((p) => `before: ${p}`);
   const before = alloc.stats();
@@ -34,19 +34,24 @@ export function checkFrameAllocator(alloc: FrameAllocator, slot: TempSlot, optio
   problems.push(...checkFrames(alloc, frames));
   if (touch) problems.push(...touchFrames(slot, frames));
   problems.push(...alloc.audit().map((p) => `when full: ${p}`));
-  for (let i = frames.length - 1; i >= 0; i--) alloc.free(frames[i]!);
-  if (alloc.options.poison && frames.length > 0) problems.push(...checkPoison(slot, frames[0]!, alloc.strategy === 'bitmap' ? 0 : 8));
+  for (let i = frames.length - 1; i >= 0; i--) alloc.free(frames[i]);
+  if (alloc.options.poison && frames.length > 0)
+    problems.push(...checkPoison(slot, frames[0], alloc.strategy === 'bitmap' ? 0 : 8));
   const after = alloc.stats();
-  if (after.free !== before.free || after.used !== before.used) problems.push(`after freeing all: free ${after.free}, used ${after.used}; before: free ${before.free}, used ${before.used}`);
+  if (after.free !== before.free || after.used !== before.used)
+    problems.push(
+      `after freeing all: free ${after.free}, used ${after.used}; before: free ${before.free}, used ${before.used}`,
+    );
   problems.push(...alloc.audit().map((p) => `after: ${p}`));
   if (alloc instanceof BuddyAllocator) {
-    if (canonical(alloc.freeBlocks()) !== blocksBefore) problems.push('buddy: the free blocks did not merge back to the boot-time blocks');
+    if (canonical(alloc.freeBlocks()) !== blocksBefore)
+      problems.push('buddy: the free blocks did not merge back to the boot-time blocks');
     problems.push(...checkContiguous(alloc));
   }
   return { allocated: frames.length, problems };
 }
 
-// allocateEverything calls alloc() until it returns null, then checks out-of-memory changes nothing.
+/** allocateEverything calls alloc() until it returns null, then checks out-of-memory changes nothing. */
 function allocateEverything(alloc: FrameAllocator, problems: string[]): PhysAddr[] {
   const frames: PhysAddr[] = [];
   const usable = alloc.stats().usable;
@@ -58,11 +63,12 @@ function allocateEverything(alloc: FrameAllocator, problems: string[]): PhysAddr
     }
   }
   const full = alloc.stats();
-  if (alloc.alloc() !== null || alloc.stats().free !== 0 || alloc.stats().used !== full.used) problems.push('out of memory is not clean');
+  if (alloc.alloc() !== null || alloc.stats().free !== 0 || alloc.stats().used !== full.used)
+    problems.push('out of memory is not clean');
   return frames;
 }
 
-// checkFrames: each frame aligned, distinct, inside a usable range, outside every reserved range and the metadata.
+/** checkFrames: each frame aligned, distinct, inside a usable range, outside every reserved range and the metadata. */
 function checkFrames(alloc: FrameAllocator, frames: readonly PhysAddr[]): string[] {
   const out: string[] = [];
   const seen = new Set<number>();
@@ -81,7 +87,7 @@ function checkFrames(alloc: FrameAllocator, frames: readonly PhysAddr[]): string
   return out;
 }
 
-// touchFrames writes each frame's address into its first and last words, then reads them all back.
+/** touchFrames writes each frame's address into its first and last words, then reads them all back. */
 function touchFrames(slot: TempSlot, frames: readonly PhysAddr[]): string[] {
   for (const f of frames) {
     slot.write32(f, f);
@@ -89,21 +95,23 @@ function touchFrames(slot: TempSlot, frames: readonly PhysAddr[]): string[] {
   }
   const out: string[] = [];
   for (const f of frames) {
-    if (slot.read32(f) !== f || slot.read32((f + 4092) as PhysAddr) !== ~f >>> 0) out.push(`${hex(f)} does not hold what was written (aliased or not RAM)`);
+    if (slot.read32(f) !== f || slot.read32((f + 4092) as PhysAddr) !== ~f >>> 0)
+      out.push(`${hex(f)} does not hold what was written (aliased or not RAM)`);
   }
   return out;
 }
 
-// checkPoison: a freed frame holds POISON_BYTE everywhere but its first `skip` bytes (the list links).
+/** checkPoison: a freed frame holds POISON_BYTE everywhere but its first `skip` bytes (the list links). */
 function checkPoison(slot: TempSlot, frame: PhysAddr, skip: number): string[] {
   const word = POISON_BYTE * 0x01010101;
   for (let off = skip; off < 4096; off += 4) {
-    if (slot.read32((frame + off) as PhysAddr) !== word) return [`freed frame ${hex(frame)} is not poisoned at offset ${off}`];
+    if (slot.read32((frame + off) as PhysAddr) !== word)
+      return [`freed frame ${hex(frame)} is not poisoned at offset ${off}`];
   }
   return [];
 }
 
-// checkContiguous: for each order, allocContiguous gives an aligned block of usable frames (or null), freed back cleanly.
+/** checkContiguous: for each order, allocContiguous gives an aligned block of usable frames (or null), freed back cleanly. */
 function checkContiguous(alloc: FrameAllocator): string[] {
   const out: string[] = [];
   const free = alloc.stats().free;
@@ -112,14 +120,15 @@ function checkContiguous(alloc: FrameAllocator): string[] {
     if (b === null) continue;
     if (b % (4096 * 2 ** k) !== 0) out.push(`order-${k} block ${hex(b)} is misaligned`);
     const r = findRange(alloc.regions.usable, b / 4096);
-    if (r < 0 || findRange(alloc.regions.usable, b / 4096 + 2 ** k - 1) !== r) out.push(`order-${k} block ${hex(b)} is not wholly usable`);
+    if (r < 0 || findRange(alloc.regions.usable, b / 4096 + 2 ** k - 1) !== r)
+      out.push(`order-${k} block ${hex(b)} is not wholly usable`);
     alloc.freeContiguous(b, k);
   }
   if (alloc.stats().free !== free) out.push('contiguous allocations did not give back every frame');
   return out;
 }
 
-// canonical lists free blocks as a sorted string, to compare two moments.
+/** canonical lists free blocks as a sorted string, to compare two moments. */
 function canonical(blocks: number[][]): string {
   return blocks.map((list) => [...list].sort((a, b) => a - b).join(',')).join(';');
 }

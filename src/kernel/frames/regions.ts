@@ -42,11 +42,11 @@ export const REASON_KERNEL = 'kernel image';
 const PFN_LIMIT = 0x100000; // 4 GiB: 32-bit paging without PAE cannot map frames above
 const LOW_MEMORY_END = 0x100; // pfn of 1 MiB
 
-// computeRegions splits the type-1 frames into usable and reserved-by-reason.
+/** computeRegions splits the type-1 frames into usable and reserved-by-reason. */
 export function computeRegions(info: BootInfo, taken: readonly ReservedRange[], low: LowMemoryPolicy): FrameRegions {
   let usable = availableFrames(info);
   const total = countFrames(usable);
-  const maxPfn = usable.length === 0 ? 0 : usable[usable.length - 1]!.end;
+  const maxPfn = usable.length === 0 ? 0 : usable[usable.length - 1].end;
   const reserved: ReservedPfnRange[] = [];
   for (const claim of claims(info, taken, low)) {
     const cut = subtract(usable, claim);
@@ -57,7 +57,7 @@ export function computeRegions(info: BootInfo, taken: readonly ReservedRange[], 
   return { total, maxPfn, usable, reserved, reservedByReason: tally(reserved) };
 }
 
-// availableFrames gives the whole frames of type-1 entries below 4 GiB, merged and sorted.
+/** availableFrames gives the whole frames of type-1 entries below 4 GiB, merged and sorted. */
 function availableFrames(info: BootInfo): PfnRange[] {
   const out: PfnRange[] = [];
   for (const e of info.memoryMap) {
@@ -69,7 +69,7 @@ function availableFrames(info: BootInfo): PfnRange[] {
   return merge(out);
 }
 
-// claims lists every range withheld from the allocator, in priority order, as pfn ranges (partial frames included whole).
+/** claims lists every range withheld from the allocator, in priority order, as pfn ranges (partial frames included whole). */
 function claims(info: BootInfo, taken: readonly ReservedRange[], low: LowMemoryPolicy): ReservedPfnRange[] {
   const k = info.kernel;
   const out: ReservedPfnRange[] = [{ start: 0, end: 1, reason: REASON_FRAME0 }];
@@ -85,13 +85,13 @@ function claims(info: BootInfo, taken: readonly ReservedRange[], low: LowMemoryP
   return out.filter((c) => c.end > c.start);
 }
 
-// byteClaim turns a byte range into the frames it touches.
+/** byteClaim turns a byte range into the frames it touches. */
 function byteClaim(base: number, length: number, reason: string): ReservedPfnRange {
   if (length <= 0) return { start: 0, end: 0, reason };
   return { start: Math.floor(base / 4096), end: Math.ceil((base + length) / 4096), reason };
 }
 
-// subtract removes `cut` from sorted ranges; returns what is kept and what was removed.
+/** subtract removes `cut` from sorted ranges; returns what is kept and what was removed. */
 export function subtract(ranges: readonly PfnRange[], cut: PfnRange): { kept: PfnRange[]; removed: PfnRange[] } {
   const kept: PfnRange[] = [];
   const removed: PfnRange[] = [];
@@ -109,37 +109,38 @@ export function subtract(ranges: readonly PfnRange[], cut: PfnRange): { kept: Pf
   return { kept, removed };
 }
 
-// merge sorts ranges and joins overlapping or adjacent ones.
+/** merge sorts ranges and joins overlapping or adjacent ones. */
 export function merge(ranges: readonly PfnRange[]): PfnRange[] {
   const sorted = [...ranges].sort((a, b) => a.start - b.start);
   const out: PfnRange[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last !== undefined && r.start <= last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
+    if (last !== undefined && r.start <= last.end)
+      out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
     else out.push(r);
   }
   return out;
 }
 
-// countFrames sums the lengths of ranges.
+/** countFrames sums the lengths of ranges. */
 export function countFrames(ranges: readonly PfnRange[]): number {
   return ranges.reduce((n, r) => n + r.end - r.start, 0);
 }
 
-// tally counts reserved frames per reason.
+/** tally counts reserved frames per reason. */
 function tally(reserved: readonly ReservedPfnRange[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of reserved) out[r.reason] = (out[r.reason] ?? 0) + r.end - r.start;
   return out;
 }
 
-// findRange returns the index of the range holding pfn, or -1 (binary search).
+/** findRange returns the index of the range holding pfn, or -1 (binary search). */
 export function findRange(ranges: readonly PfnRange[], pfn: number): number {
   let lo = 0;
   let hi = ranges.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const r = ranges[mid]!;
+    const r = ranges[mid];
     if (pfn < r.start) hi = mid - 1;
     else if (pfn >= r.end) lo = mid + 1;
     else return mid;

@@ -15,7 +15,12 @@ export interface FrameReportJson {
   /** Frames withheld, all reasons together. */
   readonly reserved: number;
   readonly reservedByReason: Record<string, number>;
-  readonly metadata: { readonly base: number; readonly frames: number; readonly bytes: number; readonly bytesPerFrame: number };
+  readonly metadata: {
+    readonly base: number;
+    readonly frames: number;
+    readonly bytes: number;
+    readonly bytesPerFrame: number;
+  };
   readonly lowMemory: 'use' | 'reserve';
   readonly poison: boolean;
 }
@@ -26,13 +31,15 @@ const DESCRIPTIONS: Record<FrameStrategy, string> = {
   buddy: 'blocks of 2^0..2^10 frames, a free list per order, split on allocation, merged with the buddy on free',
 };
 
-// frameReport describes an allocator for the boot log (lines) and the boot JSON (json).
+/** frameReport describes an allocator for the boot log (lines) and the boot JSON (json). */
 export function frameReport(alloc: FrameAllocator): { lines: string[]; json: FrameReportJson } {
   const s = alloc.stats();
   const reserved = Object.values(s.reserved).reduce((a, b) => a + b, 0);
   const m = alloc.metadata;
   const bytesPerFrame = s.total === 0 ? 0 : m.bytes / s.total;
-  const reasons = Object.entries(s.reserved).map(([why, n]) => `${why} ${n}`).join(', ');
+  const reasons = Object.entries(s.reserved)
+    .map(([why, n]) => `${why} ${n}`)
+    .join(', ');
   const lines = [
     `strategy: ${alloc.strategy} (${DESCRIPTIONS[alloc.strategy]})`,
     `frames: ${s.total} in available RAM (${mib(s.total)}), ${s.usable} usable, ${s.free} free, ${s.used} used`,
@@ -41,14 +48,21 @@ export function frameReport(alloc: FrameAllocator): { lines: string[]; json: Fra
     `low 1 MiB: ${alloc.options.lowMemory === 'use' ? 'handed out (frame 0 and firmware areas excepted)' : 'reserved whole'}${alloc.options.poison ? '; freed frames are poisoned' : ''}`,
   ];
   const json: FrameReportJson = {
-    strategy: alloc.strategy, total: s.total, usable: s.usable, free: s.free, used: s.used, reserved,
-    reservedByReason: { ...s.reserved }, metadata: { base: m.base, frames: m.frames, bytes: m.bytes, bytesPerFrame },
-    lowMemory: alloc.options.lowMemory, poison: alloc.options.poison,
+    strategy: alloc.strategy,
+    total: s.total,
+    usable: s.usable,
+    free: s.free,
+    used: s.used,
+    reserved,
+    reservedByReason: { ...s.reserved },
+    metadata: { base: m.base, frames: m.frames, bytes: m.bytes, bytesPerFrame },
+    lowMemory: alloc.options.lowMemory,
+    poison: alloc.options.poison,
   };
   return { lines, json };
 }
 
-// mib formats a frame count as MiB.
+/** mib formats a frame count as MiB. */
 function mib(frames: number): string {
   return `${((frames * 4096) / 0x100000).toFixed(1)} MiB`;
 }

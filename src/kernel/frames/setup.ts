@@ -38,8 +38,12 @@ export interface FrameSetup {
   readonly mapLinear: number;
 }
 
-// prepare allocates and initialises the metadata block; mapBytes sizes the per-frame map for maxPfn frames.
-export function prepare(core: KernelCore, options: Required<FrameAllocatorOptions>, mapBytes: (maxPfn: number) => number): FrameSetup {
+/** prepare allocates and initialises the metadata block; mapBytes sizes the per-frame map for maxPfn frames. */
+export function prepare(
+  core: KernelCore,
+  options: Required<FrameAllocatorOptions>,
+  mapBytes: (maxPfn: number) => number,
+): FrameSetup {
   const before = computeRegions(core.info, core.early.taken, options.lowMemory);
   const maxRanges = before.usable.length + 1; // one more cut splits at most one range
   const headerBytes = H_RANGES + 8 * maxRanges;
@@ -48,17 +52,22 @@ export function prepare(core: KernelCore, options: Required<FrameAllocatorOption
   const frames = headerFrames + Math.ceil(map / 4096);
   const base = core.early.alloc(frames, METADATA_REASON);
   const regions = computeRegions(core.info, core.early.taken, options.lowMemory);
-  if (regions.usable.length > maxRanges) throw new PagelabError('frame allocator: metadata split more ranges than planned');
+  if (regions.usable.length > maxRanges)
+    throw new PagelabError('frame allocator: metadata split more ranges than planned');
   const headerLinear = core.window.p2v(base);
   const setup: FrameSetup = {
-    core, machine: core.machine, regions, headerLinear, mapLinear: headerLinear + headerFrames * 4096,
+    core,
+    machine: core.machine,
+    regions,
+    headerLinear,
+    mapLinear: headerLinear + headerFrames * 4096,
     metadata: { base, frames, bytes: H_RANGES + 8 * regions.usable.length + map },
   };
   writeHeader(setup, (base + headerFrames * 4096) as PhysAddr, map);
   return setup;
 }
 
-// writeHeader stores the common header fields and the usable-range table.
+/** writeHeader stores the common header fields and the usable-range table. */
 function writeHeader(s: FrameSetup, mapPhys: PhysAddr, mapBytes: number): void {
   const m = s.machine;
   const h = s.headerLinear;

@@ -4,19 +4,22 @@
 import type { Machine } from '../../hw/machine.js';
 
 export class ControlBlock {
-  constructor(private readonly machine: Machine, readonly base: number) {}
+  constructor(
+    private readonly machine: Machine,
+    readonly base: number,
+  ) {}
 
-  // get reads the dword at offset `off`.
+  /** get reads the dword at offset `off`. */
   get(off: number): number {
     return this.machine.read32(this.base + off);
   }
 
-  // set writes the dword at offset `off`.
+  /** set writes the dword at offset `off`. */
   set(off: number, v: number): void {
     this.machine.write32(this.base + off, v);
   }
 
-  // add adds `d` to the counter at offset `off`.
+  /** add adds `d` to the counter at offset `off`. */
   add(off: number, d: number): void {
     this.set(off, this.get(off) + d);
   }

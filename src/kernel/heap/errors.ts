@@ -15,7 +15,13 @@ import { PagelabError } from '../../errors.js';
 export type HeapErrorKind = 'double-free' | 'not-allocated' | 'outside-heap' | 'corrupt-header' | 'overrun';
 
 export class HeapError extends PagelabError {
-  constructor(readonly kind: HeapErrorKind, readonly address: number, detail: string) {
-    super(`heap: ${kind} at ${Number.isInteger(address) && address >= 0 && address < 2 ** 32 ? hex(address) : String(address)}: ${detail}`);
+  constructor(
+    readonly kind: HeapErrorKind,
+    readonly address: number,
+    detail: string,
+  ) {
+    super(
+      `heap: ${kind} at ${Number.isInteger(address) && address >= 0 && address < 2 ** 32 ? hex(address) : String(address)}: ${detail}`,
+    );
   }
 }

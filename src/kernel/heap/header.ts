@@ -34,7 +34,7 @@ export interface UsedHeader {
   readonly requested: number;
 }
 
-// checkWord mixes a header's address and words into its check value (murmur3-style finaliser).
+/** checkWord mixes a header's address and words into its check value (murmur3-style finaliser). */
 export function checkWord(magic: number, addr: number, w0: number, size: number, aux: number): number {
   let h = Math.imul(addr ^ magic, 0x9e3779b1);
   h = Math.imul(h ^ (h >>> 15) ^ w0, 0x85ebca6b);
@@ -43,7 +43,7 @@ export function checkWord(magic: number, addr: number, w0: number, size: number,
   return (h ^ (h >>> 15) ^ magic) >>> 0;
 }
 
-// writeFree writes a free block's header at `addr`.
+/** writeFree writes a free block's header at `addr`. */
 export function writeFree(m: Machine, addr: number, next: number, size: number, holed: boolean): void {
   const aux = holed ? HOLE_FLAG : 0;
   m.write32(addr, next);
@@ -52,7 +52,7 @@ export function writeFree(m: Machine, addr: number, next: number, size: number, 
   m.write32(addr + 12, aux);
 }
 
-// writeUsed writes an allocated block's header at `addr`.
+/** writeUsed writes an allocated block's header at `addr`. */
 export function writeUsed(m: Machine, addr: number, size: number, requested: number): void {
   m.write32(addr, 0);
   m.write32(addr + 4, size);
@@ -60,12 +60,12 @@ export function writeUsed(m: Machine, addr: number, size: number, requested: num
   m.write32(addr + 12, requested);
 }
 
-// poison marks the header at `addr` dead: its block was merged into another.
+/** poison marks the header at `addr` dead: its block was merged into another. */
 export function poison(m: Machine, addr: number): void {
   m.write32(addr + 8, checkWord(MAGIC_DEAD, addr, 0, 0, 0));
 }
 
-// readFree returns the free header at `addr`, or null if none was written there.
+/** readFree returns the free header at `addr`, or null if none was written there. */
 export function readFree(m: Machine, addr: number): FreeHeader | null {
   const next = m.read32(addr);
   const size = m.read32(addr + 4);
@@ -74,7 +74,7 @@ export function readFree(m: Machine, addr: number): FreeHeader | null {
   return { next, size, holed: (aux & HOLE_FLAG) !== 0 };
 }
 
-// readUsed returns the allocated header at `addr`, or null if none was written there.
+/** readUsed returns the allocated header at `addr`, or null if none was written there. */
 export function readUsed(m: Machine, addr: number): UsedHeader | null {
   const w0 = m.read32(addr);
   const size = m.read32(addr + 4);
@@ -83,7 +83,7 @@ export function readUsed(m: Machine, addr: number): UsedHeader | null {
   return { size, requested };
 }
 
-// isDead says whether the header at `addr` was poisoned by a merge.
+/** isDead says whether the header at `addr` was poisoned by a merge. */
 export function isDead(m: Machine, addr: number): boolean {
   return m.read32(addr + 8) === checkWord(MAGIC_DEAD, addr, 0, 0, 0);
 }

@@ -24,18 +24,44 @@ import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { checkKrHeap } from './krcheck.js';
 import { HeapError } from './errors.js';
-import { MAGIC_CTRL, checkWord, isDead, poison, readFree, readUsed, writeFree, writeUsed, type FreeHeader, type UsedHeader } from './header.js';
+import {
+  MAGIC_CTRL,
+  checkWord,
+  isDead,
+  poison,
+  readFree,
+  readUsed,
+  writeFree,
+  writeUsed,
+  type FreeHeader,
+  type UsedHeader,
+} from './header.js';
 import { KR_BASE, KR_LIMIT, NALLOC_PAGES, PAGE, TRIM_PAGES, UNIT, pageDown, pageUp } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
 
-// The walks use the header unit at every step: a module constant (an imported binding may be read
-// through an accessor, which the free-list walk would pay at each block).
+/**
+ * The walks use the header unit at every step: a module constant (an imported binding may be read
+ * through an accessor, which the free-list walk would pay at each block).
+ */
 const U = UNIT;
 
 /** Control block at `base`: K&R's empty `base` block, then the heap's variables. */
 export const CB = {
-  FREEP: 0x10, BRK: 0x14, FRAMES: 0x18, PEAK_FRAMES: 0x1c, BLOCKS: 0x20, BYTES: 0x24, UNITS: 0x28,
-  PEAK_BYTES: 0x2c, MALLOCS: 0x30, FREES: 0x34, MAPPED: 0x38, UNMAPPED: 0x3c, MAGIC: 0x40, GROWS: 0x44, TRIMS: 0x48,
+  FREEP: 0x10,
+  BRK: 0x14,
+  FRAMES: 0x18,
+  PEAK_FRAMES: 0x1c,
+  BLOCKS: 0x20,
+  BYTES: 0x24,
+  UNITS: 0x28,
+  PEAK_BYTES: 0x2c,
+  MALLOCS: 0x30,
+  FREES: 0x34,
+  MAPPED: 0x38,
+  UNMAPPED: 0x3c,
+  MAGIC: 0x40,
+  GROWS: 0x44,
+  TRIMS: 0x48,
   /** Check word over freep, the break and the frames held (the variables a damaged value of would mislead the heap). */
   CHECK: 0x4c,
 } as const;
@@ -61,7 +87,7 @@ interface Merged {
   readonly holed: boolean;
 }
 
-// interior gives the whole pages strictly inside block [a, end): past its header's page, before its last partial page.
+/** interior gives the whole pages strictly inside block [a, end): past its header's page, before its last partial page. */
 export function interior(a: number, end: number): [number, number] {
   const i0 = pageUp(a + UNIT);
   return [i0, Math.max(i0, pageDown(end))];
@@ -77,14 +103,18 @@ export class KrHeap implements KernelHeap {
   private top = 0;
   private holes = true;
 
-  // The constructor only records addresses: create() or attach() give a usable heap.
-  private constructor(readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
+  /** The constructor only records addresses: create() or attach() give a usable heap. */
+  private constructor(
+    readonly backend: HeapBackend,
+    readonly base: number,
+    readonly limit: number,
+  ) {
     this.machine = backend.machine;
     this.cb = new ControlBlock(backend.machine, base);
     this.arena = base + CONTROL_SIZE;
   }
 
-  // create maps the control page at `base` and writes an empty heap there.
+  /** create maps the control page at `base` and writes an empty heap there. */
   static create(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
     const frame = backend.allocFrame();
     if (frame === null) throw new PagelabError('kernel heap: no frame for its control page');
@@ -97,14 +127,14 @@ export class KrHeap implements KernelHeap {
     return heap;
   }
 
-  // attach returns a handle on the heap whose state is already in memory at `base`.
+  /** attach returns a handle on the heap whose state is already in memory at `base`. */
   static attach(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
     const heap = new KrHeap(backend, base, limit);
     if (heap.get(CB.MAGIC) !== HEAP_MAGIC) throw new PagelabError(`kernel heap: no heap control block at ${hex(base)}`);
     return heap;
   }
 
-  // init writes K&R's base block, one free block over the rest of the control page, and zeroed statistics.
+  /** init writes K&R's base block, one free block over the rest of the control page, and zeroed statistics. */
   private init(): void {
     const m = this.machine;
     for (let off = 0; off < CONTROL_SIZE; off += 4) m.write32(this.base + off, 0);
@@ -118,7 +148,7 @@ export class KrHeap implements KernelHeap {
     this.cb.set(CB.MAGIC, HEAP_MAGIC);
   }
 
-  // enter validates the control block's sealed variables and notes the break and whether there are holes.
+  /** enter validates the control block's sealed variables and notes the break and whether there are holes. */
   private enter(): void {
     const bad = this.controlProblem();
     if (bad !== null) throw new HeapError('corrupt-header', this.base, bad);
@@ -126,21 +156,33 @@ export class KrHeap implements KernelHeap {
     this.holes = this.get(CB.FRAMES) !== (this.top - this.base) / PAGE;
   }
 
-  // controlProblem says what is wrong with the control block's sealed variables (null: nothing).
+  /** controlProblem says what is wrong with the control block's sealed variables (null: nothing). */
   controlProblem(): string | null {
-    const freep = this.get(CB.FREEP), brk = this.get(CB.BRK), frames = this.get(CB.FRAMES);
+    const freep = this.get(CB.FREEP),
+      brk = this.get(CB.BRK),
+      frames = this.get(CB.FRAMES);
     const pages = (brk - this.base) / PAGE;
-    if (this.get(CB.CHECK) === seal(this.base, freep, brk, frames) && brk % PAGE === 0 && brk > this.base && brk <= this.limit &&
-        freep % UNIT === 0 && freep >= this.base && freep < brk && frames >= 1 && frames <= pages) return null;
+    if (
+      this.get(CB.CHECK) === seal(this.base, freep, brk, frames) &&
+      brk % PAGE === 0 &&
+      brk > this.base &&
+      brk <= this.limit &&
+      freep % UNIT === 0 &&
+      freep >= this.base &&
+      freep < brk &&
+      frames >= 1 &&
+      frames <= pages
+    )
+      return null;
     return `the heap's control block at ${hex(this.base)} is overwritten (freep ${hex(freep)}, break ${hex(brk)}, ${frames} frames fail its check)`;
   }
 
-  // reseal rewrites the control block's check word after freep, the break or the frame count changed.
+  /** reseal rewrites the control block's check word after freep, the break or the frame count changed. */
   private reseal(): void {
     this.cb.set(CB.CHECK, seal(this.base, this.get(CB.FREEP), this.get(CB.BRK), this.get(CB.FRAMES)));
   }
 
-  // kmalloc is K&R's malloc: n units from the first free block that fits, after freep.
+  /** kmalloc is K&R's malloc: n units from the first free block that fits, after freep. */
   kmalloc(size: number): LinAddr | null {
     const n = this.unitsFor(size, 'kmalloc');
     if (n === null) return null;
@@ -148,7 +190,7 @@ export class KrHeap implements KernelHeap {
     return this.allocate(n, UNIT, size);
   }
 
-  // kmallocAligned places the block so its payload falls on a multiple of `align`.
+  /** kmallocAligned places the block so its payload falls on a multiple of `align`. */
   kmallocAligned(size: number, align: number): LinAddr | null {
     if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > PAGE * 1024) {
       throw new PagelabError(`kmallocAligned(${size}, ${align}): the alignment must be a power of two up to 4 MiB`);
@@ -159,9 +201,10 @@ export class KrHeap implements KernelHeap {
     return this.allocate(n, Math.max(align, UNIT), size);
   }
 
-  // kcalloc is kmalloc(count * size) with the payload zeroed.
+  /** kcalloc is kmalloc(count * size) with the payload zeroed. */
   kcalloc(count: number, size: number): LinAddr | null {
-    if (!Number.isInteger(count) || count < 0) throw new PagelabError(`kcalloc(${count}, ${size}): count must be a whole number`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new PagelabError(`kcalloc(${count}, ${size}): count must be a whole number`);
     this.unitsFor(size, 'kcalloc');
     const total = count * size;
     if (total > this.limit - this.arena) return null;
@@ -170,7 +213,7 @@ export class KrHeap implements KernelHeap {
     return ptr;
   }
 
-  // kfree validates ptr, links its block into the free list with its neighbours, then gives back whole pages.
+  /** kfree validates ptr, links its block into the free list with its neighbours, then gives back whole pages. */
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     this.enter();
@@ -178,7 +221,7 @@ export class KrHeap implements KernelHeap {
     this.free(slot, ptr - UNIT, used);
   }
 
-  // free returns the validated block at bp to the free list: plans the merge and the give-back, then writes.
+  /** free returns the validated block at bp to the free list: plans the merge and the give-back, then writes. */
   private free(slot: Slot, bp: number, used: UsedHeader): void {
     const merged = this.merge(slot, bp, used.size);
     const trim = this.trimPlan(merged);
@@ -189,7 +232,7 @@ export class KrHeap implements KernelHeap {
     this.release(merged, trim);
   }
 
-  // krealloc shrinks in place, grows into a free block above, or moves the contents to a new block.
+  /** krealloc shrinks in place, grows into a free block above, or moves the contents to a new block. */
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
     if (ptr === null || ptr === 0) return this.kmalloc(size);
     const n = this.unitsFor(size, 'krealloc');
@@ -211,16 +254,19 @@ export class KrHeap implements KernelHeap {
     return moved;
   }
 
-  // usableSize gives the payload bytes of the block kmalloc returned at ptr (validated like kfree).
+  /** usableSize gives the payload bytes of the block kmalloc returned at ptr (validated like kfree). */
   usableSize(ptr: LinAddr): number {
     this.enter();
     return (this.locate(ptr, 'usableSize').used.size - 1) * UNIT;
   }
 
-  // stats reads the counters from the control block and walks the free list for the rest.
+  /** stats reads the counters from the control block and walks the free list for the rest. */
   stats(): HeapStats {
     this.enter();
-    let freeBlocks = 0, total = 0, holes = 0, largest = 0;
+    let freeBlocks = 0,
+      total = 0,
+      holes = 0,
+      largest = 0;
     for (let s = this.follow(this.base, this.head(this.base).pf); s.p !== this.base; s = this.follow(s.p, s.pf)) {
       const h = s.pf;
       const [i0, i1] = interior(s.p, s.p + h.size * UNIT);
@@ -230,15 +276,26 @@ export class KrHeap implements KernelHeap {
       largest = Math.max(largest, h.size * UNIT);
     }
     return {
-      kind: 'kr', bytesInUse: this.get(CB.BYTES), blocksInUse: this.get(CB.BLOCKS), bytesAllocated: this.get(CB.UNITS) * UNIT,
-      bytesFree: total - holes, bytesUnmapped: holes, freeBlocks, largestFree: largest,
-      framesHeld: this.get(CB.FRAMES), peakFrames: this.get(CB.PEAK_FRAMES), peakBytesInUse: this.get(CB.PEAK_BYTES),
+      kind: 'kr',
+      bytesInUse: this.get(CB.BYTES),
+      blocksInUse: this.get(CB.BLOCKS),
+      bytesAllocated: this.get(CB.UNITS) * UNIT,
+      bytesFree: total - holes,
+      bytesUnmapped: holes,
+      freeBlocks,
+      largestFree: largest,
+      framesHeld: this.get(CB.FRAMES),
+      peakFrames: this.get(CB.PEAK_FRAMES),
+      peakBytesInUse: this.get(CB.PEAK_BYTES),
       fragmentation: total === 0 ? 0 : 1 - largest / total,
-      mallocs: this.get(CB.MALLOCS), frees: this.get(CB.FREES), pagesMapped: this.get(CB.MAPPED), pagesUnmapped: this.get(CB.UNMAPPED),
+      mallocs: this.get(CB.MALLOCS),
+      frees: this.get(CB.FREES),
+      pagesMapped: this.get(CB.MAPPED),
+      pagesUnmapped: this.get(CB.UNMAPPED),
     };
   }
 
-  // check runs the consistency walk of krcheck.ts.
+  /** check runs the consistency walk of krcheck.ts. */
   check(): string[] {
     return checkKrHeap(this);
   }
@@ -248,7 +305,7 @@ export class KrHeap implements KernelHeap {
     return this.get(CB.BRK);
   }
 
-  // The break lives in the control block (sealed).
+  /** The break lives in the control block (sealed). */
   private set brk(v: number) {
     this.cb.set(CB.BRK, v);
     this.top = v;
@@ -260,27 +317,30 @@ export class KrHeap implements KernelHeap {
     return this.get(CB.FREEP);
   }
 
-  // freep lives in the control block (sealed).
+  /** freep lives in the control block (sealed). */
   private set freep(v: number) {
     this.cb.set(CB.FREEP, v);
     this.reseal();
   }
 
-  // get reads a variable of the control block (for the checkers too).
+  /** get reads a variable of the control block (for the checkers too). */
   get(off: number): number {
     return this.cb.get(off);
   }
 
-  // unitsFor converts a byte count to header units (header included); null if the heap could never hold it.
+  /** unitsFor converts a byte count to header units (header included); null if the heap could never hold it. */
   private unitsFor(size: number, what: string): number | null {
-    if (!Number.isInteger(size) || size < 0) throw new PagelabError(`${what}(${size}): the size must be a whole number of bytes`);
+    if (!Number.isInteger(size) || size < 0)
+      throw new PagelabError(`${what}(${size}): the size must be a whole number of bytes`);
     const units = Math.ceil(Math.max(size, 1) / UNIT) + 1;
     return units * UNIT > this.limit - this.arena ? null : units;
   }
 
-  // allocate is K&R's malloc loop: first fit from the block after freep, growing the heap once round the list.
-  // The walk only moves up in address order but for one wrap through base, so it ends; meeting base twice
-  // without reaching freep means freep is not on the list (corruption).
+  /**
+   * allocate is K&R's malloc loop: first fit from the block after freep, growing the heap once round the list.
+   * The walk only moves up in address order but for one wrap through base, so it ends; meeting base twice
+   * without reaching freep means freep is not on the list (corruption).
+   */
   private allocate(n: number, align: number, requested: number): LinAddr | null {
     let start = this.freep;
     let prev = this.head(start);
@@ -303,13 +363,19 @@ export class KrHeap implements KernelHeap {
         start = grown.p;
         wraps = 0;
       } else if (p === this.base && ++wraps > 1) {
-        throw new HeapError('corrupt-header', start, `freep ${hex(start)} is not on the free list (a forged or overwritten link)`);
+        throw new HeapError(
+          'corrupt-header',
+          start,
+          `freep ${hex(start)} is not on the free list (a forged or overwritten link)`,
+        );
       }
     }
   }
 
-  // take carves [lo, hi) out of free block p (listed after prevp); the pieces below and
-  // above stay free. Maps the hole pages the carve needs; false (nothing changed) if it cannot.
+  /**
+   * take carves [lo, hi) out of free block p (listed after prevp); the pieces below and
+   * above stay free. Maps the hole pages the carve needs; false (nothing changed) if it cannot.
+   */
   private take(prevp: number, p: number, pf: FreeHeader, lo: number, hi: number): boolean {
     const m = this.machine;
     const end = p + pf.size * UNIT;
@@ -326,7 +392,7 @@ export class KrHeap implements KernelHeap {
     return true;
   }
 
-  // holeFill gives the pages of free block [p, end)'s hole to map when carving [lo, hi): those outside the pieces' interiors.
+  /** holeFill gives the pages of free block [p, end)'s hole to map when carving [lo, hi): those outside the pieces' interiors. */
   private holeFill(p: number, end: number, lo: number, hi: number): [number, number] {
     const [i0, i1] = interior(p, end);
     const a = lo > p ? Math.max(i0, pageDown(lo)) : i0;
@@ -334,26 +400,34 @@ export class KrHeap implements KernelHeap {
     return [a, b];
   }
 
-  // requireMapped checks, when the heap has holes, that block p's header page and the pages [lo, hi) outside
-  // [a, b) (about to be mapped) are mapped: a header whose size or hole flag lies could otherwise send writes there.
+  /**
+   * requireMapped checks, when the heap has holes, that block p's header page and the pages [lo, hi) outside
+   * [a, b) (about to be mapped) are mapped: a header whose size or hole flag lies could otherwise send writes there.
+   */
   private requireMapped(p: number, lo: number, hi: number, a: number, b: number): void {
     if (!this.holes) return;
     for (let page = lo; page < hi; page += PAGE) {
       if ((page < a || page >= b) && !this.readable(page)) {
-        throw new HeapError('corrupt-header', p, `the free block ${hex(p)} covers page ${hex(page)}, which is not mapped (a forged size or hole flag)`);
+        throw new HeapError(
+          'corrupt-header',
+          p,
+          `the free block ${hex(p)} covers page ${hex(page)}, which is not mapped (a forged size or hole flag)`,
+        );
       }
     }
   }
 
-  // relink points free block p's next at `next`.
+  /** relink points free block p's next at `next`. */
   private relink(p: number, next: number): void {
     const h = this.freeHeader(p);
     writeFree(this.machine, p, next, h.size, h.holed);
   }
 
-  // morecore is K&R's: grow the break by whole pages (at least NALLOC_PAGES, enough for `bytes`),
-  // mapped kernel-only, and free the new block into the list. Returns the new freep, or null.
-  // The walk to the top block and its checks come first: nothing is mapped unless the growth can complete.
+  /**
+   * morecore is K&R's: grow the break by whole pages (at least NALLOC_PAGES, enough for `bytes`),
+   * mapped kernel-only, and free the new block into the list. Returns the new freep, or null.
+   * The walk to the top block and its checks come first: nothing is mapped unless the growth can complete.
+   */
   private morecore(bytes: number): Slot | null {
     const brk = this.top;
     const need = Math.ceil(bytes / PAGE);
@@ -362,7 +436,11 @@ export class KrHeap implements KernelHeap {
     if (brk + pages * PAGE > this.limit) return null;
     const slot = this.slotOf(brk);
     if (slot.pf.holed && slot.p + slot.pf.size * UNIT === brk) {
-      throw new HeapError('corrupt-header', slot.p, `the top free block ${hex(slot.p)} claims a hole (a forged or overwritten header)`);
+      throw new HeapError(
+        'corrupt-header',
+        slot.p,
+        `the top free block ${hex(slot.p)} claims a hole (a forged or overwritten header)`,
+      );
     }
     if (!this.mapRange(brk, brk + pages * PAGE)) return null;
     this.brk = brk + pages * PAGE;
@@ -373,8 +451,10 @@ export class KrHeap implements KernelHeap {
     return { p: slot.p, pf: this.freeHeader(slot.p) };
   }
 
-  // slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search,
-  // which starts at freep; when bp lies below freep, starting at base saves the walk round the top).
+  /**
+   * slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search,
+   * which starts at freep; when bp lies below freep, starting at base saves the walk round the top).
+   */
   private slotOf(bp: number): Slot {
     let p = this.freep;
     if (bp < p) p = this.base;
@@ -383,38 +463,51 @@ export class KrHeap implements KernelHeap {
     return s;
   }
 
-  // follow reads the free block that p (header pf) links to, after checking the link: back to base, or
-  // forward past p's end, 16-aligned, below the break and on a mapped page; its header must pass its check.
+  /**
+   * follow reads the free block that p (header pf) links to, after checking the link: back to base, or
+   * forward past p's end, 16-aligned, below the break and on a mapped page; its header must pass its check.
+   */
   private follow(p: number, pf: FreeHeader): Slot {
     const q = pf.next;
     if (q === this.base) return this.head(q);
     const from = p === this.base ? this.arena : p + pf.size * U;
     if (q % U !== 0 || q < from || q >= this.top || !this.readable(q)) {
-      throw new HeapError('corrupt-header', p, `the free block ${hex(p)} links to ${hex(q)}: not a free block above it inside the heap (a forged or overwritten header)`);
+      throw new HeapError(
+        'corrupt-header',
+        p,
+        `the free block ${hex(p)} links to ${hex(q)}: not a free block above it inside the heap (a forged or overwritten header)`,
+      );
     }
     return this.head(q);
   }
 
-  // head reads free block p's header, which must pass its check and fit below the break (base: size 0, no hole).
+  /** head reads free block p's header, which must pass its check and fit below the break (base: size 0, no hole). */
   private head(p: number): Slot {
     const h = this.freeHeader(p);
     const bad = p === this.base ? h.size !== 0 || h.holed : h.size === 0 || p + h.size * U > this.top;
-    if (bad) throw new HeapError('corrupt-header', p, `the free block ${hex(p)} has size ${h.size} units${h.holed ? ' and a hole' : ''}: impossible there (a forged header)`);
+    if (bad)
+      throw new HeapError(
+        'corrupt-header',
+        p,
+        `the free block ${hex(p)} has size ${h.size} units${h.holed ? ' and a hole' : ''}: impossible there (a forged header)`,
+      );
     return { p, pf: h };
   }
 
-  // walkAll follows the whole free list once, so that nothing on it can fail a later walk in this call.
+  /** walkAll follows the whole free list once, so that nothing on it can fail a later walk in this call. */
   private walkAll(): void {
-    for (let s = this.follow(this.base, this.head(this.base).pf); s.p !== this.base; ) s = this.follow(s.p, s.pf);
+    for (let s = this.follow(this.base, this.head(this.base).pf); s.p !== this.base;) s = this.follow(s.p, s.pf);
   }
 
-  // readable says whether the page of `addr` (below the break) is mapped: always, unless the heap has holes.
+  /** readable says whether the page of `addr` (below the break) is mapped: always, unless the heap has holes. */
   private readable(addr: number): boolean {
     return !this.holes || this.backend.isMapped(lin(addr - (addr % PAGE)));
   }
 
-  // merge plans linking block [bp, bp + units) after slot.p, joined with a free neighbour above and
-  // below (K&R free); it only reads: the links the merged block and its predecessor will carry are checked first.
+  /**
+   * merge plans linking block [bp, bp + units) after slot.p, joined with a free neighbour above and
+   * below (K&R free); it only reads: the links the merged block and its predecessor will carry are checked first.
+   */
   private merge({ p, pf }: Slot, bp: number, units: number): Merged {
     const after = this.follow(p, pf);
     const upper = bp + units * UNIT === pf.next ? after.pf : null;
@@ -434,7 +527,7 @@ export class KrHeap implements KernelHeap {
     return { upper, lower, addr, size: (end - addr) / UNIT, next, mappedLo, mappedHi, holed };
   }
 
-  // link writes a planned merge: the joined headers poisoned, the merged block's header, its predecessor's link.
+  /** link writes a planned merge: the joined headers poisoned, the merged block's header, its predecessor's link. */
   private link({ p, pf }: Slot, bp: number, b: Merged): void {
     const m = this.machine;
     if (b.upper !== null) poison(m, b.addr + b.size * UNIT - b.upper.size * UNIT);
@@ -443,21 +536,28 @@ export class KrHeap implements KernelHeap {
     if (!b.lower) writeFree(m, p, bp, pf.size, pf.holed);
   }
 
-  // trimPlan gives the pages [lo, hi) release will unmap after a free (lo >= hi: none); they must be mapped.
+  /** trimPlan gives the pages [lo, hi) release will unmap after a free (lo >= hi: none); they must be mapped. */
   private trimPlan(b: Merged): [number, number] {
     const [i0, i1] = interior(b.addr, b.addr + b.size * UNIT);
     if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return [0, 0];
-    const lo = Math.max(b.mappedLo, i0), hi = Math.min(b.mappedHi, i1);
+    const lo = Math.max(b.mappedLo, i0),
+      hi = Math.min(b.mappedHi, i1);
     for (let page = lo; page < hi; page += PAGE) {
       if (!this.backend.isMapped(lin(page))) {
-        throw new HeapError('corrupt-header', b.addr, `the free block ${hex(b.addr)} would give back page ${hex(page)}, which is not mapped (a forged hole flag?)`);
+        throw new HeapError(
+          'corrupt-header',
+          b.addr,
+          `the free block ${hex(b.addr)} would give back page ${hex(page)}, which is not mapped (a forged hole flag?)`,
+        );
       }
     }
     return [lo, hi];
   }
 
-  // release gives back the whole pages inside a just-freed block when it has TRIM_PAGES of them
-  // (or a hole already): at the top it lowers the break, elsewhere it leaves a hole.
+  /**
+   * release gives back the whole pages inside a just-freed block when it has TRIM_PAGES of them
+   * (or a hole already): at the top it lowers the break, elsewhere it leaves a hole.
+   */
   private release(b: Merged, [lo, hi]: [number, number]): void {
     const end = b.addr + b.size * UNIT;
     const [i0, i1] = interior(b.addr, end);
@@ -472,7 +572,7 @@ export class KrHeap implements KernelHeap {
     }
   }
 
-  // shrink gives the tail of the block at ptr beyond n units back to the free list.
+  /** shrink gives the tail of the block at ptr beyond n units back to the free list. */
   private shrink(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): LinAddr {
     const bp = ptr - UNIT;
     const merged = n < used.size ? this.merge(slot, bp + n * UNIT, used.size - n) : null;
@@ -487,7 +587,7 @@ export class KrHeap implements KernelHeap {
     return lin(ptr);
   }
 
-  // growInPlace extends the block at ptr to n units from a free block right above it, if there is one big enough.
+  /** growInPlace extends the block at ptr to n units from a free block right above it, if there is one big enough. */
   private growInPlace(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): boolean {
     const bp = ptr - UNIT;
     const q = slot.pf.next;
@@ -502,7 +602,7 @@ export class KrHeap implements KernelHeap {
     return true;
   }
 
-  // locate validates a pointer kmalloc should have returned and finds its block; throws HeapError, writing nothing.
+  /** locate validates a pointer kmalloc should have returned and finds its block; throws HeapError, writing nothing. */
   private locate(ptr: number, what: string): { slot: Slot; used: UsedHeader } {
     const bp = ptr - UNIT;
     const brk = this.top;
@@ -517,38 +617,60 @@ export class KrHeap implements KernelHeap {
     return { slot, used };
   }
 
-  // outside describes a pointer that is not in the heap's arena.
+  /** outside describes a pointer that is not in the heap's arena. */
   private outside(ptr: number, what: string, brk: number): HeapError {
-    const where = ptr >= this.base && ptr < this.limit
-      ? `not inside the heap's blocks ${hex(this.arena)}-${hex(brk)} (the break)`
-      : `not a heap address (the heap is ${hex(this.base)}-${hex(this.limit)})`;
+    const where =
+      ptr >= this.base && ptr < this.limit
+        ? `not inside the heap's blocks ${hex(this.arena)}-${hex(brk)} (the break)`
+        : `not a heap address (the heap is ${hex(this.base)}-${hex(this.limit)})`;
     return new HeapError('outside-heap', ptr, `${what}: ${where}`);
   }
 
-  // inFree describes a pointer into free block slot.p: a double free, or a pointer into free memory.
+  /** inFree describes a pointer into free block slot.p: a double free, or a pointer into free memory. */
   private inFree(ptr: number, { p, pf }: Slot, what: string): HeapError {
     const bp = ptr - UNIT;
     if (bp === p) return new HeapError('double-free', ptr, `${what}: the block ${hex(bp)} is already free`);
     const [i0, i1] = interior(p, p + pf.size * UNIT);
     const inHole = pf.holed && bp >= i0 && bp < i1;
     if (ptr % UNIT === 0 && !inHole && isDead(this.machine, bp)) {
-      return new HeapError('double-free', ptr, `${what}: the block ${hex(bp)} was already freed and merged into the free block ${hex(p)}`);
+      return new HeapError(
+        'double-free',
+        ptr,
+        `${what}: the block ${hex(bp)} was already freed and merged into the free block ${hex(p)}`,
+      );
     }
-    return new HeapError('not-allocated', ptr, `${what}: a pointer into the free block ${hex(p)} (${pf.size * UNIT} bytes): a double free or a stale pointer`);
+    return new HeapError(
+      'not-allocated',
+      ptr,
+      `${what}: a pointer into the free block ${hex(p)} (${pf.size * UNIT} bytes): a double free or a stale pointer`,
+    );
   }
 
-  // diagnose walks the allocated blocks in [from, to) to say what ptr is: inside a block, or behind a broken header.
+  /** diagnose walks the allocated blocks in [from, to) to say what ptr is: inside a block, or behind a broken header. */
   private diagnose(ptr: number, from: number, to: number, what: string): HeapError {
     let prev = -1;
-    for (let a = from; a < to; ) {
+    for (let a = from; a < to;) {
       const h = this.readable(a) ? readUsed(this.machine, a) : null;
       if (h === null || a + h.size * UNIT > to) {
         const culprit = prev < 0 ? '' : ` (a buffer overrun from the block ${hex(prev)}?)`;
-        if (a === ptr - UNIT) return new HeapError('corrupt-header', ptr, `${what}: the header of block ${hex(a)} is overwritten${culprit}`);
-        return new HeapError('corrupt-header', a, `${what}(${hex(ptr)}): the header of block ${hex(a)} is overwritten${culprit}`);
+        if (a === ptr - UNIT)
+          return new HeapError(
+            'corrupt-header',
+            ptr,
+            `${what}: the header of block ${hex(a)} is overwritten${culprit}`,
+          );
+        return new HeapError(
+          'corrupt-header',
+          a,
+          `${what}(${hex(ptr)}): the header of block ${hex(a)} is overwritten${culprit}`,
+        );
       }
       if (ptr > a && ptr < a + h.size * UNIT) {
-        return new HeapError('not-allocated', ptr, `${what}: inside the block ${hex(a)} (payload ${hex(a + UNIT)}, ${(h.size - 1) * UNIT} bytes), not a pointer kmalloc returned`);
+        return new HeapError(
+          'not-allocated',
+          ptr,
+          `${what}: inside the block ${hex(a)} (payload ${hex(a + UNIT)}, ${(h.size - 1) * UNIT} bytes), not a pointer kmalloc returned`,
+        );
       }
       prev = a;
       a += h.size * UNIT;
@@ -556,18 +678,22 @@ export class KrHeap implements KernelHeap {
     return new HeapError('not-allocated', ptr, `${what}: no block there`);
   }
 
-  // freeHeader reads the free-list header at p, which must pass its check.
+  /** freeHeader reads the free-list header at p, which must pass its check. */
   private freeHeader(p: number): FreeHeader {
     const h = readFree(this.machine, p);
     if (h === null) throw new HeapError('corrupt-header', p, 'a free-list block header fails its check (overwritten?)');
     return h;
   }
 
-  // mapRange maps fresh frames at pages [a, b), which must be unmapped; on failure it undoes what it did and returns false.
+  /** mapRange maps fresh frames at pages [a, b), which must be unmapped; on failure it undoes what it did and returns false. */
   private mapRange(a: number, b: number): boolean {
     for (let page = a; page < b; page += PAGE) {
       if (this.backend.isMapped(lin(page))) {
-        throw new HeapError('corrupt-header', page, `page ${hex(page)} should be free for the heap to map, but is mapped (a forged header or break?)`);
+        throw new HeapError(
+          'corrupt-header',
+          page,
+          `page ${hex(page)} should be free for the heap to map, but is mapped (a forged header or break?)`,
+        );
       }
     }
     for (let page = a; page < b; page += PAGE) {
@@ -585,7 +711,7 @@ export class KrHeap implements KernelHeap {
     return true;
   }
 
-  // unmapRange unmaps pages [a, b) and returns their frames, counting them.
+  /** unmapRange unmaps pages [a, b) and returns their frames, counting them. */
   private unmapRange(a: number, b: number): void {
     if (a >= b) return;
     this.unmapPages(a, b);
@@ -594,12 +720,12 @@ export class KrHeap implements KernelHeap {
     this.cb.add(CB.UNMAPPED, (b - a) / PAGE);
   }
 
-  // unmapPages unmaps pages [a, b) and frees their frames, without counting.
+  /** unmapPages unmaps pages [a, b) and frees their frames, without counting. */
   private unmapPages(a: number, b: number): void {
     for (let page = a; page < b; page += PAGE) this.backend.freeFrame(this.backend.unmapPage(lin(page)));
   }
 
-  // account adds to the live-block statistics.
+  /** account adds to the live-block statistics. */
   private account(dUnits: number, dBytes: number, dBlocks: number): void {
     this.cb.add(CB.UNITS, dUnits);
     this.cb.add(CB.BLOCKS, dBlocks);
@@ -609,18 +735,18 @@ export class KrHeap implements KernelHeap {
   }
 }
 
-// seal is the control block's check word over the variables that steer the heap.
+/** seal is the control block's check word over the variables that steer the heap. */
 function seal(base: number, freep: number, brk: number, frames: number): number {
   return checkWord(MAGIC_CTRL, base, freep, brk, frames);
 }
 
-// fit places n units in free block [p, p + size units): as high as possible with the payload aligned; -1 if it does not fit.
+/** fit places n units in free block [p, p + size units): as high as possible with the payload aligned; -1 if it does not fit. */
 function fit(p: number, size: number, n: number, align: number): number {
   const payload = Math.floor((p + (size - n + 1) * U) / align) * align;
   return payload - U >= p ? payload - U : -1;
 }
 
-// hasInterior says whether block [a, end) has a whole page strictly inside it.
+/** hasInterior says whether block [a, end) has a whole page strictly inside it. */
 function hasInterior(a: number, end: number): boolean {
   const [i0, i1] = interior(a, end);
   return i1 > i0;

@@ -15,7 +15,7 @@ interface Tally {
   bytes: number;
 }
 
-// checkKrHeap lists every inconsistency in the heap's memory (empty when sound).
+/** checkKrHeap lists every inconsistency in the heap's memory (empty when sound). */
 export function checkKrHeap(heap: KrHeap): string[] {
   const problems: string[] = [];
   const brk = heap.brk;
@@ -30,12 +30,14 @@ export function checkKrHeap(heap: KrHeap): string[] {
     ['bytes in use', heap.get(CB.BYTES), tally.bytes],
     ['frames held', heap.get(CB.FRAMES), mappedPages(heap, brk, problems)],
   ];
-  for (const [name, kept, found] of counters) if (kept !== found) problems.push(`${name}: control block says ${kept}, the heap has ${found}`);
-  if (!free.has(heap.freep) && heap.freep !== heap.base) problems.push(`freep ${hex(heap.freep)} is not on the free list`);
+  for (const [name, kept, found] of counters)
+    if (kept !== found) problems.push(`${name}: control block says ${kept}, the heap has ${found}`);
+  if (!free.has(heap.freep) && heap.freep !== heap.base)
+    problems.push(`freep ${hex(heap.freep)} is not on the free list`);
   return problems;
 }
 
-// freeList walks the free list from K&R's base block; returns its blocks (address -> size in units).
+/** freeList walks the free list from K&R's base block; returns its blocks (address -> size in units). */
 function freeList(heap: KrHeap, brk: number, problems: string[]): Map<number, number> {
   const m = heap.machine;
   const out = new Map<number, number>();
@@ -45,14 +47,16 @@ function freeList(heap: KrHeap, brk: number, problems: string[]): Map<number, nu
     problems.push('the base block header fails its check');
     return out;
   }
-  for (let p = base.next; p !== heap.base; ) {
+  for (let p = base.next; p !== heap.base;) {
     const h = p >= prevEnd && p < brk && p % UNIT === 0 && isMapped(heap, p) ? readFree(m, p) : null;
     if (h === null) {
       problems.push(`free list: bad block ${hex(p)} (out of order, outside the arena or a failed check)`);
       return out;
     }
-    if (p === prevEnd && out.size > 0) problems.push(`free blocks ${hex(p)} and the one before it are adjacent, not coalesced`);
-    if (h.size === 0 || p + h.size * UNIT > brk) problems.push(`free block ${hex(p)}: size ${h.size} units runs past the break`);
+    if (p === prevEnd && out.size > 0)
+      problems.push(`free blocks ${hex(p)} and the one before it are adjacent, not coalesced`);
+    if (h.size === 0 || p + h.size * UNIT > brk)
+      problems.push(`free block ${hex(p)}: size ${h.size} units runs past the break`);
     checkHole(heap, p, p + h.size * UNIT, h.holed, problems);
     out.set(p, h.size);
     prevEnd = p + h.size * UNIT;
@@ -61,16 +65,17 @@ function freeList(heap: KrHeap, brk: number, problems: string[]): Map<number, nu
   return out;
 }
 
-// checkHole requires a holed free block's interior pages unmapped and any other free block's pages mapped.
+/** checkHole requires a holed free block's interior pages unmapped and any other free block's pages mapped. */
 function checkHole(heap: KrHeap, a: number, end: number, holed: boolean, problems: string[]): void {
   const [i0, i1] = interior(a, end);
   if (holed && i1 === i0) problems.push(`free block ${hex(a)} is marked holed but has no whole page inside`);
   for (let page = i0; page < i1; page += PAGE) {
-    if (isMapped(heap, page) === holed) problems.push(`free block ${hex(a)}: page ${hex(page)} is ${holed ? 'mapped inside its hole' : 'unmapped'}`);
+    if (isMapped(heap, page) === holed)
+      problems.push(`free block ${hex(a)}: page ${hex(page)} is ${holed ? 'mapped inside its hole' : 'unmapped'}`);
   }
 }
 
-// walkBlocks steps over every block from the arena to the break, tallying the allocated ones.
+/** walkBlocks steps over every block from the arena to the break, tallying the allocated ones. */
 function walkBlocks(heap: KrHeap, brk: number, free: Map<number, number>, problems: string[]): Tally {
   const tally: Tally = { blocks: 0, units: 0, bytes: 0 };
   let a = heap.arena;
@@ -94,14 +99,15 @@ function walkBlocks(heap: KrHeap, brk: number, free: Map<number, number>, proble
   return tally;
 }
 
-// mappedPages counts the heap's mapped pages, requiring them kernel-only and writable, and nothing just above the break.
+/** mappedPages counts the heap's mapped pages, requiring them kernel-only and writable, and nothing just above the break. */
 function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
   let n = 0;
   for (let page = heap.base; page < brk; page += PAGE) {
     if (!isMapped(heap, page)) continue;
     n++;
     const w = heap.machine.mmu.probe(page, ACCESS_WRITE, false);
-    if ((w.pte & PTE_US) !== 0 || (w.pte & PTE_RW) === 0) problems.push(`page ${hex(page)} is not mapped kernel-only read/write`);
+    if ((w.pte & PTE_US) !== 0 || (w.pte & PTE_RW) === 0)
+      problems.push(`page ${hex(page)} is not mapped kernel-only read/write`);
   }
   for (let page = brk; page < Math.min(heap.limit, brk + 16 * PAGE); page += PAGE) {
     if (isMapped(heap, page)) problems.push(`page ${hex(page)} above the break is mapped`);
@@ -109,7 +115,7 @@ function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
   return n;
 }
 
-// isMapped says whether the page tables map the page of `addr` (a side-effect-free walk).
+/** isMapped says whether the page tables map the page of `addr` (a side-effect-free walk). */
 function isMapped(heap: KrHeap, addr: number): boolean {
   return heap.machine.mmu.probe(addr, ACCESS_WRITE, false).phys >= 0;
 }

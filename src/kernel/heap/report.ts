@@ -15,7 +15,7 @@ export interface HeapDemoStep {
   readonly framesHeld: number;
 }
 
-// heapReport formats a heap's statistics as boot-log lines and as JSON (the `heap` key).
+/** heapReport formats a heap's statistics as boot-log lines and as JSON (the `heap` key). */
 export function heapReport(heap: KernelHeap): HeapReport {
   const s = heap.stats();
   const kind = s.kind === 'kr' ? 'K&R free list' : 'size classes over the K&R free list';
@@ -27,7 +27,7 @@ export function heapReport(heap: KernelHeap): HeapReport {
   return { lines, json: { ...s, fragmentation: Math.round(s.fragmentation * 10000) / 10000 } };
 }
 
-// heapDemo makes a few allocations and frees (one big enough to give frames back) and reports the heap.
+/** heapDemo makes a few allocations and frees (one big enough to give frames back) and reports the heap. */
 export function heapDemo(heap: KernelHeap): { lines: string[]; json: HeapStats & { steps: HeapDemoStep[] } } {
   const steps: HeapDemoStep[] = [];
   const note = (op: string, ptr: LinAddr | null): LinAddr | null => {
@@ -44,6 +44,8 @@ export function heapDemo(heap: KernelHeap): { lines: string[]; json: HeapStats &
   heap.kfree(table);
   note('kfree(the kcalloc block)', null);
   const report = heapReport(heap);
-  const shown = steps.map((s) => `  ${s.op.padEnd(36)} ${(s.ptr === null ? '' : hex(s.ptr)).padEnd(10)}  frames held: ${s.framesHeld}`);
+  const shown = steps.map(
+    (s) => `  ${s.op.padEnd(36)} ${(s.ptr === null ? '' : hex(s.ptr)).padEnd(10)}  frames held: ${s.framesHeld}`,
+  );
   return { lines: ['heap demo:', ...shown, ...report.lines], json: { ...report.json, steps } };
 }

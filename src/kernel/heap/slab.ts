@@ -49,9 +49,24 @@ const RED_MAGIC = 0x5245445a; // 'REDZ'
 
 /** Control page: a 32-byte descriptor per class, counters, then the page bitmap. */
 export const SC = {
-  PARTIAL: 0, EMPTY: 4, SLABS: 8, OBJECTS: 12, DCHECK: 16, MAGIC: 0x100, FRAMES: 0x104, PEAK_FRAMES: 0x108,
-  MALLOCS: 0x10c, FREES: 0x110, MAPPED: 0x114, UNMAPPED: 0x118, HINT: 0x11c, PEAK_BYTES: 0x120, BYTES: 0x124,
-  FLAGS: 0x128, CHECK: 0x12c, PAGEMAP: 0x800,
+  PARTIAL: 0,
+  EMPTY: 4,
+  SLABS: 8,
+  OBJECTS: 12,
+  DCHECK: 16,
+  MAGIC: 0x100,
+  FRAMES: 0x104,
+  PEAK_FRAMES: 0x108,
+  MALLOCS: 0x10c,
+  FREES: 0x110,
+  MAPPED: 0x114,
+  UNMAPPED: 0x118,
+  HINT: 0x11c,
+  PEAK_BYTES: 0x120,
+  BYTES: 0x124,
+  FLAGS: 0x128,
+  CHECK: 0x12c,
+  PAGEMAP: 0x800,
 } as const;
 /** FLAGS bit: every object is followed by a red zone. */
 export const FLAG_RED_ZONE = 1;
@@ -91,35 +106,35 @@ interface FreePlan {
   readonly drop: boolean;
 }
 
-// stride is the distance between objects of class `cls`: its size, plus the red zone if any.
+/** stride is the distance between objects of class `cls`: its size, plus the red zone if any. */
 export function stride(cls: number, redZone = false): number {
-  return SLAB_CLASSES[cls]! + (redZone ? RED_ZONE : 0);
+  return SLAB_CLASSES[cls] + (redZone ? RED_ZONE : 0);
 }
 
-// capacity is how many objects of class `cls` one slab holds.
+/** capacity is how many objects of class `cls` one slab holds. */
 export function capacity(cls: number, redZone = false): number {
   return Math.floor(SLAB_HDR / stride(cls, redZone));
 }
 
-// classOf gives the smallest class holding `size` bytes, or -1 when it is too big for a slab.
+/** classOf gives the smallest class holding `size` bytes, or -1 when it is too big for a slab. */
 export function classOf(size: number): number {
   return SLAB_CLASSES.findIndex((c) => c >= size);
 }
 
-// bitmapWords is how many dwords of the header's bitmap class `cls` uses.
+/** bitmapWords is how many dwords of the header's bitmap class `cls` uses. */
 export function bitmapWords(cls: number, redZone = false): number {
   return Math.ceil(capacity(cls, redZone) / 32);
 }
 
-// slabSeal is the check word of a slab header: its page, class, count, links and bitmap.
+/** slabSeal is the check word of a slab header: its page, class, count, links and bitmap. */
 export function slabSeal(s: Slab): number {
   let h = checkWord(SLAB_MAGIC, s.page, s.cls | (s.rz ? SH_RED_ZONE : 0), s.inuse, s.next);
   h = checkWord(SLAB_MAGIC, h, s.prev, s.bits.length, 0);
-  for (let i = 0; i < s.bits.length; i += 2) h = checkWord(SLAB_MAGIC, h, s.bits[i]!, s.bits[i + 1] ?? 0, i);
+  for (let i = 0; i < s.bits.length; i += 2) h = checkWord(SLAB_MAGIC, h, s.bits[i], s.bits[i + 1] ?? 0, i);
   return h;
 }
 
-// redWord is the red-zone pattern's dword at linear `addr`.
+/** redWord is the red-zone pattern's dword at linear `addr`. */
 export function redWord(addr: number): number {
   return checkWord(RED_MAGIC, addr, 0, 0, 0);
 }
@@ -129,14 +144,25 @@ export class SlabHeap implements KernelHeap {
   readonly machine: Machine;
   private readonly cb: ControlBlock;
 
-  // The constructor only records addresses: create() sets the layer up in memory.
-  private constructor(readonly kr: KrHeap, readonly backend: HeapBackend, readonly base: number, readonly limit: number) {
+  /** The constructor only records addresses: create() sets the layer up in memory. */
+  private constructor(
+    readonly kr: KrHeap,
+    readonly backend: HeapBackend,
+    readonly base: number,
+    readonly limit: number,
+  ) {
     this.machine = backend.machine;
     this.cb = new ControlBlock(backend.machine, base);
   }
 
-  // create maps the layer's control page and sets up empty classes over the K&R heap `kr`.
-  static create(backend: HeapBackend, kr: KrHeap, options: SlabOptions = {}, base = SLAB_BASE, limit = SLAB_LIMIT): SlabHeap {
+  /** create maps the layer's control page and sets up empty classes over the K&R heap `kr`. */
+  static create(
+    backend: HeapBackend,
+    kr: KrHeap,
+    options: SlabOptions = {},
+    base = SLAB_BASE,
+    limit = SLAB_LIMIT,
+  ): SlabHeap {
     const frame = backend.allocFrame();
     if (frame === null || !backend.mapPage(lin(base), frame)) {
       if (frame !== null) backend.freeFrame(frame);
@@ -160,7 +186,7 @@ export class SlabHeap implements KernelHeap {
     return (this.get(SC.FLAGS) & FLAG_RED_ZONE) !== 0;
   }
 
-  // kmalloc takes an object of the smallest class that fits, or a K&R block above 512 bytes.
+  /** kmalloc takes an object of the smallest class that fits, or a K&R block above 512 bytes. */
   kmalloc(size: number): LinAddr | null {
     const cls = size > 0 && Number.isInteger(size) ? classOf(size) : -1;
     if (cls < 0) return this.large(this.kr.kmalloc(size));
@@ -169,7 +195,7 @@ export class SlabHeap implements KernelHeap {
     return ptr;
   }
 
-  // kmallocAligned uses a class whose objects fall on multiples of `align` (its size, without red zones), else K&R.
+  /** kmallocAligned uses a class whose objects fall on multiples of `align` (its size, without red zones), else K&R. */
   kmallocAligned(size: number, align: number): LinAddr | null {
     const pow2 = Number.isInteger(align) && align > 0 && (align & (align - 1)) === 0;
     const fits = pow2 && size > 0 && Number.isInteger(size);
@@ -181,15 +207,16 @@ export class SlabHeap implements KernelHeap {
     return ptr;
   }
 
-  // kcalloc is kmalloc(count * size) zeroed.
+  /** kcalloc is kmalloc(count * size) zeroed. */
   kcalloc(count: number, size: number): LinAddr | null {
-    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(size) || size < 0) return this.kr.kcalloc(count, size);
+    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(size) || size < 0)
+      return this.kr.kcalloc(count, size);
     const ptr = this.kmalloc(count * size);
     if (ptr !== null) zeroBytes(this.machine, ptr, count * size);
     return ptr;
   }
 
-  // kfree sends a pointer to its part of the region: slab objects here, the rest to K&R.
+  /** kfree sends a pointer to its part of the region: slab objects here, the rest to K&R. */
   kfree(ptr: LinAddr | null): void {
     if (ptr === null || ptr === 0) return;
     if (!this.owns(ptr)) return this.kr.kfree(ptr);
@@ -197,7 +224,7 @@ export class SlabHeap implements KernelHeap {
     this.freeObject(ptr, s, this.planFree(s));
   }
 
-  // krealloc keeps an object that still fits its class, else moves it; K&R blocks stay with K&R.
+  /** krealloc keeps an object that still fits its class, else moves it; K&R blocks stay with K&R. */
   krealloc(ptr: LinAddr | null, size: number): LinAddr | null {
     if (ptr === null || ptr === 0 || !this.owns(ptr)) return this.large(this.kr.krealloc(ptr, size));
     const s = this.locate(ptr, 'krealloc');
@@ -205,113 +232,138 @@ export class SlabHeap implements KernelHeap {
       this.freeObject(ptr, s, this.planFree(s));
       return null;
     }
-    if (Number.isInteger(size) && size > 0 && size <= SLAB_CLASSES[s.cls]!) return ptr;
+    if (Number.isInteger(size) && size > 0 && size <= SLAB_CLASSES[s.cls]) return ptr;
     this.planFree(s);
     const moved = this.kmalloc(size);
     if (moved === null) return null;
-    copyBytes(this.machine, moved, ptr, Math.min(SLAB_CLASSES[s.cls]!, size));
+    copyBytes(this.machine, moved, ptr, Math.min(SLAB_CLASSES[s.cls], size));
     const again = this.locate(ptr, 'krealloc');
     this.freeObject(ptr, again, this.planFree(again));
     return moved;
   }
 
-  // stats combines the K&R heap's statistics with the slab classes'.
+  /** stats combines the K&R heap's statistics with the slab classes'. */
   stats(): HeapStats {
     const k = this.kr.stats();
     const bytes = this.get(SC.BYTES);
     const rz = this.redZone;
-    let objects = 0, slots = 0;
+    let objects = 0,
+      slots = 0;
     for (let cls = 0; cls < SLAB_CLASSES.length; cls++) {
       objects += this.classField(cls, SC.OBJECTS);
-      slots += this.classField(cls, SC.SLABS) * capacity(cls, rz) * SLAB_CLASSES[cls]!;
+      slots += this.classField(cls, SC.SLABS) * capacity(cls, rz) * SLAB_CLASSES[cls];
     }
     const free = k.bytesFree + k.bytesUnmapped + slots - bytes;
-    const largest = Math.max(k.largestFree, slots > bytes ? SLAB_CLASSES[SLAB_CLASSES.length - 1]! : 0);
+    const largest = Math.max(k.largestFree, slots > bytes ? SLAB_CLASSES[SLAB_CLASSES.length - 1] : 0);
     return {
-      ...k, kind: 'slab', bytesInUse: k.bytesInUse + bytes, blocksInUse: k.blocksInUse + objects,
-      bytesAllocated: k.bytesAllocated + bytes, bytesFree: k.bytesFree + slots - bytes,
-      framesHeld: k.framesHeld + this.get(SC.FRAMES), peakFrames: this.get(SC.PEAK_FRAMES), peakBytesInUse: this.get(SC.PEAK_BYTES),
+      ...k,
+      kind: 'slab',
+      bytesInUse: k.bytesInUse + bytes,
+      blocksInUse: k.blocksInUse + objects,
+      bytesAllocated: k.bytesAllocated + bytes,
+      bytesFree: k.bytesFree + slots - bytes,
+      framesHeld: k.framesHeld + this.get(SC.FRAMES),
+      peakFrames: this.get(SC.PEAK_FRAMES),
+      peakBytesInUse: this.get(SC.PEAK_BYTES),
       fragmentation: free === 0 ? 0 : 1 - largest / free,
-      mallocs: k.mallocs + this.get(SC.MALLOCS), frees: k.frees + this.get(SC.FREES),
-      pagesMapped: k.pagesMapped + this.get(SC.MAPPED), pagesUnmapped: k.pagesUnmapped + this.get(SC.UNMAPPED),
+      mallocs: k.mallocs + this.get(SC.MALLOCS),
+      frees: k.frees + this.get(SC.FREES),
+      pagesMapped: k.pagesMapped + this.get(SC.MAPPED),
+      pagesUnmapped: k.pagesUnmapped + this.get(SC.UNMAPPED),
     };
   }
 
-  // check runs both consistency walks.
+  /** check runs both consistency walks. */
   check(): string[] {
     return [...this.kr.check(), ...checkSlabs(this)];
   }
 
-  // owns says whether ptr lies in the slab layer's part of the heap region.
+  /** owns says whether ptr lies in the slab layer's part of the heap region. */
   owns(ptr: number): boolean {
     return ptr >= this.base && ptr < this.limit;
   }
 
-  // desc is the linear address of class `cls`'s descriptor.
+  /** desc is the linear address of class `cls`'s descriptor. */
   desc(cls: number): number {
     return this.base + cls * 32;
   }
 
-  // classField reads a field of class `cls`'s descriptor.
+  /** classField reads a field of class `cls`'s descriptor. */
   classField(cls: number, field: number): number {
     return this.machine.read32(this.desc(cls) + field);
   }
 
-  // get reads a variable of the control block (for the checkers too).
+  /** get reads a variable of the control block (for the checkers too). */
   get(off: number): number {
     return this.cb.get(off);
   }
 
-  // pageInUse says whether the slab page at `page` is in use (its bit in the control page's bitmap).
+  /** pageInUse says whether the slab page at `page` is in use (its bit in the control page's bitmap). */
   pageInUse(page: number): boolean {
     const n = (page - this.base) / PAGE;
     return ((this.get(SC.PAGEMAP + (n >>> 5) * 4) >>> (n & 31)) & 1) === 1;
   }
 
-  // controlProblem says what is wrong with the sealed control variables (null: nothing).
+  /** controlProblem says what is wrong with the sealed control variables (null: nothing). */
   controlProblem(): string | null {
-    const hint = this.get(SC.HINT), flags = this.get(SC.FLAGS);
+    const hint = this.get(SC.HINT),
+      flags = this.get(SC.FLAGS);
     if (this.get(SC.CHECK) === controlSeal(this.base, hint, flags)) return null;
     return `the slab layer's control page ${hex(this.base)} is overwritten (search hint ${hint}, flags ${flags} fail its check)`;
   }
 
-  // descProblem says what is wrong with class `cls`'s descriptor (null: nothing).
+  /** descProblem says what is wrong with class `cls`'s descriptor (null: nothing). */
   descProblem(cls: number): string | null {
     const d = this.descOf(cls);
     return typeof d === 'string' ? d : null;
   }
 
-  // descOf reads class `cls`'s descriptor, or says what is wrong with it.
+  /** descOf reads class `cls`'s descriptor, or says what is wrong with it. */
   private descOf(cls: number): Desc | string {
-    const m = this.machine, a = this.desc(cls);
-    const partial = m.read32(a + SC.PARTIAL), empty = m.read32(a + SC.EMPTY), slabs = m.read32(a + SC.SLABS);
-    if (m.read32(a + SC.DCHECK) === checkWord(DESC_MAGIC, a, partial, empty, slabs) && partial % PAGE === 0) return { partial, empty, slabs };
+    const m = this.machine,
+      a = this.desc(cls);
+    const partial = m.read32(a + SC.PARTIAL),
+      empty = m.read32(a + SC.EMPTY),
+      slabs = m.read32(a + SC.SLABS);
+    if (m.read32(a + SC.DCHECK) === checkWord(DESC_MAGIC, a, partial, empty, slabs) && partial % PAGE === 0)
+      return { partial, empty, slabs };
     return `the descriptor of the ${SLAB_CLASSES[cls]}-byte class at ${hex(a)} is overwritten`;
   }
 
-  // inspect reads the header of slab page `page` (in use and mapped), returning it or what is wrong with it.
+  /** inspect reads the header of slab page `page` (in use and mapped), returning it or what is wrong with it. */
   inspect(page: number): Slab | string {
-    const m = this.machine, h = page + SLAB_HDR;
+    const m = this.machine,
+      h = page + SLAB_HDR;
     const word = m.read32(h + SH.CLASS);
-    const cls = word & ~SH_RED_ZONE, rz = (word & SH_RED_ZONE) !== 0;
+    const cls = word & ~SH_RED_ZONE,
+      rz = (word & SH_RED_ZONE) !== 0;
     if (cls >= SLAB_CLASSES.length) return `the header of slab ${hex(page)} is overwritten (class word ${hex(word)})`;
     const bits: number[] = [];
     for (let w = 0; w < bitmapWords(cls, rz); w++) bits.push(m.read32(h + SH.BITMAP + w * 4));
-    const s: Slab = { page, cls, rz, inuse: m.read32(h + SH.INUSE), next: m.read32(h + SH.NEXT), prev: m.read32(h + SH.PREV), bits };
-    if (m.read32(h + SH.CHECK) !== slabSeal(s)) return `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`;
+    const s: Slab = {
+      page,
+      cls,
+      rz,
+      inuse: m.read32(h + SH.INUSE),
+      next: m.read32(h + SH.NEXT),
+      prev: m.read32(h + SH.PREV),
+      bits,
+    };
+    if (m.read32(h + SH.CHECK) !== slabSeal(s))
+      return `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`;
     const cap = capacity(cls, rz);
     let count = 0;
     for (const b of bits) count += popcount(b);
-    const tail = bits.length === 0 ? 0 : bits[bits.length - 1]! >>> (cap % 32 === 0 ? 32 : cap % 32);
+    const tail = bits.length === 0 ? 0 : bits[bits.length - 1] >>> (cap % 32 === 0 ? 32 : cap % 32);
     if (count !== s.inuse || (cap % 32 !== 0 && tail !== 0) || s.next % PAGE !== 0 || s.prev % PAGE !== 0) {
       return `the header of slab ${hex(page)} is inconsistent (count ${s.inuse}, bitmap ${count}, links ${hex(s.next)}/${hex(s.prev)}): forged?`;
     }
     return s;
   }
 
-  // redZoneDamage returns the first overwritten byte address of the red zone after object `obj` of class `cls`, or -1.
+  /** redZoneDamage returns the first overwritten byte address of the red zone after object `obj` of class `cls`, or -1. */
   redZoneDamage(obj: number, cls: number): number {
-    const z = obj + SLAB_CLASSES[cls]!;
+    const z = obj + SLAB_CLASSES[cls];
     for (let off = 0; off < RED_ZONE; off += 4) {
       const v = this.machine.read32(z + off) ^ redWord(z + off);
       if (v !== 0) return z + off + ((31 - Math.clz32(v & -v)) >>> 3);
@@ -319,50 +371,60 @@ export class SlabHeap implements KernelHeap {
     return -1;
   }
 
-  // enter validates the control variables (the search hint, the red-zone flag) before a call relies on them.
+  /** enter validates the control variables (the search hint, the red-zone flag) before a call relies on them. */
   private enter(): void {
     const bad = this.controlProblem();
     if (bad !== null) throw new HeapError('corrupt-header', this.base, bad);
   }
 
-  // reseal rewrites the control page's check word after the search hint changed.
+  /** reseal rewrites the control page's check word after the search hint changed. */
   private reseal(): void {
     this.cb.set(SC.CHECK, controlSeal(this.base, this.get(SC.HINT), this.get(SC.FLAGS)));
   }
 
-  // large notes the peaks after a request the K&R heap served.
+  /** large notes the peaks after a request the K&R heap served. */
   private large(ptr: LinAddr | null): LinAddr | null {
     this.notePeak();
     return ptr;
   }
 
-  // linkOk says whether a partial-list link names a page of the slab area (its header is checked when read).
+  /** linkOk says whether a partial-list link names a page of the slab area (its header is checked when read). */
   private linkOk(page: number): boolean {
     return page % PAGE === 0 && page > this.base && page < this.limit;
   }
 
-  // mapped says whether the kernel's page tables map `page` (looked up first, so a bad pointer never faults).
+  /** mapped says whether the kernel's page tables map `page` (looked up first, so a bad pointer never faults). */
   private mapped(page: number): boolean {
     return this.backend.isMapped(lin(page));
   }
 
-  // readSlab reads a slab the layer's own links point at; throws HeapError if it is not a sound slab of class `cls`.
+  /** readSlab reads a slab the layer's own links point at; throws HeapError if it is not a sound slab of class `cls`. */
   private readSlab(page: number, cls: number): Slab {
     const at = page + SLAB_HDR;
     if (!this.linkOk(page) || !this.mapped(page)) {
-      throw new HeapError('corrupt-header', at, `a slab link points at ${hex(page)}, which is not a slab page in use (a forged header?)`);
+      throw new HeapError(
+        'corrupt-header',
+        at,
+        `a slab link points at ${hex(page)}, which is not a slab page in use (a forged header?)`,
+      );
     }
     const s = this.inspect(page);
     if (typeof s === 'string') throw new HeapError('corrupt-header', at, s);
-    if (s.cls !== cls) throw new HeapError('corrupt-header', at, `slab ${hex(page)} is on the ${SLAB_CLASSES[cls]}-byte list but holds class ${SLAB_CLASSES[s.cls]}`);
+    if (s.cls !== cls)
+      throw new HeapError(
+        'corrupt-header',
+        at,
+        `slab ${hex(page)} is on the ${SLAB_CLASSES[cls]}-byte list but holds class ${SLAB_CLASSES[s.cls]}`,
+      );
     return s;
   }
 
-  // storeSlab writes a slab's count, bitmap word `w` (if >= 0), links (if asked) and check word.
+  /** storeSlab writes a slab's count, bitmap word `w` (if >= 0), links (if asked) and check word. */
   private storeSlab(s: Slab, w: number, links: boolean): void {
-    const m = this.machine, h = s.page + SLAB_HDR;
+    const m = this.machine,
+      h = s.page + SLAB_HDR;
     m.write32(h + SH.INUSE, s.inuse);
-    if (w >= 0) m.write32(h + SH.BITMAP + w * 4, s.bits[w]!);
+    if (w >= 0) m.write32(h + SH.BITMAP + w * 4, s.bits[w]);
     if (links) {
       m.write32(h + SH.NEXT, s.next);
       m.write32(h + SH.PREV, s.prev);
@@ -370,35 +432,45 @@ export class SlabHeap implements KernelHeap {
     m.write32(h + SH.CHECK, slabSeal(s));
   }
 
-  // readDesc reads class `cls`'s descriptor; throws HeapError when it fails its check.
+  /** readDesc reads class `cls`'s descriptor; throws HeapError when it fails its check. */
   private readDesc(cls: number): Desc {
     const d = this.descOf(cls);
     if (typeof d === 'string') throw new HeapError('corrupt-header', this.desc(cls), d);
     return d;
   }
 
-  // writeDesc writes class `cls`'s descriptor and its check word.
+  /** writeDesc writes class `cls`'s descriptor and its check word. */
   private writeDesc(cls: number, d: Desc): void {
-    const m = this.machine, a = this.desc(cls);
+    const m = this.machine,
+      a = this.desc(cls);
     m.write32(a + SC.PARTIAL, d.partial);
     m.write32(a + SC.EMPTY, d.empty);
     m.write32(a + SC.SLABS, d.slabs);
     m.write32(a + SC.DCHECK, checkWord(DESC_MAGIC, a, d.partial, d.empty, d.slabs));
   }
 
-  // allocObject takes a free object of class `cls` from the first partial slab, making a slab if there is none.
+  /** allocObject takes a free object of class `cls` from the first partial slab, making a slab if there is none. */
   private allocObject(cls: number): LinAddr | null {
     const d = this.readDesc(cls);
     const s = d.partial === 0 ? this.newSlab(cls, d) : this.readSlab(d.partial, cls);
     if (s === null) return null;
     const cap = capacity(cls, s.rz);
     if (s.prev !== 0 || s.inuse >= cap) {
-      throw new HeapError('corrupt-header', s.page + SLAB_HDR, `slab ${hex(s.page)} heads the partial list but is full or has a predecessor`);
+      throw new HeapError(
+        'corrupt-header',
+        s.page + SLAB_HDR,
+        `slab ${hex(s.page)} heads the partial list but is full or has a predecessor`,
+      );
     }
     const next = s.inuse + 1 === cap && s.next !== 0 ? this.readSlab(s.next, cls) : null;
-    if (next !== null && next.prev !== s.page) throw new HeapError('corrupt-header', next.page + SLAB_HDR, `slab ${hex(next.page)}: its prev link does not name ${hex(s.page)}`);
+    if (next !== null && next.prev !== s.page)
+      throw new HeapError(
+        'corrupt-header',
+        next.page + SLAB_HDR,
+        `slab ${hex(next.page)}: its prev link does not name ${hex(s.page)}`,
+      );
     const idx = firstClear(s.bits);
-    s.bits[idx >>> 5] = (s.bits[idx >>> 5]! | (1 << (idx & 31))) >>> 0;
+    s.bits[idx >>> 5] = (s.bits[idx >>> 5] | (1 << (idx & 31))) >>> 0;
     s.inuse++;
     if (s.inuse === 1) d.empty--;
     const full = s.inuse === cap;
@@ -416,7 +488,7 @@ export class SlabHeap implements KernelHeap {
     return lin(s.page + idx * stride(cls, s.rz));
   }
 
-  // planFree reads and validates everything freeing an object of slab s will change besides s itself.
+  /** planFree reads and validates everything freeing an object of slab s will change besides s itself. */
   private planFree(s: Slab): FreePlan {
     const cap = capacity(s.cls, s.rz);
     if (s.inuse !== cap && s.inuse !== 1) return { d: null, head: null, prev: null, next: null, drop: false };
@@ -426,17 +498,26 @@ export class SlabHeap implements KernelHeap {
     const prev = drop && s.prev !== 0 ? this.readSlab(s.prev, s.cls) : null;
     const next = drop && s.next !== 0 ? this.readSlab(s.next, s.cls) : null;
     const onList = s.prev !== 0 || d.partial === s.page;
-    if ((head !== null && (head.prev !== 0 || head.page === s.page)) || (prev !== null && prev.next !== s.page) || (next !== null && next.prev !== s.page) || (drop && !onList)) {
-      throw new HeapError('corrupt-header', s.page + SLAB_HDR, `the partial list of the ${SLAB_CLASSES[s.cls]}-byte class around slab ${hex(s.page)} is broken`);
+    if (
+      (head !== null && (head.prev !== 0 || head.page === s.page)) ||
+      (prev !== null && prev.next !== s.page) ||
+      (next !== null && next.prev !== s.page) ||
+      (drop && !onList)
+    ) {
+      throw new HeapError(
+        'corrupt-header',
+        s.page + SLAB_HDR,
+        `the partial list of the ${SLAB_CLASSES[s.cls]}-byte class around slab ${hex(s.page)} is broken`,
+      );
     }
     return { d, head, prev, next, drop };
   }
 
-  // freeObject returns an object (validated, with its plan) to its slab, giving back the slab if it is empty and one is kept already.
+  /** freeObject returns an object (validated, with its plan) to its slab, giving back the slab if it is empty and one is kept already. */
   private freeObject(ptr: number, s: Slab, plan: FreePlan): void {
     const d = plan.d ?? { partial: 0, empty: 0, slabs: 0 };
     const idx = (ptr - s.page) / stride(s.cls, s.rz);
-    s.bits[idx >>> 5] = (s.bits[idx >>> 5]! & ~(1 << (idx & 31))) >>> 0;
+    s.bits[idx >>> 5] = (s.bits[idx >>> 5] & ~(1 << (idx & 31))) >>> 0;
     const wasFull = s.inuse === capacity(s.cls, s.rz);
     s.inuse--;
     if (wasFull) {
@@ -455,41 +536,67 @@ export class SlabHeap implements KernelHeap {
     if (wasFull || s.inuse === 0) this.writeDesc(s.cls, d);
   }
 
-  // countObject counts an object taken (1) or given back (-1).
+  /** countObject counts an object taken (1) or given back (-1). */
   private countObject(cls: number, n: 1 | -1): void {
-    const m = this.machine, d = this.desc(cls);
+    const m = this.machine,
+      d = this.desc(cls);
     m.write32(d + SC.OBJECTS, m.read32(d + SC.OBJECTS) + n);
-    this.cb.add(SC.BYTES, n * SLAB_CLASSES[cls]!);
+    this.cb.add(SC.BYTES, n * SLAB_CLASSES[cls]);
     this.cb.add(n > 0 ? SC.MALLOCS : SC.FREES, 1);
   }
 
-  // locate validates a pointer into the slab pages and returns its slab; throws HeapError, writing nothing.
+  /** locate validates a pointer into the slab pages and returns its slab; throws HeapError, writing nothing. */
   private locate(ptr: number, what: string): Slab {
     const page = pageOf(ptr);
     if (page === this.base || !this.pageInUse(page)) {
-      throw new HeapError('not-allocated', ptr, `${what}: slab page ${hex(page)} is not in use (a stale pointer or a double free)`);
+      throw new HeapError(
+        'not-allocated',
+        ptr,
+        `${what}: slab page ${hex(page)} is not in use (a stale pointer or a double free)`,
+      );
     }
-    if (!this.mapped(page)) throw new HeapError('corrupt-header', this.base + SC.PAGEMAP, `${what}(${hex(ptr)}): the slab page map says ${hex(page)} is in use, but it is not mapped`);
+    if (!this.mapped(page))
+      throw new HeapError(
+        'corrupt-header',
+        this.base + SC.PAGEMAP,
+        `${what}(${hex(ptr)}): the slab page map says ${hex(page)} is in use, but it is not mapped`,
+      );
     const s = this.inspect(page);
     if (typeof s === 'string') throw new HeapError('corrupt-header', page + SLAB_HDR, `${what}(${hex(ptr)}): ${s}`);
-    const size = SLAB_CLASSES[s.cls]!, step = stride(s.cls, s.rz);
+    const size = SLAB_CLASSES[s.cls],
+      step = stride(s.cls, s.rz);
     const idx = Math.floor((ptr - page) / step);
     if ((ptr - page) % step !== 0 || idx >= capacity(s.cls, s.rz)) {
-      throw new HeapError('not-allocated', ptr, `${what}: inside object ${hex(page + idx * step)} of the ${size}-byte slab ${hex(page)}, not a pointer kmalloc returned`);
+      throw new HeapError(
+        'not-allocated',
+        ptr,
+        `${what}: inside object ${hex(page + idx * step)} of the ${size}-byte slab ${hex(page)}, not a pointer kmalloc returned`,
+      );
     }
-    if (((s.bits[idx >>> 5]! >>> (idx & 31)) & 1) === 0) throw new HeapError('double-free', ptr, `${what}: the ${size}-byte object is already free (slab ${hex(page)})`);
+    if (((s.bits[idx >>> 5] >>> (idx & 31)) & 1) === 0)
+      throw new HeapError('double-free', ptr, `${what}: the ${size}-byte object is already free (slab ${hex(page)})`);
     const bad = s.rz ? this.redZoneDamage(ptr, s.cls) : -1;
-    if (bad >= 0) throw new HeapError('overrun', ptr, `${what}: the red zone after the ${size}-byte object is overwritten at ${hex(bad)} (a buffer overrun from it)`);
+    if (bad >= 0)
+      throw new HeapError(
+        'overrun',
+        ptr,
+        `${what}: the red zone after the ${size}-byte object is overwritten at ${hex(bad)} (a buffer overrun from it)`,
+      );
     return s;
   }
 
-  // newSlab maps a fresh page for class `cls` (whose partial list is empty), initialises it and lists it; null if out of memory.
+  /** newSlab maps a fresh page for class `cls` (whose partial list is empty), initialises it and lists it; null if out of memory. */
   private newSlab(cls: number, d: Desc): Slab | null {
     this.enter();
     const rz = this.redZone;
     const page = this.findPage();
     if (page === 0) return null;
-    if (this.mapped(page)) throw new HeapError('corrupt-header', this.base + SC.PAGEMAP, `the slab page map says ${hex(page)} is free, but it is mapped`);
+    if (this.mapped(page))
+      throw new HeapError(
+        'corrupt-header',
+        this.base + SC.PAGEMAP,
+        `the slab page map says ${hex(page)} is free, but it is mapped`,
+      );
     const frame = this.backend.allocFrame();
     if (frame === null) return null;
     if (!this.backend.mapPage(lin(page), frame)) {
@@ -499,7 +606,15 @@ export class SlabHeap implements KernelHeap {
     this.markPage(page, true);
     const m = this.machine;
     zeroBytes(m, page + SLAB_HDR, PAGE - SLAB_HDR);
-    const s: Slab = { page, cls, rz, inuse: 0, next: 0, prev: 0, bits: new Array<number>(bitmapWords(cls, rz)).fill(0) };
+    const s: Slab = {
+      page,
+      cls,
+      rz,
+      inuse: 0,
+      next: 0,
+      prev: 0,
+      bits: new Array<number>(bitmapWords(cls, rz)).fill(0),
+    };
     m.write32(page + SLAB_HDR + SH.CLASS, cls | (rz ? SH_RED_ZONE : 0));
     this.storeSlab(s, -1, false);
     if (rz) this.paintRedZones(page, cls);
@@ -511,15 +626,15 @@ export class SlabHeap implements KernelHeap {
     return s;
   }
 
-  // paintRedZones writes the red-zone pattern after every object slot of a new slab.
+  /** paintRedZones writes the red-zone pattern after every object slot of a new slab. */
   private paintRedZones(page: number, cls: number): void {
     for (let i = 0; i < capacity(cls, true); i++) {
-      const z = page + i * stride(cls, true) + SLAB_CLASSES[cls]!;
+      const z = page + i * stride(cls, true) + SLAB_CLASSES[cls];
       for (let off = 0; off < RED_ZONE; off += 4) this.machine.write32(z + off, redWord(z + off));
     }
   }
 
-  // dropSlab unlinks an empty slab (neighbours validated in the plan), unmaps it (INVLPG by the backend) and returns its frame.
+  /** dropSlab unlinks an empty slab (neighbours validated in the plan), unmaps it (INVLPG by the backend) and returns its frame. */
   private dropSlab(s: Slab, plan: FreePlan): void {
     const d = plan.d!;
     if (plan.prev !== null) {
@@ -539,7 +654,7 @@ export class SlabHeap implements KernelHeap {
     this.countFrames(-1);
   }
 
-  // findPage returns the lowest slab page not in use (searching from the hint), or 0 when the region is full.
+  /** findPage returns the lowest slab page not in use (searching from the hint), or 0 when the region is full. */
   private findPage(): number {
     const words = (this.limit - this.base) / PAGE / 32;
     for (let w = this.get(SC.HINT); w < words; w++) {
@@ -550,7 +665,7 @@ export class SlabHeap implements KernelHeap {
     return 0;
   }
 
-  // markPage sets or clears a slab page's bit in the page bitmap and moves the search hint to the first word with room.
+  /** markPage sets or clears a slab page's bit in the page bitmap and moves the search hint to the first word with room. */
   private markPage(page: number, used: boolean): void {
     const n = (page - this.base) / PAGE;
     const at = SC.PAGEMAP + (n >>> 5) * 4;
@@ -563,14 +678,14 @@ export class SlabHeap implements KernelHeap {
     this.reseal();
   }
 
-  // countFrames records slab pages mapped (d > 0) or given back (d < 0).
+  /** countFrames records slab pages mapped (d > 0) or given back (d < 0). */
   private countFrames(d: number): void {
     this.cb.add(SC.FRAMES, d);
     this.cb.add(d > 0 ? SC.MAPPED : SC.UNMAPPED, Math.abs(d));
     this.notePeak();
   }
 
-  // notePeak records the combined peaks (frames held, bytes in use) of the layer and the K&R heap under it.
+  /** notePeak records the combined peaks (frames held, bytes in use) of the layer and the K&R heap under it. */
   private notePeak(): void {
     const frames = this.get(SC.FRAMES) + this.kr.get(CB.FRAMES);
     if (frames > this.get(SC.PEAK_FRAMES)) this.cb.set(SC.PEAK_FRAMES, frames);
@@ -579,27 +694,27 @@ export class SlabHeap implements KernelHeap {
   }
 }
 
-// controlSeal is the control page's check word over the search hint and the flags.
+/** controlSeal is the control page's check word over the search hint and the flags. */
 function controlSeal(base: number, hint: number, flags: number): number {
   return checkWord(MAGIC_CTRL, base, hint, flags, CONTROL_MAGIC);
 }
 
-// popcount counts the set bits of a dword.
+/** popcount counts the set bits of a dword. */
 function popcount(v: number): number {
   let x = v - ((v >>> 1) & 0x55555555);
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
-// firstClear gives the index of the first clear bit of a bitmap (the caller knows there is one).
+/** firstClear gives the index of the first clear bit of a bitmap (the caller knows there is one). */
 function firstClear(bits: readonly number[]): number {
   for (let w = 0; ; w++) {
-    const b = bits[w]!;
+    const b = bits[w];
     if (b !== 0xffffffff) return w * 32 + 31 - Math.clz32(~b & (b + 1));
   }
 }
 
-// pageOf rounds a linear address down to its page (as an unsigned number).
+/** pageOf rounds a linear address down to its page (as an unsigned number). */
 function pageOf(ptr: number): number {
   return (ptr & ~0xfff) >>> 0;
 }

@@ -15,13 +15,14 @@ interface ClassTally {
   partial: Map<number, number>;
 }
 
-// checkSlabs lists every inconsistency of the slab layer (empty when sound).
+/** checkSlabs lists every inconsistency of the slab layer (empty when sound). */
 export function checkSlabs(heap: SlabHeap): string[] {
   const control = heap.controlProblem();
   if (control !== null) return [control];
   const problems: string[] = [];
   const tallies = SLAB_CLASSES.map((): ClassTally => ({ slabs: 0, objects: 0, empty: 0, partial: new Map() }));
-  let frames = 1, bytes = 0;
+  let frames = 1,
+    bytes = 0;
   for (let page = heap.base + PAGE; page < scanLimit(heap); page += PAGE) {
     const mapped = heap.machine.mmu.probe(page, ACCESS_WRITE, false).phys >= 0;
     if (!heap.pageInUse(page)) {
@@ -33,13 +34,17 @@ export function checkSlabs(heap: SlabHeap): string[] {
     else bytes += checkSlab(heap, page, tallies, problems);
   }
   tallies.forEach((t, cls) => checkClass(heap, cls, t, problems));
-  if (heap.get(SC.FRAMES) !== frames) problems.push(`slab frames: control page says ${heap.get(SC.FRAMES)}, found ${frames}`);
-  if (heap.get(SC.BYTES) !== bytes) problems.push(`slab bytes in use: control page says ${heap.get(SC.BYTES)}, found ${bytes}`);
+  if (heap.get(SC.FRAMES) !== frames)
+    problems.push(`slab frames: control page says ${heap.get(SC.FRAMES)}, found ${frames}`);
+  if (heap.get(SC.BYTES) !== bytes)
+    problems.push(`slab bytes in use: control page says ${heap.get(SC.BYTES)}, found ${bytes}`);
   return problems;
 }
 
-// scanLimit is where the check stops looking at pages: 32 pages past the last page in use
-// (the page bitmap says nothing is in use above it; the pages just past it must be unmapped).
+/**
+ * scanLimit is where the check stops looking at pages: 32 pages past the last page in use
+ * (the page bitmap says nothing is in use above it; the pages just past it must be unmapped).
+ */
 function scanLimit(heap: SlabHeap): number {
   let last = heap.base;
   for (let w = 0; w * 32 * PAGE < heap.limit - heap.base; w++) {
@@ -49,28 +54,31 @@ function scanLimit(heap: SlabHeap): number {
   return Math.min(heap.limit, last + 32 * PAGE);
 }
 
-// checkSlab validates one slab page (header, red zones) and adds it to its class's tally; returns its bytes in use.
+/** checkSlab validates one slab page (header, red zones) and adds it to its class's tally; returns its bytes in use. */
 function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems: string[]): number {
   const s = heap.inspect(page);
   if (typeof s === 'string') {
     problems.push(`slab ${hex(page)}: ${s}`);
     return 0;
   }
-  const t = tallies[s.cls]!;
+  const t = tallies[s.cls];
   const rz = s.rz;
   if (rz !== heap.redZone) problems.push(`slab ${hex(page)}: ${rz ? 'has' : 'lacks'} red zones, unlike the layer`);
   for (let i = 0; rz && i < capacity(s.cls, rz); i++) {
     const bad = heap.redZoneDamage(page + i * stride(s.cls, rz), s.cls);
-    if (bad >= 0) problems.push(`slab ${hex(page)}: the red zone after object ${hex(page + i * stride(s.cls, rz))} is overwritten at ${hex(bad)}`);
+    if (bad >= 0)
+      problems.push(
+        `slab ${hex(page)}: the red zone after object ${hex(page + i * stride(s.cls, rz))} is overwritten at ${hex(bad)}`,
+      );
   }
   t.slabs++;
   t.objects += s.inuse;
   if (s.inuse === 0) t.empty++;
   if (s.inuse < capacity(s.cls, rz)) t.partial.set(page, s.prev);
-  return s.inuse * SLAB_CLASSES[s.cls]!;
+  return s.inuse * SLAB_CLASSES[s.cls];
 }
 
-// checkClass compares a class's descriptor and partial list with what the pages hold.
+/** checkClass compares a class's descriptor and partial list with what the pages hold. */
 function checkClass(heap: SlabHeap, cls: number, t: ClassTally, problems: string[]): void {
   const desc = heap.descProblem(cls);
   if (desc !== null) {
@@ -82,17 +90,21 @@ function checkClass(heap: SlabHeap, cls: number, t: ClassTally, problems: string
     ['objects', heap.classField(cls, SC.OBJECTS), t.objects],
     ['empty slabs', heap.classField(cls, SC.EMPTY), t.empty],
   ];
-  for (const [name, kept, found] of fields) if (kept !== found) problems.push(`class ${SLAB_CLASSES[cls]}: ${name} ${kept}, found ${found}`);
+  for (const [name, kept, found] of fields)
+    if (kept !== found) problems.push(`class ${SLAB_CLASSES[cls]}: ${name} ${kept}, found ${found}`);
   let prev = 0;
   const seen = new Set<number>();
   for (let p = heap.classField(cls, SC.PARTIAL); p !== 0; p = heap.machine.read32(p + SLAB_HDR + SH.NEXT)) {
     if (!t.partial.has(p) || seen.has(p)) {
-      problems.push(`class ${SLAB_CLASSES[cls]}: partial list holds ${hex(p)}, not a partial slab of the class (or twice)`);
+      problems.push(
+        `class ${SLAB_CLASSES[cls]}: partial list holds ${hex(p)}, not a partial slab of the class (or twice)`,
+      );
       return;
     }
     if (t.partial.get(p) !== prev) problems.push(`slab ${hex(p)}: prev link is wrong`);
     seen.add(p);
     prev = p;
   }
-  if (seen.size !== t.partial.size) problems.push(`class ${SLAB_CLASSES[cls]}: ${t.partial.size - seen.size} partial slab(s) missing from the list`);
+  if (seen.size !== t.partial.size)
+    problems.push(`class ${SLAB_CLASSES[cls]}: ${t.partial.size - seen.size} partial slab(s) missing from the list`);
 }

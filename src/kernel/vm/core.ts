@@ -23,7 +23,7 @@ export interface KernelCore {
   readonly firstTable: PhysAddr;
 }
 
-// setupKernelCore prepares the window, the slot and the early allocator from the boot hand-off.
+/** setupKernelCore prepares the window, the slot and the early allocator from the boot hand-off. */
 export function setupKernelCore(info: BootInfo): KernelCore {
   const machine = info.machine;
   const limit = Math.min(KERNEL_WINDOW_LIMIT, machine.mem.top);
@@ -35,9 +35,11 @@ export function setupKernelCore(info: BootInfo): KernelCore {
   return { machine, info, window, slot, early, directory: info.bootDirectory, firstTable };
 }
 
-// trimWindow unmaps the first table's pages between the top of a small
-// machine's RAM and the slots (the boot mapped 4 MiB whatever the RAM),
-// each with its INVLPG: no kernel address may lead to memory that is not there.
+/**
+ * trimWindow unmaps the first table's pages between the top of a small
+ * machine's RAM and the slots (the boot mapped 4 MiB whatever the RAM),
+ * each with its INVLPG: no kernel address may lead to memory that is not there.
+ */
 function trimWindow(machine: Machine, window: KernelWindow, table: PhysAddr): void {
   const first = Math.ceil(window.limit / 4096);
   const last = KERNEL_WINDOW_LIMIT / 4096;
@@ -47,10 +49,17 @@ function trimWindow(machine: Machine, window: KernelWindow, table: PhysAddr): vo
   }
 }
 
-// splitLargeKernelPage replaces the 4 MiB PSE page at PDE 768 by a 4 KiB page
-// table mapping the same memory, then INVLPG drops every piece of the old
-// translation (SDM 4.10.4.1). Returns the new table's frame.
-function splitLargeKernelPage(machine: Machine, window: KernelWindow, directory: PhysAddr, early: EarlyAllocator): PhysAddr {
+/**
+ * splitLargeKernelPage replaces the 4 MiB PSE page at PDE 768 by a 4 KiB page
+ * table mapping the same memory, then INVLPG drops every piece of the old
+ * translation (SDM 4.10.4.1). Returns the new table's frame.
+ */
+function splitLargeKernelPage(
+  machine: Machine,
+  window: KernelWindow,
+  directory: PhysAddr,
+  early: EarlyAllocator,
+): PhysAddr {
   const table = early.alloc(1, 'kernel page table (PDE 768)');
   for (let i = 0; i < 1024; i++) window.write32((table + i * 4) as PhysAddr, (i * 4096) | PTE_P | PTE_RW);
   window.write32((directory + KERNEL_PDE_FIRST * 4) as PhysAddr, table | PTE_P | PTE_RW);

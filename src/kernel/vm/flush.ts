@@ -22,7 +22,7 @@ export class FlushTracker {
 
   constructor(readonly machine: Machine) {}
 
-  // track records a new obligation.
+  /** track records a new obligation. */
   track(f: Flush): Flush {
     this.pending.add(f);
     return f;
@@ -39,7 +39,7 @@ export class FlushTracker {
 
   private suspendedDepth = 0;
 
-  // suspended runs fn with check() disabled (for the parts of one multi-page operation).
+  /** suspended runs fn with check() disabled (for the parts of one multi-page operation). */
   suspended<T>(fn: () => T): T {
     this.suspendedDepth++;
     try {
@@ -49,19 +49,26 @@ export class FlushTracker {
     }
   }
 
-  // check throws if any obligation was left unsettled.
+  /** check throws if any obligation was left unsettled. */
   check(): void {
     if (this.pending.size === 0 || this.suspendedDepth > 0) return;
-    const pages = [...this.pending].flatMap((f) => f.pages).slice(0, 4).map((p) => hex(p));
-    throw new UnflushedError(`${this.pending.size} TLB flush obligation(s) neither applied nor ignored (pages ${pages.join(', ')}${this.pending.size > 1 || pages.length > 3 ? ', ...' : ''})`);
+    const pages = [...this.pending]
+      .flatMap((f) => f.pages)
+      .slice(0, 4)
+      .map((p) => hex(p));
+    throw new UnflushedError(
+      `${this.pending.size} TLB flush obligation(s) neither applied nor ignored (pages ${pages.join(', ')}${this.pending.size > 1 || pages.length > 3 ? ', ...' : ''})`,
+    );
   }
 }
 
 export class Flush {
   private settled = false;
 
-  // pages: linear pages whose translations changed; directory: the space they belong to;
-  // kernel: whether they lie in the shared kernel half; release runs once settled.
+  /**
+   * pages: linear pages whose translations changed; directory: the space they belong to;
+   * kernel: whether they lie in the shared kernel half; release runs once settled.
+   */
   constructor(
     private readonly tracker: FlushTracker,
     readonly pages: readonly number[],
@@ -70,7 +77,7 @@ export class Flush {
     private readonly release: () => void = () => {},
   ) {}
 
-  // combine settles several obligations into one covering all their pages.
+  /** combine settles several obligations into one covering all their pages. */
   static combine(tracker: FlushTracker, parts: readonly Flush[], directory: PhysAddr): Flush {
     for (const p of parts) p.settle();
     const pages = parts.flatMap((p) => p.pages);
@@ -78,7 +85,7 @@ export class Flush {
     return tracker.track(new Flush(tracker, pages, directory, kernel, () => parts.forEach((p) => p.release())));
   }
 
-  // flush applies the obligation: INVLPG each page (or a CR3 reload for many user pages).
+  /** flush applies the obligation: INVLPG each page (or a CR3 reload for many user pages). */
   flush(): void {
     this.settle();
     const machine = this.tracker.machine;
@@ -92,17 +99,20 @@ export class Flush {
     this.release();
   }
 
-  // ignore drops the obligation; only allowed when no TLB can hold the pages:
-  // user pages of an address space that is not current.
+  /**
+   * ignore drops the obligation; only allowed when no TLB can hold the pages:
+   * user pages of an address space that is not current.
+   */
   ignore(): void {
     if (this.kernel) throw new UnflushedError('cannot ignore a flush of kernel pages: every address space shares them');
-    if (this.isCurrent()) throw new UnflushedError(`cannot ignore a flush: address space ${hex(this.directory)} is current`);
+    if (this.isCurrent())
+      throw new UnflushedError(`cannot ignore a flush: address space ${hex(this.directory)} is current`);
     this.settle();
     this.release();
   }
 
   private isCurrent(): boolean {
-    return ((this.tracker.machine.mmu.cr3 & 0xfffff000) >>> 0) === this.directory;
+    return (this.tracker.machine.mmu.cr3 & 0xfffff000) >>> 0 === this.directory;
   }
 
   private settle(): void {

@@ -9,7 +9,7 @@ import type { KernelVm } from './kvm.js';
 
 export const ELF_PF_W = 2;
 
-// protectKernelImage maps the read-only segments' pages read-only; returns how many pages changed.
+/** protectKernelImage maps the read-only segments' pages read-only; returns how many pages changed. */
 export function protectKernelImage(vm: KernelVm, segments: readonly KernelSegment[]): number {
   const writable = new Set<number>();
   for (const s of segments) if (s.flags & ELF_PF_W) for (const p of pagesOf(s)) writable.add(p);
@@ -25,7 +25,7 @@ export function protectKernelImage(vm: KernelVm, segments: readonly KernelSegmen
   return changed;
 }
 
-// pagesOf lists the 4 KiB pages a segment covers in the kernel half.
+/** pagesOf lists the 4 KiB pages a segment covers in the kernel half. */
 function pagesOf(s: KernelSegment): number[] {
   const pages: number[] = [];
   const first = s.virtualStart - (s.virtualStart % 4096);

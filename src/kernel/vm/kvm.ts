@@ -35,7 +35,11 @@ export class KernelVm {
   tablesAllocated = 0;
   tablesFreed = 0;
 
-  constructor(readonly core: KernelCore, readonly frames: FrameAllocator, options: KernelVmOptions = {}) {
+  constructor(
+    readonly core: KernelCore,
+    readonly frames: FrameAllocator,
+    options: KernelVmOptions = {},
+  ) {
     const machine = core.machine;
     this.pt = createPtAccess(options.ptAccess ?? 'slot', machine, core.slot);
     this.tracker = new FlushTracker(machine);
@@ -68,7 +72,7 @@ export class KernelVm {
     return s;
   }
 
-  // createSpace makes a new address space: an empty user half and the shared kernel half.
+  /** createSpace makes a new address space: an empty user half and the shared kernel half. */
   createSpace(): AddressSpace {
     this.tracker.check();
     const dir = this.mustAlloc('page directory');
@@ -89,22 +93,29 @@ export class KernelVm {
     return space;
   }
 
-  // destroySpace frees a space that holds no user mappings and is not current.
+  /** destroySpace frees a space that holds no user mappings and is not current. */
   destroySpace(space: AddressSpace): void {
     this.tracker.check();
     if (!this.spaces.has(space)) throw new VmError(`address space ${hex(space.directory)} was destroyed already`);
     if (space === this.kernel) throw new VmError('the kernel address space cannot be destroyed');
-    if (space === this.current) throw new VmError(`address space ${hex(space.directory)} is current: switch away first`);
+    if (space === this.current)
+      throw new VmError(`address space ${hex(space.directory)} is current: switch away first`);
     const held = space.userPdes();
-    if (held !== 0) throw new VmError(`address space ${hex(space.directory)} still has ${held} user mapping(s) in its directory (page tables or 4 MiB pages): unmap first`);
+    if (held !== 0)
+      throw new VmError(
+        `address space ${hex(space.directory)} still has ${held} user mapping(s) in its directory (page tables or 4 MiB pages): unmap first`,
+      );
     this.spaces.delete(space);
     space.markDestroyed();
-    this.pt.forget(space.directory, [...this.spaces].map((s) => s.directory));
+    this.pt.forget(
+      space.directory,
+      [...this.spaces].map((s) => s.directory),
+    );
     this.frames.free(space.directory);
     this.frames.free(space.counts);
   }
 
-  // switchTo loads CR3 with a space's directory (SDM 4.10.4.1: non-global entries are flushed).
+  /** switchTo loads CR3 with a space's directory (SDM 4.10.4.1: non-global entries are flushed). */
   switchTo(space: AddressSpace): void {
     this.tracker.check();
     if (!this.spaces.has(space)) throw new VmError(`address space ${hex(space.directory)} was destroyed`);
@@ -135,7 +146,7 @@ export class KernelVm {
     return f;
   }
 
-  // makeKernelGlobal sets G on the kernel's first table (not the slots) and turns on CR4.PGE.
+  /** makeKernelGlobal sets G on the kernel's first table (not the slots) and turns on CR4.PGE. */
   private makeKernelGlobal(): void {
     const first = this.core.firstTable;
     const slots = 1024 - TEMP_SLOT_DEPTH;

@@ -10,7 +10,10 @@ import { describeErrorCode } from '../../hw/paging.js';
 import { PagelabError } from '../../errors.js';
 
 export class KernelPanic extends PagelabError {
-  constructor(readonly fault: PageFault, readonly cr2: number) {
+  constructor(
+    readonly fault: PageFault,
+    readonly cr2: number,
+  ) {
     super(
       `kernel panic: unhandled page fault at ${hex(cr2)} (CR2); error code ${hex(fault.errorCode, 1)}: ` +
         `${describeErrorCode(fault.errorCode)}; caused by a ${fault.size}-byte ${ACCESS_NAMES[fault.kind]} at CPL ${fault.cpl}`,
@@ -32,7 +35,7 @@ export class KernelPanic extends PagelabError {
 /** Tries to resolve a fault; true when the access may be retried. */
 export type FaultResolver = (fault: PageFault, machine: Machine) => boolean;
 
-// installPageFaultHandler makes vector 14 try the resolvers in order, then panic.
+/** installPageFaultHandler makes vector 14 try the resolvers in order, then panic. */
 export function installPageFaultHandler(machine: Machine, resolvers: FaultResolver[] = []): void {
   machine.pageFaultHandler = (fault, m) => {
     for (const r of resolvers) if (r(fault, m)) return true;

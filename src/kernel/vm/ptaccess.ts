@@ -32,7 +32,7 @@ export interface PtAccess {
   quiesce(): void;
 }
 
-// createPtAccess builds the chosen strategy.
+/** createPtAccess builds the chosen strategy. */
 export function createPtAccess(kind: PtAccessKind, machine: Machine, slot: TempSlot): PtAccess {
   return kind === 'slot' ? new SlotPtAccess(slot) : new RecursivePtAccess(machine, slot);
 }
@@ -75,13 +75,16 @@ class RecursivePtAccess implements PtAccess {
   /** Pages of the foreign window touched since PDE 1022 last changed (to INVLPG on retarget). */
   private readonly touched = new Set<number>();
 
-  constructor(private readonly machine: Machine, private readonly slot: TempSlot) {}
+  constructor(
+    private readonly machine: Machine,
+    private readonly slot: TempSlot,
+  ) {}
 
   readPde(dir: PhysAddr, pdi: number): number {
     return this.machine.read32(this.directoryBase(dir) + pdi * 4);
   }
 
-  // writePde also drops the TLB entry of the table window it changes.
+  /** writePde also drops the TLB entry of the table window it changes. */
   writePde(dir: PhysAddr, pdi: number, v: number): void {
     const current = this.isCurrent(dir);
     this.machine.write32(this.directoryBase(dir) + pdi * 4, v);
@@ -97,26 +100,30 @@ class RecursivePtAccess implements PtAccess {
     this.machine.write32(this.tableBase(dir, pdi) + pti * 4, v);
   }
 
-  // initDirectory writes the self-reference into a new directory, through the
-  // slot: until it exists the directory cannot be reached recursively.
+  /**
+   * initDirectory writes the self-reference into a new directory, through the
+   * slot: until it exists the directory cannot be reached recursively.
+   */
   initDirectory(dir: PhysAddr): void {
     this.slot.write32((dir + RECURSIVE_PDE * 4) as PhysAddr, dir | PTE_P | PTE_RW);
   }
 
-  // forget clears PDE 1022 in every directory of `others` that points at `dir`
-  // (through the slot: they need not be current), flushing the window if it is
-  // the current directory's. Otherwise a freed directory frame, reused as data,
-  // would be walked as page tables at 0xFF800000.
+  /**
+   * forget clears PDE 1022 in every directory of `others` that points at `dir`
+   * (through the slot: they need not be current), flushing the window if it is
+   * the current directory's. Otherwise a freed directory frame, reused as data,
+   * would be walked as page tables at 0xFF800000.
+   */
   forget(dir: PhysAddr, others: readonly PhysAddr[]): void {
     for (const d of others) {
       const at = (d + FOREIGN_PDE * 4) as PhysAddr;
-      if (((this.slot.read32(at) & FRAME_MASK) >>> 0) !== dir) continue;
+      if ((this.slot.read32(at) & FRAME_MASK) >>> 0 !== dir) continue;
       this.slot.write32(at, 0);
       if (this.isCurrent(d)) this.flushWindow();
     }
   }
 
-  // quiesce clears the current directory's PDE 1022, if set.
+  /** quiesce clears the current directory's PDE 1022, if set. */
   quiesce(): void {
     const pdeLinear = RECURSIVE_DIRECTORY + FOREIGN_PDE * 4;
     if (this.machine.read32(pdeLinear) === 0) return;
@@ -125,7 +132,7 @@ class RecursivePtAccess implements PtAccess {
   }
 
   private isCurrent(dir: PhysAddr): boolean {
-    return ((this.machine.mmu.cr3 & 0xfffff000) >>> 0) === dir;
+    return (this.machine.mmu.cr3 & 0xfffff000) >>> 0 === dir;
   }
 
   private directoryBase(dir: PhysAddr): number {
@@ -143,7 +150,7 @@ class RecursivePtAccess implements PtAccess {
     return page;
   }
 
-  // withForeign points the current directory's PDE 1022 at `dir`, flushing the old window.
+  /** withForeign points the current directory's PDE 1022 at `dir`, flushing the old window. */
   private withForeign(dir: PhysAddr): void {
     const pdeLinear = RECURSIVE_DIRECTORY + FOREIGN_PDE * 4;
     const want = dir | PTE_P | PTE_RW;
@@ -152,7 +159,7 @@ class RecursivePtAccess implements PtAccess {
     this.flushWindow();
   }
 
-  // flushWindow drops the TLB entries of PDE 1022's window: its table page and every page of it used.
+  /** flushWindow drops the TLB entries of PDE 1022's window: its table page and every page of it used. */
   private flushWindow(): void {
     this.machine.mmu.invlpg(RECURSIVE_TABLES + FOREIGN_PDE * 4096);
     for (const p of this.touched) this.machine.mmu.invlpg(p);

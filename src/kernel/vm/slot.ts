@@ -32,19 +32,27 @@ export class TempSlot implements PhysAccess {
   maps = 0;
   invlpgs = 0;
 
-  // The slot's PTEs are written at `tableLinear` (where the kernel reaches its
-  // first page table). Whatever the boot mapping left there is cleared and flushed.
-  constructor(private readonly machine: Machine, private readonly tableLinear: number) {
+  /**
+   * The slot's PTEs are written at `tableLinear` (where the kernel reaches its
+   * first page table). Whatever the boot mapping left there is cleared and flushed.
+   */
+  constructor(
+    private readonly machine: Machine,
+    private readonly tableLinear: number,
+  ) {
     for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
       machine.write32(this.pteLinear(d), 0);
       machine.mmu.invlpg(TEMP_SLOT - d * 4096);
     }
   }
 
-  // map maps a frame into the next free slot and returns its linear address; pair with unmap().
+  /** map maps a frame into the next free slot and returns its linear address; pair with unmap(). */
   map(frame: PhysAddr): number {
     if (frame % 4096 !== 0) throw new PagelabError(`temporary mapping of ${hex(frame)}: not a frame address`);
-    if (this.depth === TEMP_SLOT_DEPTH) throw new PagelabError(`temporary mapping of ${hex(frame)}: all ${TEMP_SLOT_DEPTH} slots in use (nested too deep)`);
+    if (this.depth === TEMP_SLOT_DEPTH)
+      throw new PagelabError(
+        `temporary mapping of ${hex(frame)}: all ${TEMP_SLOT_DEPTH} slots in use (nested too deep)`,
+      );
     const d = this.depth++;
     const linear = TEMP_SLOT - d * 4096;
     this.maps++;
@@ -61,7 +69,7 @@ export class TempSlot implements PhysAccess {
     return linear;
   }
 
-  // unmap releases the most recent slot (its PTE stays until another frame or quiesce()).
+  /** unmap releases the most recent slot (its PTE stays until another frame or quiesce()). */
   unmap(): void {
     if (this.depth === 0) throw new PagelabError('temporary mapping: unmap without a matching map');
     this.depth--;
@@ -72,7 +80,7 @@ export class TempSlot implements PhysAccess {
     return this.depth;
   }
 
-  // quiesce clears the PTE of every slot not in use (the TLB may keep the translation; re-mapping that frame needs no INVLPG).
+  /** quiesce clears the PTE of every slot not in use (the TLB may keep the translation; re-mapping that frame needs no INVLPG). */
   quiesce(): void {
     for (let d = this.depth; d < TEMP_SLOT_DEPTH; d++) {
       if (this.mapped[d] === -1) continue;
@@ -81,7 +89,7 @@ export class TempSlot implements PhysAccess {
     }
   }
 
-  // forget clears the slots not in use and drops any TLB entry they may still hold.
+  /** forget clears the slots not in use and drops any TLB entry they may still hold. */
   forget(): void {
     this.quiesce();
     for (let d = this.depth; d < TEMP_SLOT_DEPTH; d++) {
@@ -90,13 +98,16 @@ export class TempSlot implements PhysAccess {
     }
   }
 
-  // audit compares the JS copy of each slot's PTE with RAM; [] when they agree.
+  /** audit compares the JS copy of each slot's PTE with RAM; [] when they agree. */
   audit(): string[] {
     const out: string[] = [];
     for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
       const pte = this.machine.read32(this.pteLinear(d));
       const frame = pte & PTE_P ? (pte & FRAME_MASK) >>> 0 : -1;
-      if (frame !== this.mapped[d]) out.push(`slot ${d}: PTE maps ${frame === -1 ? 'nothing' : hex(frame)}, JS copy says ${this.mapped[d] === -1 ? 'nothing' : hex(this.mapped[d]!)}`);
+      if (frame !== this.mapped[d])
+        out.push(
+          `slot ${d}: PTE maps ${frame === -1 ? 'nothing' : hex(frame)}, JS copy says ${this.mapped[d] === -1 ? 'nothing' : hex(this.mapped[d])}`,
+        );
     }
     return out;
   }

@@ -7,7 +7,15 @@
 
 import { hex, type LinAddr, type PhysAddr } from '../../hw/addr.js';
 import {
-  FRAME_MASK, LARGE_FRAME_MASK, PDE_PS, PTE_G, PTE_P, PTE_PCD, PTE_PWT, PTE_RW, PTE_US,
+  FRAME_MASK,
+  LARGE_FRAME_MASK,
+  PDE_PS,
+  PTE_G,
+  PTE_P,
+  PTE_PCD,
+  PTE_PWT,
+  PTE_RW,
+  PTE_US,
 } from '../../hw/paging.js';
 import { PagelabError } from '../../errors.js';
 import { Flush, type FlushTracker } from './flush.js';
@@ -53,7 +61,7 @@ export interface SpaceWalk {
 export class AddressSpace {
   private destroyed = false;
 
-  // `counts` is a frame of 1024 u32: present PTEs per user page table (C layout, in RAM).
+  /** `counts` is a frame of 1024 u32: present PTEs per user page table (C layout, in RAM). */
   constructor(
     private readonly ctx: SpaceContext,
     readonly directory: PhysAddr,
@@ -61,7 +69,7 @@ export class AddressSpace {
     private readonly countAccess: { read32(p: PhysAddr): number; write32(p: PhysAddr, v: number): void },
   ) {}
 
-  // map maps one 4 KiB page to a frame with the given flags (P implied).
+  /** map maps one 4 KiB page to a frame with the given flags (P implied). */
   map(page: LinAddr, frame: PhysAddr, flags: number): Flush {
     this.enter();
     const pdi = this.checkTarget(page, frame, flags, 4096);
@@ -71,27 +79,30 @@ export class AddressSpace {
     if (pde & PTE_P && this.ctx.pt.readPte(this.directory, pdi, (pde & FRAME_MASK) as PhysAddr, pti) & PTE_P) {
       throw new VmError(`map ${hex(page)}: already mapped`);
     }
-    const table = pde & PTE_P ? ((pde & FRAME_MASK) >>> 0) as PhysAddr : this.linkNewTable(page, pdi);
+    const table = pde & PTE_P ? (((pde & FRAME_MASK) >>> 0) as PhysAddr) : this.linkNewTable(page, pdi);
     this.ctx.pt.writePte(this.directory, pdi, table, pti, frame | PTE_P | flags | this.leafExtra(pdi));
     if (pdi < KERNEL_PDE_FIRST) this.addCount(pdi, 1);
     return this.obligation([page], pdi);
   }
 
-  // mapLarge maps one 4 MiB page (needs CR4.PSE; both addresses 4 MiB-aligned).
+  /** mapLarge maps one 4 MiB page (needs CR4.PSE; both addresses 4 MiB-aligned). */
   mapLarge(page: LinAddr, frame: PhysAddr, flags: number): Flush {
     this.enter();
     if (!this.ctx.pse()) throw new VmError(`map 4 MiB page at ${hex(page)}: CR4.PSE is off`);
     const pdi = this.checkTarget(page, frame, flags, 0x400000);
-    if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P) throw new VmError(`map 4 MiB page at ${hex(page)}: PDE ${pdi} in use`);
+    if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P)
+      throw new VmError(`map 4 MiB page at ${hex(page)}: PDE ${pdi} in use`);
     const pde = frame | PTE_P | PDE_PS | flags | this.leafExtra(pdi);
     if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, pde);
     else this.ctx.pt.writePde(this.directory, pdi, pde);
     return this.obligation([page], pdi);
   }
 
-  // mapRange maps [page, page+length) to consecutive frames from `frame`, using
-  // 4 MiB pages where both sides are aligned and PSE is on. All or nothing:
-  // on failure it unmaps what it mapped and frees the kernel tables it made.
+  /**
+   * mapRange maps [page, page+length) to consecutive frames from `frame`, using
+   * 4 MiB pages where both sides are aligned and PSE is on. All or nothing:
+   * on failure it unmaps what it mapped and frees the kernel tables it made.
+   */
   mapRange(page: LinAddr, frame: PhysAddr, length: number, flags: number): Flush {
     this.enter();
     checkRange(page, frame, length);
@@ -99,7 +110,8 @@ export class AddressSpace {
     const absent = this.absentKernelPdes(page, length);
     try {
       for (let off = 0; off < length;) {
-        const large = this.ctx.pse() && (page + off) % 0x400000 === 0 && (frame + off) % 0x400000 === 0 && length - off >= 0x400000;
+        const large =
+          this.ctx.pse() && (page + off) % 0x400000 === 0 && (frame + off) % 0x400000 === 0 && length - off >= 0x400000;
         const at = (page + off) as LinAddr;
         const f = (frame + off) as PhysAddr;
         parts.push(this.ctx.tracker.suspended(() => (large ? this.mapLarge(at, f, flags) : this.map(at, f, flags))));
@@ -112,7 +124,7 @@ export class AddressSpace {
     return Flush.combine(this.ctx.tracker, parts, this.directory);
   }
 
-  // absentKernelPdes lists the kernel PDEs over [page, page+length) that are not present yet.
+  /** absentKernelPdes lists the kernel PDEs over [page, page+length) that are not present yet. */
   private absentKernelPdes(page: number, length: number): number[] {
     const out: number[] = [];
     for (let pdi = Math.max(page >>> 22, KERNEL_PDE_FIRST); length > 0 && pdi <= (page + length - 1) >>> 22; pdi++) {
@@ -121,9 +133,9 @@ export class AddressSpace {
     return out;
   }
 
-  // undoRange unmaps a failed mapRange's pages, then unlinks and frees the kernel tables it created.
+  /** undoRange unmaps a failed mapRange's pages, then unlinks and frees the kernel tables it created. */
   private undoRange(parts: Flush[], absent: number[]): void {
-    const undo = parts.map((f) => f.pages[0]!);
+    const undo = parts.map((f) => f.pages[0]);
     Flush.combine(this.ctx.tracker, parts, this.directory).flush();
     for (const p of undo) this.unmap(p as LinAddr).flush.flush();
     for (const pdi of absent) {
@@ -134,7 +146,7 @@ export class AddressSpace {
     }
   }
 
-  // unmap removes the mapping of one page (4 KiB, or the whole 4 MiB page holding it).
+  /** unmap removes the mapping of one page (4 KiB, or the whole 4 MiB page holding it). */
   unmap(page: LinAddr): Unmapped {
     this.enter();
     checkPage('unmap', page);
@@ -152,11 +164,13 @@ export class AddressSpace {
       this.ctx.pt.writePde(this.directory, pdi, 0);
       release = () => this.ctx.freeTable(table);
     }
-    const flush = this.ctx.tracker.track(new Flush(this.ctx.tracker, [page & ~0xfff], this.directory, pdi >= KERNEL_PDE_FIRST, release));
+    const flush = this.ctx.tracker.track(
+      new Flush(this.ctx.tracker, [page & ~0xfff], this.directory, pdi >= KERNEL_PDE_FIRST, release),
+    );
     return { frame: ((pte & FRAME_MASK) >>> 0) as PhysAddr, large: false, flush };
   }
 
-  // protect changes the flags of a mapped page, keeping its frame and A/D.
+  /** protect changes the flags of a mapped page, keeping its frame and A/D. */
   protect(page: LinAddr, flags: number): Flush {
     this.enter();
     const pdi = this.checkTarget(page, 0 as PhysAddr, flags, 4096);
@@ -177,13 +191,13 @@ export class AddressSpace {
     return this.obligation([page & ~0xfff], pdi);
   }
 
-  // translate is the seeds' vmem_get_phys_addr: the physical address, or null if not mapped.
+  /** translate is the seeds' vmem_get_phys_addr: the physical address, or null if not mapped. */
   translate(linear: LinAddr): PhysAddr | null {
     this.alive();
     return this.walk(linear).physical as PhysAddr | null;
   }
 
-  // walk reads the PDE and PTE for a linear address, as tools print them.
+  /** walk reads the PDE and PTE for a linear address, as tools print them. */
   walk(linear: LinAddr): SpaceWalk {
     this.alive();
     const pdi = linear >>> 22;
@@ -199,32 +213,33 @@ export class AddressSpace {
     return { linear, pde, pte: { index: pti, value: pteValue }, physical };
   }
 
-  // userTables counts the user page tables this space holds.
+  /** userTables counts the user page tables this space holds. */
   userTables(): number {
     let n = 0;
-    for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) if ((this.ctx.pt.readPde(this.directory, pdi) & (PTE_P | PDE_PS)) === PTE_P) n++;
+    for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++)
+      if ((this.ctx.pt.readPde(this.directory, pdi) & (PTE_P | PDE_PS)) === PTE_P) n++;
     return n;
   }
 
-  // userPdes counts the present user PDEs: page tables and 4 MiB pages.
+  /** userPdes counts the present user PDEs: page tables and 4 MiB pages. */
   userPdes(): number {
     let n = 0;
     for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P) n++;
     return n;
   }
 
-  // markDestroyed is kvm.ts's: from now on every operation on this space is refused.
+  /** markDestroyed is kvm.ts's: from now on every operation on this space is refused. */
   markDestroyed(): void {
     this.destroyed = true;
   }
 
-  // enter starts a mapping operation: the space must be live and no flush outstanding.
+  /** enter starts a mapping operation: the space must be live and no flush outstanding. */
   private enter(): void {
     this.alive();
     this.ctx.tracker.check();
   }
 
-  // alive refuses a space that was destroyed (its directory frame may belong to someone else now).
+  /** alive refuses a space that was destroyed (its directory frame may belong to someone else now). */
   private alive(): void {
     if (this.destroyed) throw new VmError(`address space ${hex(this.directory)} was destroyed`);
   }
@@ -232,24 +247,32 @@ export class AddressSpace {
   private unmapLarge(page: LinAddr, pdi: number, pde: number): Unmapped {
     if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, 0);
     else this.ctx.pt.writePde(this.directory, pdi, 0);
-    return { frame: ((pde & LARGE_FRAME_MASK) >>> 0) as PhysAddr, large: true, flush: this.obligation([page & ~0xfff], pdi) };
+    return {
+      frame: ((pde & LARGE_FRAME_MASK) >>> 0) as PhysAddr,
+      large: true,
+      flush: this.obligation([page & ~0xfff], pdi),
+    };
   }
 
-  // checkTarget validates an operation's addresses and flags; returns the PDE index.
+  /** checkTarget validates an operation's addresses and flags; returns the PDE index. */
   private checkTarget(page: LinAddr, frame: PhysAddr, flags: number, size: number): number {
     checkPage('map', page);
-    if (!Number.isInteger(frame) || frame < 0 || frame >= 2 ** 32) throw new VmError(`map ${hex(page)}: frame ${String(frame)} is not a 32-bit physical address`);
+    if (!Number.isInteger(frame) || frame < 0 || frame >= 2 ** 32)
+      throw new VmError(`map ${hex(page)}: frame ${String(frame)} is not a 32-bit physical address`);
     const what = `${size === 4096 ? '' : '4 MiB '}page ${hex(page)}`;
     if (page % size !== 0) throw new VmError(`${what}: not ${size === 4096 ? '4 KiB' : '4 MiB'}-aligned`);
     if (frame % size !== 0) throw new VmError(`${what}: frame ${hex(frame)} not aligned`);
-    if ((flags & ~MAP_FLAGS) !== 0) throw new VmError(`${what}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`);
+    if ((flags & ~MAP_FLAGS) !== 0)
+      throw new VmError(`${what}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`);
     const pdi = page >>> 22;
-    if (pdi > this.ctx.pt.lastMappablePde) throw new VmError(`${what}: PDE ${pdi} is reserved for recursive page-table access`);
-    if (pdi >= KERNEL_PDE_FIRST && flags & PTE_US) throw new VmError(`${what}: kernel pages (0xC0000000 and up) must not be user-accessible`);
+    if (pdi > this.ctx.pt.lastMappablePde)
+      throw new VmError(`${what}: PDE ${pdi} is reserved for recursive page-table access`);
+    if (pdi >= KERNEL_PDE_FIRST && flags & PTE_US)
+      throw new VmError(`${what}: kernel pages (0xC0000000 and up) must not be user-accessible`);
     return pdi;
   }
 
-  // linkNewTable allocates a zeroed table and links it at pdi (kernel PDEs into every space).
+  /** linkNewTable allocates a zeroed table and links it at pdi (kernel PDEs into every space). */
   private linkNewTable(page: LinAddr, pdi: number): PhysAddr {
     const table = this.ctx.newTable();
     if (table === null) throw new VmError(`map ${hex(page)}: out of memory for a page table`);
@@ -268,7 +291,7 @@ export class AddressSpace {
     return this.ctx.tracker.track(new Flush(this.ctx.tracker, pages, this.directory, pdi >= KERNEL_PDE_FIRST));
   }
 
-  // addCount adjusts the present-PTE count of user table pdi and returns the new count.
+  /** addCount adjusts the present-PTE count of user table pdi and returns the new count. */
   private addCount(pdi: number, delta: number): number {
     const at = (this.counts + pdi * 4) as PhysAddr;
     const n = this.countAccess.read32(at) + delta;
@@ -277,18 +300,24 @@ export class AddressSpace {
   }
 }
 
-// checkPage refuses a linear address that is not a 4 KiB-aligned 32-bit address,
-// or one of the temporary-mapping slots (slot.ts owns them).
+/**
+ * checkPage refuses a linear address that is not a 4 KiB-aligned 32-bit address,
+ * or one of the temporary-mapping slots (slot.ts owns them).
+ */
 function checkPage(op: string, page: number): void {
-  if (!Number.isInteger(page) || page < 0 || page >= 2 ** 32) throw new VmError(`${op} ${String(page)}: not a 32-bit linear address`);
+  if (!Number.isInteger(page) || page < 0 || page >= 2 ** 32)
+    throw new VmError(`${op} ${String(page)}: not a 32-bit linear address`);
   if (page % 4096 !== 0) throw new VmError(`${op} ${hex(page)}: not 4 KiB-aligned`);
-  if (page >= SLOTS_FIRST && page < SLOTS_END) throw new VmError(`${op} ${hex(page)}: a temporary-mapping slot, reserved for the slot itself`);
+  if (page >= SLOTS_FIRST && page < SLOTS_END)
+    throw new VmError(`${op} ${hex(page)}: a temporary-mapping slot, reserved for the slot itself`);
 }
 
-// checkRange refuses a range that is empty, not whole pages, or runs past 4 GiB.
+/** checkRange refuses a range that is empty, not whole pages, or runs past 4 GiB. */
 function checkRange(page: number, frame: number, length: number): void {
-  if (!Number.isInteger(length) || length <= 0 || length % 4096 !== 0) throw new VmError(`map range at ${String(page)}: length ${length} is not a positive multiple of 4 KiB`);
+  if (!Number.isInteger(length) || length <= 0 || length % 4096 !== 0)
+    throw new VmError(`map range at ${String(page)}: length ${length} is not a positive multiple of 4 KiB`);
   checkPage('map', page);
   if (page + length > 2 ** 32) throw new VmError(`map range ${hex(page)}+${hex(length)}: runs past 4 GiB`);
-  if (!Number.isInteger(frame) || frame < 0 || frame + length > 2 ** 32) throw new VmError(`map range ${hex(page)}: frames ${String(frame)}+${hex(length)} run past 4 GiB`);
+  if (!Number.isInteger(frame) || frame < 0 || frame + length > 2 ** 32)
+    throw new VmError(`map range ${hex(page)}: frames ${String(frame)}+${hex(length)} run past 4 GiB`);
 }

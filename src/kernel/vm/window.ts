@@ -9,11 +9,15 @@ import type { PhysAccess } from '../physaccess.js';
 import { KERNEL_BASE, KERNEL_WINDOW_LIMIT } from './layout.js';
 
 export class KernelWindow implements PhysAccess {
-  constructor(private readonly machine: Machine, readonly limit = KERNEL_WINDOW_LIMIT) {}
+  constructor(
+    private readonly machine: Machine,
+    readonly limit = KERNEL_WINDOW_LIMIT,
+  ) {}
 
-  // p2v gives the linear address of a physical address inside the window.
+  /** p2v gives the linear address of a physical address inside the window. */
   p2v(p: PhysAddr): number {
-    if (p < 0 || p >= this.limit) throw new PagelabError(`physical ${hex(p)} is outside the kernel window (below ${hex(this.limit)})`);
+    if (p < 0 || p >= this.limit)
+      throw new PagelabError(`physical ${hex(p)} is outside the kernel window (below ${hex(this.limit)})`);
     return KERNEL_BASE + p;
   }
 
@@ -30,7 +34,7 @@ export class KernelWindow implements PhysAccess {
   }
 }
 
-// fillLinearPage writes one byte value over the 4 KiB page at linear `page`.
+/** fillLinearPage writes one byte value over the 4 KiB page at linear `page`. */
 export function fillLinearPage(machine: Machine, page: number, byte: number): void {
   const v = (byte & 0xff) * 0x01010101;
   for (let off = 0; off < 4096; off += 4) machine.write32(page + off, v);

@@ -10,7 +10,14 @@ import { boot, type BootOptions, type BootResult } from '../../boot/boot.js';
 import { parseCapture } from '../../boot/capture.js';
 import { dumpPhysical } from '../../boot/dump.js';
 import { checkOutputPath, outputErrors } from '../outfile.js';
-import { MMAP_ACPI_RECLAIMABLE, MMAP_AVAILABLE, MMAP_BAD, MMAP_NVS, MMAP_RESERVED, type MemoryMapEntry } from '../../boot/handoff.js';
+import {
+  MMAP_ACPI_RECLAIMABLE,
+  MMAP_AVAILABLE,
+  MMAP_BAD,
+  MMAP_NVS,
+  MMAP_RESERVED,
+  type MemoryMapEntry,
+} from '../../boot/handoff.js';
 import { PagelabError } from '../../errors.js';
 import { hex } from '../../hw/addr.js';
 import { parseTlb } from '../../hw/tlb.js';
@@ -39,7 +46,7 @@ interface BootCommandOptions extends BootCliOptions {
   dump?: string;
 }
 
-// addBootOptions declares the options that choose and boot a machine (shared with other commands).
+/** addBootOptions declares the options that choose and boot a machine (shared with other commands). */
 export function addBootOptions(cmd: Command): Command {
   return cmd
     .option('--ram <size>', 'RAM size, e.g. 16M, 3584M, 4G (default 128M, or from --multiboot)')
@@ -50,19 +57,33 @@ export function addBootOptions(cmd: Command): Command {
     .option('--tlb <spec>', 'TLB geometry: sa:SETSxWAYS, fa:N, dm:N or none', 'sa:16x4')
     .option('--cmdline <text>', 'kernel command line (after the kernel name)')
     .option('--module <file-and-args>', 'load a boot module: "FILE ARGS..." (repeatable)', collect, [])
-    .addOption(new Option('--frames <allocator>', 'frame allocator').choices(['bitmap', 'list', 'buddy']).default('bitmap'))
-    .addOption(new Option('--pt-access <how>', 'how the kernel reaches page tables').choices(['slot', 'recursive']).default('slot'))
-    .addOption(new Option('--low-memory <policy>', 'free frames below 1 MiB: use them or keep them reserved').choices(['use', 'reserve']).default('use'))
-    .addOption(new Option('--heap <kind>', 'kernel heap: K&R free list, or size classes on top of it').choices(['kr', 'slab']).default('kr'))
+    .addOption(
+      new Option('--frames <allocator>', 'frame allocator').choices(['bitmap', 'list', 'buddy']).default('bitmap'),
+    )
+    .addOption(
+      new Option('--pt-access <how>', 'how the kernel reaches page tables')
+        .choices(['slot', 'recursive'])
+        .default('slot'),
+    )
+    .addOption(
+      new Option('--low-memory <policy>', 'free frames below 1 MiB: use them or keep them reserved')
+        .choices(['use', 'reserve'])
+        .default('use'),
+    )
+    .addOption(
+      new Option('--heap <kind>', 'kernel heap: K&R free list, or size classes on top of it')
+        .choices(['kr', 'slab'])
+        .default('kr'),
+    )
     .option('--quiet', 'less output from the memory manager');
 }
 
-// collect appends repeated option values.
+/** collect appends repeated option values. */
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-// bootFromCliOptions boots the machine the options describe.
+/** bootFromCliOptions boots the machine the options describe. */
 export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; kernelOptions: KernelOptions } {
   const tlb = o.tlb ?? 'sa:16x4';
   parseTlb(tlb);
@@ -70,7 +91,9 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
     ...(o.ram === undefined ? {} : { ram: parseSize(o.ram) }),
     ...(o.kernel === undefined ? {} : { kernel: { name: basename(o.kernel), bytes: readInput(o.kernel, '--kernel') } }),
     ...(o.multiboot === undefined ? {} : { multiboot: parseCapture(readText(o.multiboot), o.multiboot) }),
-    pse: o.pse ?? false, tlb, cmdline: o.cmdline ?? '',
+    pse: o.pse ?? false,
+    tlb,
+    cmdline: o.cmdline ?? '',
     modules: (o.module ?? []).map(readModule),
   };
   const kernelOptions: KernelOptions = {
@@ -83,13 +106,13 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
   return { result: boot(options), kernelOptions };
 }
 
-// readModule reads "FILE ARGS...": the whole text is the module's string, as QEMU's -initrd gives it.
+/** readModule reads "FILE ARGS...": the whole text is the module's string, as QEMU's -initrd gives it. */
 function readModule(spec: string): { name: string; bytes: Uint8Array; cmdline: string } {
-  const file = spec.split(' ')[0]!;
+  const file = spec.split(' ')[0];
   return { name: file, bytes: readInput(file, '--module'), cmdline: spec };
 }
 
-// readInput reads a file, turning a missing file into a user error.
+/** readInput reads a file, turning a missing file into a user error. */
 function readInput(path: string, option: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
@@ -98,7 +121,7 @@ function readInput(path: string, option: string): Uint8Array {
   }
 }
 
-// readText reads a text file.
+/** readText reads a text file. */
 function readText(path: string): string {
   return Buffer.from(readInput(path, '--multiboot')).toString('latin1');
 }
@@ -110,10 +133,12 @@ export function registerBoot(program: Command): void {
   addBootOptions(cmd)
     .option('--json', 'print the facts as one JSON document (see docs/boot.schema.json)')
     .option('--dump <file>', 'write physical memory [0, top of RAM) as a raw image at the end')
-    .action((o: BootCommandOptions) => runBoot(o, (s) => process.stdout.write(s + '\n'), process.stdout.isTTY === true));
+    .action((o: BootCommandOptions) =>
+      runBoot(o, (s) => process.stdout.write(s + '\n'), process.stdout.isTTY === true),
+    );
 }
 
-// runBoot boots, runs the memory manager and prints the log (or JSON).
+/** runBoot boots, runs the memory manager and prints the log (or JSON). */
 export function runBoot(o: BootCommandOptions, out: (line: string) => void, tty: boolean): void {
   if (o.dump !== undefined) checkOutputPath(o.dump, '--dump');
   const { result, kernelOptions } = bootFromCliOptions(o);
@@ -126,11 +151,15 @@ export function runBoot(o: BootCommandOptions, out: (line: string) => void, tty:
   }
 }
 
-// printLog prints the human-readable boot log.
+/** printLog prints the human-readable boot log. */
 function printLog(r: BootResult, report: KernelReport, out: (line: string) => void, tty: boolean): void {
   const c = createColors(colorWanted(tty));
   const head = (t: string): void => out(`\n${c.bold(c.cyan(t))}`);
-  out(c.bold(`pagelab boot: ${r.kernelName}, ${formatSize(r.ram)} RAM, multiboot information ${r.multibootSource === 'built' ? 'built as QEMU lays it out' : 'captured'}`));
+  out(
+    c.bold(
+      `pagelab boot: ${r.kernelName}, ${formatSize(r.ram)} RAM, multiboot information ${r.multibootSource === 'built' ? 'built as QEMU lays it out' : 'captured'}`,
+    ),
+  );
   head('memory map (multiboot)');
   for (const l of memoryMapTable(r.info.memoryMap)) out(l);
   if (r.info.memoryMap.some((e) => e.base + e.length > 2 ** 32 && e.type === MMAP_AVAILABLE)) {
@@ -157,40 +186,62 @@ function printLog(r: BootResult, report: KernelReport, out: (line: string) => vo
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
-  [MMAP_AVAILABLE]: 'available', [MMAP_RESERVED]: 'reserved', [MMAP_ACPI_RECLAIMABLE]: 'ACPI reclaimable',
-  [MMAP_NVS]: 'ACPI NVS', [MMAP_BAD]: 'bad memory',
+  [MMAP_AVAILABLE]: 'available',
+  [MMAP_RESERVED]: 'reserved',
+  [MMAP_ACPI_RECLAIMABLE]: 'ACPI reclaimable',
+  [MMAP_NVS]: 'ACPI NVS',
+  [MMAP_BAD]: 'bad memory',
 };
 
-// memoryMapTable formats the map as aligned columns.
+/** memoryMapTable formats the map as aligned columns. */
 export function memoryMapTable(map: readonly MemoryMapEntry[]): string[] {
-  const rows = map.map((e) => [hex(e.base, 9), hex(e.base + e.length, 9), formatSize(e.length), `${e.type} ${TYPE_NAMES[e.type] ?? 'reserved (unknown type)'}`]);
+  const rows = map.map((e) => [
+    hex(e.base, 9),
+    hex(e.base + e.length, 9),
+    formatSize(e.length),
+    `${e.type} ${TYPE_NAMES[e.type] ?? 'reserved (unknown type)'}`,
+  ]);
   const all = [['base', 'end', 'size', 'type'], ...rows];
-  const widths = [0, 1, 2].map((i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => '  ' + r.map((f, i) => (i < 3 ? f.padEnd(widths[i]!) : f)).join('  '));
+  const widths = [0, 1, 2].map((i) => Math.max(...all.map((r) => r[i].length)));
+  return all.map((r) => '  ' + r.map((f, i) => (i < 3 ? f.padEnd(widths[i]) : f)).join('  '));
 }
 
-// directoryLines describes each present PDE: index, linear range, target and flags.
+/** directoryLines describes each present PDE: index, linear range, target and flags. */
 function directoryLines(r: BootResult): string[] {
   return r.directory.map(({ index, value }) => {
     const large = (value & PDE_PS) !== 0 && r.info.pse;
-    const target = large ? `4 MiB page at ${hex(value & LARGE_FRAME_MASK)}` : `page table at ${hex((value & FRAME_MASK) >>> 0)}`;
-    return `  PDE ${String(index).padStart(4)}  ${hex(index << 22 >>> 0)}  ${hex(value)}  ${target}  [${flagNames(value, true).join(' ')}]`;
+    const target = large
+      ? `4 MiB page at ${hex(value & LARGE_FRAME_MASK)}`
+      : `page table at ${hex((value & FRAME_MASK) >>> 0)}`;
+    return `  PDE ${String(index).padStart(4)}  ${hex((index << 22) >>> 0)}  ${hex(value)}  ${target}  [${flagNames(value, true).join(' ')}]`;
   });
 }
 
-// bootJson gathers the facts of a boot as one JSON document (docs/boot.schema.json).
+/** bootJson gathers the facts of a boot as one JSON document (docs/boot.schema.json). */
 export function bootJson(r: BootResult, report: KernelReport): Record<string, unknown> {
   const i = r.info;
   const mmu = r.info.machine.mmu;
   return {
     ram: r.ram,
     kernelFile: r.kernelName,
-    kernel: { ...i.kernel, entry: r.kernel.entryVirtual, entryPhysical: r.kernel.entryPhysical, extentsFrom: r.kernel.extentsFrom },
+    kernel: {
+      ...i.kernel,
+      entry: r.kernel.entryVirtual,
+      entryPhysical: r.kernel.entryPhysical,
+      extentsFrom: r.kernel.extentsFrom,
+    },
     memoryMap: i.memoryMap.map(({ base, length, type }) => ({ base, length, type })),
     modules: i.modules,
-    multiboot: { source: r.multibootSource, infoAddr: i.multiboot.infoAddr, flags: r.multiboot.flags, ranges: i.multiboot.ranges },
+    multiboot: {
+      source: r.multibootSource,
+      infoAddr: i.multiboot.infoAddr,
+      flags: r.multiboot.flags,
+      ranges: i.multiboot.ranges,
+    },
     cmdline: i.cmdline,
-    cr0: mmu.cr0, cr3: mmu.cr3, cr4: mmu.cr4, // at the end: the state a --dump captures
+    cr0: mmu.cr0,
+    cr3: mmu.cr3,
+    cr4: mmu.cr4, // at the end: the state a --dump captures
     pse: i.pse,
     bootDirectory: i.bootDirectory,
     bootPageTable: i.bootPageTable,

@@ -27,7 +27,7 @@ interface ReplayFlags {
   progress: boolean;
 }
 
-// A progress bar is worth showing only for traces at least this long.
+/** A progress bar is worth showing only for traces at least this long. */
 const PROGRESS_RECORDS = 20_000_000;
 const PROGRESS_BYTES = 64 * 1024 * 1024;
 
@@ -46,26 +46,34 @@ export function registerReplay(program: Command): void {
     .option('--plot <file>', 'with --sweep: write the miss-rate plot (.svg or .html)')
     .option('--no-progress', 'never show a progress bar')
     .action(async (path: string, flags: ReplayFlags, cmd: Command) => {
-      if (flags.sweep !== undefined && cmd.getOptionValueSource('tlb') === 'cli') throw new PagelabError('--tlb and --sweep exclude each other: --sweep lists the configurations');
+      if (flags.sweep !== undefined && cmd.getOptionValueSource('tlb') === 'cli')
+        throw new PagelabError('--tlb and --sweep exclude each other: --sweep lists the configurations');
       await runReplay(path, flags);
     });
 }
 
-// runReplay is the command's action.
+/** runReplay is the command's action. */
 async function runReplay(path: string, f: ReplayFlags): Promise<void> {
   if (f.model !== 'bare') throw new PagelabError(`--model ${f.model}: only the bare model exists`);
   const repeat = Number(f.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1) throw new PagelabError(`--repeat ${f.repeat}: expected a whole number >= 1`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new PagelabError(`--repeat ${f.repeat}: expected a whole number >= 1`);
   const ram = f.ram === undefined ? DEFAULT_REPLAY_RAM : parseRamSize(f.ram);
   if (f.plot !== undefined && f.sweep === undefined) throw new PagelabError('--plot needs --sweep');
-  if (f.plot !== undefined && !/\.(svg|html?)$/i.test(f.plot)) throw new PagelabError(`--plot ${f.plot}: the file must end in .svg or .html`);
+  if (f.plot !== undefined && !/\.(svg|html?)$/i.test(f.plot))
+    throw new PagelabError(`--plot ${f.plot}: the file must end in .svg or .html`);
   if (f.plot !== undefined) checkOutputPath(f.plot, '--plot');
   const configs = f.sweep === undefined ? [parseTlb(f.tlb)] : parseSweep(f.sweep);
   const tty = f.progress && process.stderr.isTTY === true;
   const trace = await load(path, f.lenient ?? false, tty);
   if (f.sweep === undefined) {
     const bar = tty && trace.length >= PROGRESS_RECORDS ? newBar('replay ', trace.length) : null;
-    const r = replay(trace, { tlb: configs[0]!, ram, repeat, onProgress: bar === null ? undefined : (d) => bar.update(d) });
+    const r = replay(trace, {
+      tlb: configs[0],
+      ram,
+      repeat,
+      onProgress: bar === null ? undefined : (d) => bar.update(d),
+    });
     bar?.stop();
     process.stdout.write(f.json ? JSON.stringify({ trace: path, ...r }) + '\n' : summary(path, trace, r));
     return;
@@ -76,26 +84,33 @@ async function runReplay(path: string, f: ReplayFlags): Promise<void> {
     writeOutput(f.plot, /\.svg$/i.test(f.plot) ? plotSvg(results, title) : plotHtml(results, title), '--plot');
   }
   if (f.json) process.stdout.write(JSON.stringify({ trace: path, records: trace.length, sweep: results }) + '\n');
-  else process.stdout.write(`${describeTrace(path, trace)}\n${sweepTable(results)}${f.plot ? `plot written to ${f.plot}\n` : ''}`);
+  else
+    process.stdout.write(
+      `${describeTrace(path, trace)}\n${sweepTable(results)}${f.plot ? `plot written to ${f.plot}\n` : ''}`,
+    );
 }
 
-// load decodes the trace, with a progress bar over the file's bytes for a big file on a TTY.
+/** load decodes the trace, with a progress bar over the file's bytes for a big file on a TTY. */
 async function load(path: string, lenient: boolean, tty: boolean): Promise<Trace> {
   let bar: cliProgress.SingleBar | null = null;
   const t = await readTrace(path, {
     lenient,
-    onProgress: !tty ? undefined : (read, size) => {
-      if (bar === null && size >= PROGRESS_BYTES) bar = newBar('reading', size);
-      bar?.update(read);
-    },
+    onProgress: !tty
+      ? undefined
+      : (read, size) => {
+          if (bar === null && size >= PROGRESS_BYTES) bar = newBar('reading', size);
+          bar?.update(read);
+        },
   });
   (bar as cliProgress.SingleBar | null)?.stop();
   return t;
 }
 
 function newBar(label: string, total: number): cliProgress.SingleBar {
-  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% | ETA {eta}s`, clearOnComplete: true, hideCursor: true },
-    cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | ETA {eta}s`, clearOnComplete: true, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0);
   return bar;
 }

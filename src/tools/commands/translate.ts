@@ -21,7 +21,7 @@ interface TranslateOptions extends BootCliOptions {
   fetch?: boolean;
 }
 
-// parseLinear reads a 32-bit linear address: 0x-prefixed hex or decimal.
+/** parseLinear reads a 32-bit linear address: 0x-prefixed hex or decimal. */
 export function parseLinear(text: string): number {
   const t = text.trim().replace(/_/g, '');
   const ok = /^0x[0-9a-f]{1,8}$/i.test(t) || /^\d{1,10}$/.test(t);
@@ -46,10 +46,11 @@ export function registerTranslate(program: Command): void {
     .action((addr: string, o: TranslateOptions) => runTranslate(addr, o, (s) => process.stdout.write(s + '\n')));
 }
 
-// runTranslate boots, walks `addr` without side effects (no A/D, no TLB) and prints it.
+/** runTranslate boots, walks `addr` without side effects (no A/D, no TLB) and prints it. */
 export function runTranslate(addr: string, o: TranslateOptions, out: (line: string) => void): void {
   const linear = parseLinear(addr);
-  if (o.write === true && o.fetch === true) throw new PagelabError('--write and --fetch ask about different accesses: give one');
+  if (o.write === true && o.fetch === true)
+    throw new PagelabError('--write and --fetch ask about different accesses: give one');
   const kind: AccessKind = o.write === true ? ACCESS_WRITE : o.fetch === true ? ACCESS_FETCH : ACCESS_READ;
   const { result, kernelOptions } = bootFromCliOptions({ ...o, quiet: true });
   const { kernel } = kernelMain(result.info, kernelOptions);

@@ -20,13 +20,13 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 export interface PhysReader {
   /** Bytes in the image: physical addresses 0 .. size-1. */
   readonly size: number;
-  // read32 reads a little-endian dword; bytes past the end read as 0.
+  /** read32 reads a little-endian dword; bytes past the end read as 0. */
   read32(p: number): number;
-  // write32 exists for walk()'s type; an image is never written.
+  /** write32 exists for walk()'s type; an image is never written. */
   write32(p: number, v: number): void;
 }
 
-// contains tells whether the image holds all `length` bytes at p.
+/** contains tells whether the image holds all `length` bytes at p. */
 export function contains(img: PhysReader, p: number, length = 4): boolean {
   return p >= 0 && p + length <= img.size;
 }
@@ -42,7 +42,7 @@ export class BufferImage implements PhysReader {
   read32(p: number): number {
     if (p < 0 || p + 4 > this.size) return this.pastEnd(p);
     const b = this.bytes;
-    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
   }
 
   write32(p: number): void {
@@ -55,10 +55,10 @@ export class BufferImage implements PhysReader {
   }
 }
 
-// readPartial reads a dword that straddles the end: missing bytes are 0.
+/** readPartial reads a dword that straddles the end: missing bytes are 0. */
 function readPartial(bytes: Uint8Array, p: number): number {
   let v = 0;
-  for (let i = 3; i >= 0; i--) v = v * 256 + (p + i < bytes.length ? bytes[p + i]! : 0);
+  for (let i = 3; i >= 0; i--) v = v * 256 + (p + i < bytes.length ? bytes[p + i] : 0);
   return v;
 }
 
@@ -69,7 +69,10 @@ export class FileImage implements PhysReader {
   blockReads = 0;
   private readonly cache = new Map<number, Buffer>();
 
-  constructor(private fd: number, size: number) {
+  constructor(
+    private fd: number,
+    size: number,
+  ) {
     this.size = size;
   }
 
@@ -81,7 +84,7 @@ export class FileImage implements PhysReader {
     const off = p & (BLOCK_SIZE - 1);
     if (off <= BLOCK_SIZE - 4) return this.block(p >>> BLOCK_SHIFT).readUInt32LE(off);
     let v = 0;
-    for (let i = 3; i >= 0; i--) v = v * 256 + this.block(Math.floor((p + i) / BLOCK_SIZE))[(p + i) & (BLOCK_SIZE - 1)]!;
+    for (let i = 3; i >= 0; i--) v = v * 256 + this.block(Math.floor((p + i) / BLOCK_SIZE))[(p + i) & (BLOCK_SIZE - 1)];
     return v;
   }
 
@@ -89,14 +92,14 @@ export class FileImage implements PhysReader {
     throw new PagelabError(`memory image is read-only (write at ${hex(p)})`);
   }
 
-  // close releases the file descriptor.
+  /** close releases the file descriptor. */
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.cache.clear();
   }
 
-  // block returns block n, reading it on a miss and evicting the least recently used.
+  /** block returns block n, reading it on a miss and evicting the least recently used. */
   private block(n: number): Buffer {
     const hit = this.cache.get(n);
     if (hit !== undefined) {
@@ -118,7 +121,7 @@ export interface OpenOptions {
   readonly expectedSize?: number;
 }
 
-// openImage opens a raw or gzip-compressed image and checks its size. The caller closes it.
+/** openImage opens a raw or gzip-compressed image and checks its size. The caller closes it. */
 export function openImage(path: string, options: OpenOptions = {}): FileImage | BufferImage {
   let fd: number;
   try {
@@ -149,7 +152,7 @@ export function openImage(path: string, options: OpenOptions = {}): FileImage | 
   return new FileImage(fd, size);
 }
 
-// inflate decompresses a whole gzip file, refusing corrupt or oversized streams.
+/** inflate decompresses a whole gzip file, refusing corrupt or oversized streams. */
 function inflate(fd: number, size: number, path: string): Uint8Array {
   const packed = Buffer.alloc(size);
   readSync(fd, packed, 0, size, 0);
@@ -159,23 +162,29 @@ function inflate(fd: number, size: number, path: string): Uint8Array {
     closeSync(fd);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PagelabError(`${path}: inflates to more than ${MAX_GZ_IMAGE} bytes; gunzip it and inspect the raw file`);
+      throw new PagelabError(
+        `${path}: inflates to more than ${MAX_GZ_IMAGE} bytes; gunzip it and inspect the raw file`,
+      );
     }
     throw new ParseError(`${path}: gzip stream`, 0, `a complete gzip stream (${(e as Error).message})`);
   }
 }
 
-// checkSize rejects an empty or truncated image: pmemsave and boot --dump write whole pages.
+/** checkSize rejects an empty or truncated image: pmemsave and boot --dump write whole pages. */
 export function checkSize(path: string, found: number, expected: number | undefined): void {
   if (expected !== undefined && found < expected) {
     throw new PagelabError(`${path}: truncated memory image: found ${found} bytes, expected ${expected}`);
   }
   if (expected !== undefined && found > expected) {
-    throw new PagelabError(`${path}: the memory image is longer than --size says: found ${found} bytes, expected ${expected}`);
+    throw new PagelabError(
+      `${path}: the memory image is longer than --size says: found ${found} bytes, expected ${expected}`,
+    );
   }
   if (found === 0) throw new PagelabError(`${path}: empty memory image: found 0 bytes, expected at least 4096`);
   if (found % 4096 !== 0) {
     const whole = Math.ceil(found / 4096) * 4096;
-    throw new PagelabError(`${path}: truncated memory image: found ${found} bytes, expected a whole number of 4 KiB pages (${whole})`);
+    throw new PagelabError(
+      `${path}: truncated memory image: found ${found} bytes, expected a whole number of 4 KiB pages (${whole})`,
+    );
   }
 }

@@ -5,7 +5,19 @@
 // 16 lower-case hex digits, flags in the order X G P D A C T U W. Both walk the
 // tables in memory, not any TLB; both answer "PG disabled" without CR0.PG.
 
-import { CR0_PG, CR4_PSE, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PCD, PTE_PWT, PTE_RW, PTE_US } from '../../hw/paging.js';
+import {
+  CR0_PG,
+  CR4_PSE,
+  PDE_PS,
+  PTE_A,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_PCD,
+  PTE_PWT,
+  PTE_RW,
+  PTE_US,
+} from '../../hw/paging.js';
 import type { PhysReader } from './image.js';
 import type { Registers } from './regs.js';
 
@@ -16,24 +28,24 @@ const NO_START = -1;
 
 const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-// hwaddr prints an address below 2^40 as QEMU's TARGET_FMT_plx does: 16 lower-case hex digits.
+/** hwaddr prints an address below 2^40 as QEMU's TARGET_FMT_plx does: 16 lower-case hex digits. */
 function hwaddr(n: number): string {
   const high = Math.floor(n / 0x1_0000_0000);
   const b = BYTE_HEX;
-  return '000000' + b[high & 0xff]! + b[(n >>> 24) & 0xff]! + b[(n >>> 16) & 0xff]! + b[(n >>> 8) & 0xff]! + b[n & 0xff]!;
+  return '000000' + b[high & 0xff] + b[(n >>> 24) & 0xff] + b[(n >>> 16) & 0xff] + b[(n >>> 8) & 0xff] + b[n & 0xff];
 }
 
-// pagingOff gives QEMU's answer when paging is disabled, or null.
+/** pagingOff gives QEMU's answer when paging is disabled, or null. */
 function pagingOff(regs: Registers): string | null {
   return (regs.cr0 & CR0_PG) === 0 ? 'PG disabled\n' : null;
 }
 
-// isLarge tells whether a present PDE maps a 4 MiB page under these registers.
+/** isLarge tells whether a present PDE maps a 4 MiB page under these registers. */
 export function isLarge(pde: number, regs: Registers): boolean {
   return (pde & PDE_PS) !== 0 && (regs.cr4 & CR4_PSE) !== 0;
 }
 
-// infoTlb prints what `info tlb` prints for this image and these registers.
+/** infoTlb prints what `info tlb` prints for this image and these registers. */
 export function infoTlb(img: PhysReader, regs: Registers): string {
   const off = pagingOff(regs);
   if (off !== null) return off;
@@ -55,11 +67,20 @@ export function infoTlb(img: PhysReader, regs: Registers): string {
   return out.text();
 }
 
-// letters spells bits 8:0 of an entry as print_pte does (X is never set in 32-bit paging).
+/** letters spells bits 8:0 of an entry as print_pte does (X is never set in 32-bit paging). */
 function letters(entry: number): string {
   const flag = (bit: number, c: string): string => ((entry & bit) !== 0 ? c : '-');
-  return '-' + flag(PTE_G, 'G') + flag(PDE_PS, 'P') + flag(PTE_D, 'D') + flag(PTE_A, 'A') +
-    flag(PTE_PCD, 'C') + flag(PTE_PWT, 'T') + flag(PTE_US, 'U') + flag(PTE_RW, 'W');
+  return (
+    '-' +
+    flag(PTE_G, 'G') +
+    flag(PDE_PS, 'P') +
+    flag(PTE_D, 'D') +
+    flag(PTE_A, 'A') +
+    flag(PTE_PCD, 'C') +
+    flag(PTE_PWT, 'T') +
+    flag(PTE_US, 'U') +
+    flag(PTE_RW, 'W')
+  );
 }
 
 const LETTERS: readonly Buffer[] = Array.from({ length: 0x200 }, (_, i) => Buffer.from(letters(i), 'latin1'));
@@ -74,7 +95,7 @@ class TextSink {
   private buf = Buffer.alloc(1 << 16);
   private len = 0;
 
-  // pteLine is print_pte: "linear: address flags\n".
+  /** pteLine is print_pte: "linear: address flags\n". */
   pteLine(linear: number, entry: number, address: number): void {
     if (this.len + LINE_BYTES > this.buf.length) this.grow();
     this.hex16(linear);
@@ -82,7 +103,7 @@ class TextSink {
     this.buf[this.len++] = 0x20;
     this.hex16(address);
     this.buf[this.len++] = 0x20;
-    this.len += LETTERS[entry & 0x1ff]!.copy(this.buf, this.len);
+    this.len += LETTERS[entry & 0x1ff].copy(this.buf, this.len);
     this.buf[this.len++] = 0x0a;
   }
 
@@ -90,7 +111,7 @@ class TextSink {
     return this.buf.toString('latin1', 0, this.len);
   }
 
-  // hex16 writes 16 lower-case hex digits (TARGET_FMT_plx) of an address below 2^40.
+  /** hex16 writes 16 lower-case hex digits (TARGET_FMT_plx) of an address below 2^40. */
   private hex16(n: number): void {
     const b = this.buf;
     const at = this.len;
@@ -117,19 +138,23 @@ interface RangeState {
   readonly out: string[];
 }
 
-// memPrint closes the current range when the permission changes, as mem_print does.
+/** memPrint closes the current range when the permission changes, as mem_print does. */
 function memPrint(s: RangeState, end: number, prot: number): void {
   if (prot === s.prot) return;
   if (s.start !== NO_START) {
     const p = s.prot;
-    s.out.push(`${hwaddr(s.start)}-${hwaddr(end)} ${hwaddr(end - s.start)} ${p & PTE_US ? 'u' : '-'}r${p & PTE_RW ? 'w' : '-'}\n`);
+    s.out.push(
+      `${hwaddr(s.start)}-${hwaddr(end)} ${hwaddr(end - s.start)} ${p & PTE_US ? 'u' : '-'}r${p & PTE_RW ? 'w' : '-'}\n`,
+    );
   }
   s.start = prot !== 0 ? end : NO_START;
   s.prot = prot;
 }
 
-// infoMem prints what `info mem` prints: the permission of a 4 KiB page is its
-// PTE's AND its PDE's (U/S, R/W, P); CR0.WP plays no part.
+/**
+ * infoMem prints what `info mem` prints: the permission of a 4 KiB page is its
+ * PTE's AND its PDE's (U/S, R/W, P); CR0.WP plays no part.
+ */
 export function infoMem(img: PhysReader, regs: Registers): string {
   const off = pagingOff(regs);
   if (off !== null) return off;
@@ -146,7 +171,7 @@ export function infoMem(img: PhysReader, regs: Registers): string {
   return s.out.join('');
 }
 
-// memTable feeds one page table's entries to memPrint.
+/** memTable feeds one page table's entries to memPrint. */
 function memTable(img: PhysReader, s: RangeState, base: number, pde: number): void {
   const table = (pde & 0xfffff000) >>> 0;
   for (let j = 0; j < 1024; j++) {

@@ -51,7 +51,7 @@ export interface Leaf {
   readonly writable: boolean;
 }
 
-// scanDirectory reads CR3's directory and the page tables its present entries name.
+/** scanDirectory reads CR3's directory and the page tables its present entries name. */
 export function scanDirectory(img: PhysReader, regs: Registers): DirectoryView {
   const dirAddr = (regs.cr3 & FRAME_MASK) >>> 0;
   const pdes: PdeView[] = [];
@@ -67,33 +67,51 @@ export function scanDirectory(img: PhysReader, regs: Registers): DirectoryView {
   return { regs, dirAddr, dirInImage: contains(img, dirAddr, PAGE), imageSize: img.size, pdes };
 }
 
-// readTable copies a page table's 1024 entries.
+/** readTable copies a page table's 1024 entries. */
 function readTable(img: PhysReader, table: number): Uint32Array {
   const out = new Uint32Array(1024);
   for (let j = 0; j < 1024; j++) out[j] = img.read32(table + j * 4);
   return out;
 }
 
-// largePhys is the physical address a 4 MiB PDE maps, PSE-36 bits 20:13 included.
+/** largePhys is the physical address a 4 MiB PDE maps, PSE-36 bits 20:13 included. */
 export function largePhys(pde: number): number {
   return ((pde >>> 13) & 0xff) * 0x1_0000_0000 + ((pde & LARGE_FRAME_MASK) >>> 0);
 }
 
-// forEachLeaf calls fn for every present mapping, in linear order.
+/** forEachLeaf calls fn for every present mapping, in linear order. */
 export function forEachLeaf(view: DirectoryView, fn: (leaf: Leaf) => void): void {
   for (const pde of view.pdes) {
     if (pde.large) {
-      fn({ linear: pde.linear, size: LARGE_PAGE, phys: largePhys(pde.value), value: pde.value, entryAddr: pde.entryAddr,
-        pde, ptIndex: null, user: (pde.value & PTE_US) !== 0, writable: (pde.value & PTE_RW) !== 0 });
+      fn({
+        linear: pde.linear,
+        size: LARGE_PAGE,
+        phys: largePhys(pde.value),
+        value: pde.value,
+        entryAddr: pde.entryAddr,
+        pde,
+        ptIndex: null,
+        user: (pde.value & PTE_US) !== 0,
+        writable: (pde.value & PTE_RW) !== 0,
+      });
       continue;
     }
     if (pde.ptes === null) continue;
     for (let j = 0; j < 1024; j++) {
-      const pte = pde.ptes[j]!;
+      const pte = pde.ptes[j];
       if ((pte & PTE_P) === 0) continue;
       const both = pte & pde.value;
-      fn({ linear: pde.linear + j * PAGE, size: PAGE, phys: (pte & FRAME_MASK) >>> 0, value: pte,
-        entryAddr: pde.table! + j * 4, pde, ptIndex: j, user: (both & PTE_US) !== 0, writable: (both & PTE_RW) !== 0 });
+      fn({
+        linear: pde.linear + j * PAGE,
+        size: PAGE,
+        phys: (pte & FRAME_MASK) >>> 0,
+        value: pte,
+        entryAddr: pde.table! + j * 4,
+        pde,
+        ptIndex: j,
+        user: (both & PTE_US) !== 0,
+        writable: (both & PTE_RW) !== 0,
+      });
     }
   }
 }
@@ -106,17 +124,19 @@ export interface PteRun {
   readonly value: number;
 }
 
-// pteRuns groups a table's present entries into runs.
+/** pteRuns groups a table's present entries into runs. */
 export function pteRuns(ptes: Uint32Array): PteRun[] {
   const runs: PteRun[] = [];
   let cur: { first: number; count: number; value: number } | null = null;
   for (let j = 0; j < 1024; j++) {
-    const pte = ptes[j]!;
+    const pte = ptes[j];
     if ((pte & PTE_P) === 0) {
       cur = null;
       continue;
     }
-    const follows = cur !== null && (pte & 0xfff) === (cur.value & 0xfff) &&
+    const follows =
+      cur !== null &&
+      (pte & 0xfff) === (cur.value & 0xfff) &&
       (pte & FRAME_MASK) >>> 0 === ((cur.value & FRAME_MASK) >>> 0) + cur.count * PAGE;
     if (follows) cur!.count++;
     else {

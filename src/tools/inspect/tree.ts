@@ -15,37 +15,43 @@ export interface TreeStyle {
 
 export const PLAIN: TreeStyle = { heading: (s) => s, dim: (s) => s, warn: (s) => s };
 
-// physText prints a physical address, with 9 digits above 4 GiB.
+/** physText prints a physical address, with 9 digits above 4 GiB. */
 function physText(p: number): string {
   return hex(p, p > 0xffffffff ? 9 : 8);
 }
 
-// range prints an inclusive address range start-end for `size` bytes.
+/** range prints an inclusive address range start-end for `size` bytes. */
 function range(start: number, size: number, ph = false): string {
   const f = ph ? physText : (n: number) => hex(n);
   return `${f(start)}-${f(start + size - 1)}`;
 }
 
-// perms is the effective permission in info mem's letters.
+/** perms is the effective permission in info mem's letters. */
 function perms(entry: number): string {
   return `${entry & PTE_US ? 'u' : '-'}r${entry & PTE_RW ? 'w' : '-'}`;
 }
 
-// sizeText names a byte count in KiB or MiB.
+/** sizeText names a byte count in KiB or MiB. */
 export function sizeText(n: number): string {
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} bytes`;
 }
 
-// formatTree renders the whole directory.
+/** formatTree renders the whole directory. */
 export function formatTree(view: DirectoryView, style: TreeStyle = PLAIN): string[] {
   const r = view.regs;
   const cr0 = [r.cr0 & CR0_PG ? 'PG' : '', r.cr0 & CR0_WP ? 'WP' : ''].filter((s) => s !== '').join(' ');
   const cr4 = [r.cr4 & CR4_PSE ? 'PSE' : '', r.cr4 & CR4_PGE ? 'PGE' : ''].filter((s) => s !== '').join(' ');
-  const lines = [style.heading(`page directory at ${hex(view.dirAddr)} (CR3 ${hex(r.cr3)}, CR0 ${hex(r.cr0)} [${cr0}], CR4 ${hex(r.cr4)} [${cr4}])`)];
+  const lines = [
+    style.heading(
+      `page directory at ${hex(view.dirAddr)} (CR3 ${hex(r.cr3)}, CR0 ${hex(r.cr0)} [${cr0}], CR4 ${hex(r.cr4)} [${cr4}])`,
+    ),
+  ];
   if (!view.dirInImage) {
-    lines.push(style.warn(`  CR3 points past the end of the ${sizeText(view.imageSize)} image: no page directory to show`));
+    lines.push(
+      style.warn(`  CR3 points past the end of the ${sizeText(view.imageSize)} image: no page directory to show`),
+    );
     return lines;
   }
   if (view.pdes.length === 0) lines.push(style.dim('  no present entries'));
@@ -53,7 +59,7 @@ export function formatTree(view: DirectoryView, style: TreeStyle = PLAIN): strin
   return lines;
 }
 
-// pdeLines renders one PDE and, for a table, its runs of PTEs.
+/** pdeLines renders one PDE and, for a table, its runs of PTEs. */
 function pdeLines(view: DirectoryView, pde: PdeView, style: TreeStyle): string[] {
   const head = `PDE ${String(pde.index).padEnd(4)} ${range(pde.linear, LARGE_PAGE)}  ${hex(pde.value)} [${flagNames(pde.value, true).join(' ')}]`;
   if (pde.large) {
@@ -73,8 +79,10 @@ function pdeLines(view: DirectoryView, pde: PdeView, style: TreeStyle): string[]
     const lin = pde.linear + run.first * PAGE;
     const phys = (run.value & FRAME_MASK) >>> 0;
     const count = run.count === 1 ? '' : style.dim(` (${run.count} pages)`);
-    lines.push(`  PTE ${idx.padEnd(9)} ${range(lin, run.count * PAGE)} -> ${range(phys, run.count * PAGE, true)}` +
-      `  ${hex(run.value & 0xfff, 3)} [${flagNames(run.value, false).join(' ')}] ${perms(run.value & pde.value)}${count}`);
+    lines.push(
+      `  PTE ${idx.padEnd(9)} ${range(lin, run.count * PAGE)} -> ${range(phys, run.count * PAGE, true)}` +
+        `  ${hex(run.value & 0xfff, 3)} [${flagNames(run.value, false).join(' ')}] ${perms(run.value & pde.value)}${count}`,
+    );
   }
   return lines;
 }

@@ -56,19 +56,23 @@ export class BareModel {
     mmu.resetCounters();
   }
 
-  // run replays records [start, end) of the trace: translate until a page
-  // fault, map the page on demand, resume at the faulting record (the retry).
+  /**
+   * run replays records [start, end) of the trace: translate until a page
+   * fault, map the page on demand, resume at the faulting record (the retry).
+   */
   run(trace: Trace, start = 0, end = trace.length): void {
     for (let i = this.translateUntilFault(trace, start, end); i < end; i = this.translateUntilFault(trace, i, end)) {
-      this.demandMap(trace.addr[i]!);
+      this.demandMap(trace.addr[i]);
     }
     this.records += end - start;
   }
 
-  // translateUntilFault is the hot loop: translates records from `start`,
-  // folding each physical address into the hash, up to `end` or the first
-  // fault; returns the index it stopped at. Runs of TLB hits go through the
-  // MMU's call-free digest loop; any other access through its translate().
+  /**
+   * translateUntilFault is the hot loop: translates records from `start`,
+   * folding each physical address into the hash, up to `end` or the first
+   * fault; returns the index it stopped at. Runs of TLB hits go through the
+   * MMU's call-free digest loop; any other access through its translate().
+   */
   private translateUntilFault(trace: Trace, start: number, end: number): number {
     const mmu = this.machine.mmu;
     const addr = trace.addr;
@@ -76,14 +80,16 @@ export class BareModel {
     let h = this.hash;
     let i = start;
     while (i < end) {
-      // Bounded runs: V8 then runs the digest loop in its fully optimized
-      // code rather than in the code it swapped in mid-loop (OSR).
+      /**
+       * Bounded runs: V8 then runs the digest loop in its fully optimized
+       * code rather than in the code it swapped in mid-loop (OSR).
+       */
       const stop = Math.min(end, i + RUN);
       i = mmu.translateDigest(addr, kind, i, stop, h);
       h = mmu.digest;
       if (i === end) break;
       if (i === stop) continue;
-      const p = mmu.translate(addr[i]!, kind[i] as AccessKind);
+      const p = mmu.translate(addr[i], kind[i] as AccessKind);
       if (p < 0) break;
       h = Math.imul(h ^ p, 16777619) >>> 0; // the prime written out: V8 reloads an imported constant
       i++;
@@ -92,7 +98,7 @@ export class BareModel {
     return i;
   }
 
-  // demandMap handles the fault at linear address a: maps its page table and page as needed.
+  /** demandMap handles the fault at linear address a: maps its page table and page as needed. */
   private demandMap(a: number): void {
     const mem = this.machine.mem;
     const pdeAddr = DIRECTORY + pdIndex(a) * 4;
@@ -105,14 +111,18 @@ export class BareModel {
     }
     const pteAddr = ((pde & FRAME_MASK) >>> 0) + ptIndex(a) * 4;
     if ((mem.read32(pteAddr) & PTE_P) !== 0) {
-      throw new Error(`bare model: page fault at 0x${a.toString(16)} on a present page (error code ${this.machine.mmu.faultCode})`);
+      throw new Error(
+        `bare model: page fault at 0x${a.toString(16)} on a present page (error code ${this.machine.mmu.faultCode})`,
+      );
     }
     mem.write32(pteAddr, (this.takeFrame() * 4096 + ENTRY_FLAGS) >>> 0);
     this.demandFaults++;
   }
 
-  // takeFrame hands out the next frame. RAM the replay never wrote reads as
-  // zero, and frames are never reused, so a new frame is already zeroed.
+  /**
+   * takeFrame hands out the next frame. RAM the replay never wrote reads as
+   * zero, and frames are never reused, so a new frame is already zeroed.
+   */
   private takeFrame(): number {
     if (this.nextFrame >= this.frameCount) {
       throw new PagelabError(`out of physical memory after ${this.nextFrame - 1} frames: give a larger --ram`);
@@ -120,7 +130,7 @@ export class BareModel {
     return this.nextFrame++;
   }
 
-  // dirtyPages counts present PTEs with D set, over every page table.
+  /** dirtyPages counts present PTEs with D set, over every page table. */
   dirtyPages(): number {
     const mem = this.machine.mem;
     let n = 0;
@@ -133,8 +143,10 @@ export class BareModel {
     return n;
   }
 
-  // counters reports the replay so far in the spec's terms. The MMU counts a
-  // demand fault's retry as a second miss and walk; the spec counts one.
+  /**
+   * counters reports the replay so far in the spec's terms. The MMU counts a
+   * demand fault's retry as a second miss and walk; the spec counts one.
+   */
   counters(): BareCounters {
     const c = this.machine.mmu.counters();
     return {

@@ -13,11 +13,13 @@ const SPACE = 0x20;
 const COMMA = 0x2c;
 const EQ = 0x3d;
 const MAX_SIZE_DIGITS = 9;
-// A record line is at most 29 bytes; a longer unfinished line is kept only up
-// to this many bytes (enough to tell a `==` line or the error).
+/**
+ * A record line is at most 29 bytes; a longer unfinished line is kept only up
+ * to this many bytes (enough to tell a `==` line or the error).
+ */
 const MAX_CARRY = 256;
 
-// HEX[b] is the value of hex digit byte b, or 255.
+/** HEX[b] is the value of hex digit byte b, or 255. */
 const HEX = new Uint8Array(256).fill(255);
 for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
 for (let i = 0; i < 6; i++) HEX[0x41 + i] = HEX[0x61 + i] = 10 + i;
@@ -55,7 +57,7 @@ export class LackeyParser {
     return this.line;
   }
 
-  // push parses every complete line in chunk (plus what an earlier chunk left unfinished).
+  /** push parses every complete line in chunk (plus what an earlier chunk left unfinished). */
   push(chunk: Uint8Array): void {
     let start = 0;
     if (this.carry.length > 0) {
@@ -78,13 +80,13 @@ export class LackeyParser {
     this.carry = chunk.slice(last + 1, last + 1 + MAX_CARRY);
   }
 
-  // end parses a last line that had no newline.
+  /** end parses a last line that had no newline. */
   end(): void {
     if (this.carry.length > 0) this.parseLine(this.carry, 0, this.carry.length);
     this.carry = new Uint8Array(0);
   }
 
-  // parseLines parses the newline-terminated lines in b[start, last] (b[last] is a newline).
+  /** parseLines parses the newline-terminated lines in b[start, last] (b[last] is a newline). */
   private parseLines(b: Uint8Array, start: number, last: number): void {
     let s = start;
     while (s <= last) {
@@ -94,7 +96,7 @@ export class LackeyParser {
     }
   }
 
-  // parseLine handles one line b[s, e) (no newline; a CR before it is dropped, for files that went through Windows).
+  /** parseLine handles one line b[s, e) (no newline; a CR before it is dropped, for files that went through Windows). */
   private parseLine(b: Uint8Array, s: number, e: number): void {
     this.line++;
     if (e > s && b[e - 1] === CR) e--;
@@ -109,29 +111,32 @@ export class LackeyParser {
     this.onSkip?.(this.line, true);
   }
 
-  // parseRecord reads `I  ADDR,SIZE` or ` K ADDR,SIZE` from b[s, e) and
-  // delivers it; false (with this.fault set) if the line is malformed.
+  /**
+   * parseRecord reads `I  ADDR,SIZE` or ` K ADDR,SIZE` from b[s, e) and
+   * delivers it; false (with this.fault set) if the line is malformed.
+   */
   private parseRecord(b: Uint8Array, s: number, e: number): boolean {
     let kind: number;
     if (e - s >= 3 && b[s] === KIND_I && b[s + 1] === SPACE && b[s + 2] === SPACE) kind = KIND_I;
-    else if (e - s >= 3 && b[s] === SPACE && isDataKind(b[s + 1]!) && b[s + 2] === SPACE) kind = b[s + 1]!;
+    else if (e - s >= 3 && b[s] === SPACE && isDataKind(b[s + 1]) && b[s + 2] === SPACE) kind = b[s + 1]!;
     else return this.fail(1, "'I  ', ' L ', ' S ', ' M ' or '=='");
     let i = s + 3;
     let lo = 0;
     let hi = 0;
     const hexStart = i;
-    for (; i < e && HEX[b[i]!] !== 255; i++) {
+    for (; i < e && HEX[b[i]] !== 255; i++) {
       if (i - hexStart === 16) return this.fail(i - s + 1, 'at most 16 hex digits of address');
       hi = ((hi << 4) | (lo >>> 28)) >>> 0;
-      lo = ((lo << 4) | HEX[b[i]!]!) >>> 0;
+      lo = ((lo << 4) | HEX[b[i]]) >>> 0;
     }
     if (i === hexStart) return this.fail(i - s + 1, 'a hex address');
     if (i >= e || b[i] !== COMMA) return this.fail(i - s + 1, "',' after the address");
     const sizeStart = ++i;
     let size = 0;
-    for (; i < e && b[i]! >= 0x30 && b[i]! <= 0x39; i++) size = size * 10 + b[i]! - 0x30;
+    for (; i < e && b[i] >= 0x30 && b[i] <= 0x39; i++) size = size * 10 + b[i] - 0x30;
     if (i === sizeStart) return this.fail(i - s + 1, 'a decimal size');
-    if (i - sizeStart > MAX_SIZE_DIGITS) return this.fail(sizeStart - s + 1, `a size of at most ${MAX_SIZE_DIGITS} digits`);
+    if (i - sizeStart > MAX_SIZE_DIGITS)
+      return this.fail(sizeStart - s + 1, `a size of at most ${MAX_SIZE_DIGITS} digits`);
     if (i !== e) return this.fail(i - s + 1, 'the end of the line after the size');
     this.sink.record(lo, hi, kind, size);
     this.records++;

@@ -27,12 +27,12 @@ export interface ReplayResult extends BareCounters {
   repeat: number;
 }
 
-// Records per slice when reporting progress (the loop itself is the same).
+/** Records per slice when reporting progress (the loop itself is the same). */
 const SLICE = 1 << 22;
 
-// replay runs the bare model over the trace `repeat` times and reports the fastest run.
+/** replay runs the bare model over the trace `repeat` times and reports the fastest run. */
 export function replay(trace: Trace, options: ReplayOptions = {}): ReplayResult {
-  const geometry = typeof options.tlb === 'string' ? parseTlb(options.tlb) : options.tlb ?? parseTlb('fa:64');
+  const geometry = typeof options.tlb === 'string' ? parseTlb(options.tlb) : (options.tlb ?? parseTlb('fa:64'));
   const ram = options.ram ?? DEFAULT_REPLAY_RAM;
   const repeat = Math.max(1, options.repeat ?? 1);
   let best = Infinity;
@@ -49,13 +49,18 @@ export function replay(trace: Trace, options: ReplayOptions = {}): ReplayResult 
   }
   const c = counters!;
   return {
-    ...c, tlb: formatTlb(geometry), ram, seconds: best,
-    maccesses_per_s: best > 0 ? trace.length / best / 1e6 : 0, cpu_seconds: bestCpu,
-    miss_rate: c.records > 0 ? c.misses / c.records : 0, repeat,
+    ...c,
+    tlb: formatTlb(geometry),
+    ram,
+    seconds: best,
+    maccesses_per_s: best > 0 ? trace.length / best / 1e6 : 0,
+    cpu_seconds: bestCpu,
+    miss_rate: c.records > 0 ? c.misses / c.records : 0,
+    repeat,
   };
 }
 
-// timedRun replays the whole trace on model, in slices when progress is wanted; returns seconds.
+/** timedRun replays the whole trace on model, in slices when progress is wanted; returns seconds. */
 function timedRun(model: BareModel, trace: Trace, onProgress?: (done: number, total: number) => void): number {
   if (onProgress === undefined) {
     const t0 = performance.now();

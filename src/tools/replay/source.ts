@@ -2,7 +2,16 @@
 // .bin.gz), each plain or gzip (by its magic bytes), streamed in chunks
 // into a parser so that only the decoded typed arrays stay in memory.
 
-import { createReadStream, createWriteStream, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  openSync,
+  readSync,
+  closeSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -29,12 +38,12 @@ export interface ReadOptions {
   readonly onProgress?: (bytesRead: number, fileSize: number) => void;
 }
 
-// formatOf decides the format from the file name: binary for .bin and .bin.gz.
+/** formatOf decides the format from the file name: binary for .bin and .bin.gz. */
 export function formatOf(path: string): TraceFormat {
   return /\.bin(\.gz)?$/i.test(path) ? 'binary' : 'lackey';
 }
 
-// isGzip tells whether a file starts with the gzip magic bytes 1f 8b.
+/** isGzip tells whether a file starts with the gzip magic bytes 1f 8b. */
 export function isGzip(path: string): boolean {
   const fd = openFile(path);
   try {
@@ -45,18 +54,24 @@ export function isGzip(path: string): boolean {
   }
 }
 
-// readTrace decodes a whole trace file into typed arrays.
+/** readTrace decodes a whole trace file into typed arrays. */
 export async function readTrace(path: string, options: ReadOptions = {}): Promise<Trace> {
   const builder = new TraceBuilder();
   await parseFile(path, builder, builder, options);
   return builder.finish();
 }
 
-// convertTrace streams a trace (a file, or a stream of lackey text such as
-// valgrind's log pipe) into the binary form at `out` (gzip if it ends in .gz).
-// It writes a temporary file beside `out` and renames it at the end, so a
-// failed conversion leaves no partial output and `out` may not be the input.
-export async function convertTrace(input: string | Readable, out: string, options: ReadOptions = {}): Promise<ConvertResult> {
+/**
+ * convertTrace streams a trace (a file, or a stream of lackey text such as
+ * valgrind's log pipe) into the binary form at `out` (gzip if it ends in .gz).
+ * It writes a temporary file beside `out` and renames it at the end, so a
+ * failed conversion leaves no partial output and `out` may not be the input.
+ */
+export async function convertTrace(
+  input: string | Readable,
+  out: string,
+  options: ReadOptions = {},
+): Promise<ConvertResult> {
   if (typeof input === 'string') checkDistinct(input, out);
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
   try {
@@ -69,11 +84,18 @@ export async function convertTrace(input: string | Readable, out: string, option
   }
 }
 
-// convertInto does convertTrace's work into the file `tmp` (`out` names it in errors).
-async function convertInto(input: string | Readable, tmp: string, out: string, options: ReadOptions): Promise<ConvertResult> {
+/** convertInto does convertTrace's work into the file `tmp` (`out` names it in errors). */
+async function convertInto(
+  input: string | Readable,
+  tmp: string,
+  out: string,
+  options: ReadOptions,
+): Promise<ConvertResult> {
   const file = createWriteStream(tmp);
   let failure: Error | null = null;
-  const fail = (e: Error): void => { failure ??= new PagelabError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? e.message}`); };
+  const fail = (e: Error): void => {
+    failure ??= new PagelabError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+  };
   file.on('error', fail);
   const gzip = /\.gz$/i.test(out) ? createGzip() : null;
   const dest = gzip ?? file;
@@ -89,7 +111,14 @@ async function convertInto(input: string | Readable, tmp: string, out: string, o
   const stats: SkipStats = { commentLines: 0, badLines: 0, firstBadLine: 0 };
   try {
     if (typeof input === 'string') await parseFile(input, writer, stats, options, drain);
-    else await parseStream(input, 'lackey text stream', new LackeyParser(writer, skipOptions(stats, options)), false, drain);
+    else
+      await parseStream(
+        input,
+        'lackey text stream',
+        new LackeyParser(writer, skipOptions(stats, options)),
+        false,
+        drain,
+      );
     writer.flush();
     await drain();
     dest.end();
@@ -102,7 +131,7 @@ async function convertInto(input: string | Readable, tmp: string, out: string, o
   return { records: writer.records, clampedSizes: writer.clampedSizes, ...stats };
 }
 
-// checkDistinct refuses to convert a file into itself (the output would truncate the input before it is read).
+/** checkDistinct refuses to convert a file into itself (the output would truncate the input before it is read). */
 function checkDistinct(input: string, out: string): void {
   const a = statOrNull(input);
   const b = statOrNull(out);
@@ -111,19 +140,28 @@ function checkDistinct(input: string, out: string): void {
   }
 }
 
-// parseFile streams `path` through the parser its format needs into sink;
-// `between` runs after each chunk (backpressure for writers).
+/**
+ * parseFile streams `path` through the parser its format needs into sink;
+ * `between` runs after each chunk (backpressure for writers).
+ */
 async function parseFile(
-  path: string, sink: RecordSink, stats: SkipStats, options: ReadOptions, between?: () => Promise<void>,
+  path: string,
+  sink: RecordSink,
+  stats: SkipStats,
+  options: ReadOptions,
+  between?: () => Promise<void>,
 ): Promise<void> {
   const gz = isGzip(path);
   const size = statSync(path).size;
   const raw = createReadStream(path, { highWaterMark: CHUNK });
   let read = 0;
-  raw.on('data', (c: Buffer | string) => { read += c.length; });
+  raw.on('data', (c: Buffer | string) => {
+    read += c.length;
+  });
   const stream: Readable = gz ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw;
   raw.on('error', (e) => stream.destroy(e));
-  const parser = formatOf(path) === 'binary' ? new BinaryParser(sink) : new LackeyParser(sink, skipOptions(stats, options));
+  const parser =
+    formatOf(path) === 'binary' ? new BinaryParser(sink) : new LackeyParser(sink, skipOptions(stats, options));
   const afterChunk = async (): Promise<void> => {
     options.onProgress?.(read, size);
     if (between !== undefined) await between();
@@ -135,10 +173,16 @@ async function parseFile(
   }
 }
 
-// parseStream feeds every chunk of a stream to the parser, naming `name` in
-// errors; afterChunk runs after each chunk (progress, backpressure).
+/**
+ * parseStream feeds every chunk of a stream to the parser, naming `name` in
+ * errors; afterChunk runs after each chunk (progress, backpressure).
+ */
 async function parseStream(
-  stream: Readable, name: string, parser: BinaryParser | LackeyParser, gz: boolean, afterChunk?: () => Promise<void>,
+  stream: Readable,
+  name: string,
+  parser: BinaryParser | LackeyParser,
+  gz: boolean,
+  afterChunk?: () => Promise<void>,
 ): Promise<void> {
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -151,14 +195,14 @@ async function parseStream(
   }
 }
 
-// fileError names the file in a parse error, and turns stream errors into a PagelabError.
+/** fileError names the file in a parse error, and turns stream errors into a PagelabError. */
 function fileError(path: string, gz: boolean, e: unknown): Error {
   if (e instanceof ParseError) return new ParseError(`${path} (${e.what})`, e.offset, e.expected, e.unit);
   if (e instanceof PagelabError) return e;
   return new PagelabError(`${path}: ${gz ? 'bad gzip data' : 'read failed'}: ${(e as Error).message}`);
 }
 
-// skipOptions makes the text parser count skipped lines into stats.
+/** skipOptions makes the text parser count skipped lines into stats. */
 function skipOptions(stats: SkipStats, options: ReadOptions): LackeyOptions {
   return {
     lenient: options.lenient ?? false,

@@ -18,15 +18,21 @@ export interface SweepJob {
   readonly repeat: number;
 }
 
-// parseSweep reads a list such as `fa:8,16,32` or `dm:16,32,fa:64,sa:16x2,16x4`:
-// a `KIND:` prefix sets the kind for the bare sizes after it.
+/**
+ * parseSweep reads a list such as `fa:8,16,32` or `dm:16,32,fa:64,sa:16x2,16x4`:
+ * a `KIND:` prefix sets the kind for the bare sizes after it.
+ */
 export function parseSweep(spec: string): TlbGeometry[] {
   const out: TlbGeometry[] = [];
   let kind = '';
   for (const raw of spec.split(',')) {
     const item = raw.trim();
-    if (item === '') throw new PagelabError(`--sweep ${JSON.stringify(spec)}: an empty item (expected e.g. fa:8,16,32 or dm:64,sa:16x4)`);
-    if (/^(dm|fa|sa):$/.test(item)) throw new PagelabError(`--sweep ${spec}: '${item}' needs a size after the colon (e.g. ${item}64)`);
+    if (item === '')
+      throw new PagelabError(
+        `--sweep ${JSON.stringify(spec)}: an empty item (expected e.g. fa:8,16,32 or dm:64,sa:16x4)`,
+      );
+    if (/^(dm|fa|sa):$/.test(item))
+      throw new PagelabError(`--sweep ${spec}: '${item}' needs a size after the colon (e.g. ${item}64)`);
     const m = /^(dm|fa|sa):(.+)$/.exec(item);
     if (m !== null) kind = m[1]!;
     if (item === 'none') out.push(parseTlb('none'));
@@ -38,13 +44,13 @@ export function parseSweep(spec: string): TlbGeometry[] {
   return out;
 }
 
-// entriesOf is the number of entries of a TLB geometry (0 for none).
+/** entriesOf is the number of entries of a TLB geometry (0 for none). */
 export function entriesOf(g: TlbGeometry): number {
   if (g.kind === 'none') return 0;
   return g.kind === 'set' ? g.sets * g.ways : g.entries;
 }
 
-// sharedTrace copies a trace's arrays into SharedArrayBuffers (once, for every worker).
+/** sharedTrace copies a trace's arrays into SharedArrayBuffers (once, for every worker). */
 export function sharedTrace(t: Trace): Trace {
   const addr = new Uint32Array(new SharedArrayBuffer(t.length * 4));
   addr.set(t.addr);
@@ -53,9 +59,14 @@ export function sharedTrace(t: Trace): Trace {
   return { ...t, addr, kind: kind.subarray(0, t.length) };
 }
 
-// sweep replays the trace once per configuration on up to `threads` workers; results keep the input order.
-export async function sweep(trace: Trace, configs: readonly TlbGeometry[], ram: number, repeat: number,
-  threads = Math.min(2, availableParallelism())): Promise<ReplayResult[]> {
+/** sweep replays the trace once per configuration on up to `threads` workers; results keep the input order. */
+export async function sweep(
+  trace: Trace,
+  configs: readonly TlbGeometry[],
+  ram: number,
+  repeat: number,
+  threads = Math.min(2, availableParallelism()),
+): Promise<ReplayResult[]> {
   const n = Math.max(1, Math.min(threads, configs.length));
   if (n === 1) return configs.map((tlb) => replay(trace, { tlb, ram, repeat }));
   const shared = sharedTrace(trace);
@@ -65,7 +76,7 @@ export async function sweep(trace: Trace, configs: readonly TlbGeometry[], ram: 
     const w = spawnWorker(shared);
     try {
       for (let i = next++; i < configs.length; i = next++) {
-        results[i] = await ask(w, { tlb: formatTlb(configs[i]!), ram, repeat });
+        results[i] = await ask(w, { tlb: formatTlb(configs[i]), ram, repeat });
       }
     } finally {
       await w.terminate();
@@ -75,12 +86,15 @@ export async function sweep(trace: Trace, configs: readonly TlbGeometry[], ram: 
   return results;
 }
 
-// spawnWorker starts a sweep worker on the shared trace. From source (.ts,
-// under tsx or vitest) the worker first registers tsx's loader, which Node 20
-// does not carry into workers by itself.
+/**
+ * spawnWorker starts a sweep worker on the shared trace. From source (.ts,
+ * under tsx or vitest) the worker first registers tsx's loader, which Node 20
+ * does not carry into workers by itself.
+ */
 function spawnWorker(t: Trace): Worker {
   const workerData = { addr: t.addr, kind: t.kind, length: t.length, counts: t.counts };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sweep-worker.js', import.meta.url), { workerData });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./sweep-worker.js', import.meta.url), { workerData });
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
   const entry = new URL('./sweep-worker.ts', import.meta.url).href;
@@ -88,7 +102,7 @@ function spawnWorker(t: Trace): Worker {
   return new Worker(code, { eval: true, workerData });
 }
 
-// ask sends one job to a worker and waits for its result.
+/** ask sends one job to a worker and waits for its result. */
 function ask(w: Worker, job: SweepJob): Promise<ReplayResult> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: { result?: ReplayResult; error?: string }): void => {

@@ -4,7 +4,7 @@
 
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/fault.js';
 
-// Record kinds as they appear in both trace formats (ASCII letters).
+/** Record kinds as they appear in both trace formats (ASCII letters). */
 export const KIND_I = 0x49; // instruction fetch
 export const KIND_L = 0x4c; // load
 export const KIND_S = 0x53; // store
@@ -43,13 +43,13 @@ export interface RecordSink {
   record(lo: number, hi: number, kind: number, size: number): void;
 }
 
-// accessKindOf maps a record kind letter to the MMU access it makes (S and M write).
+/** accessKindOf maps a record kind letter to the MMU access it makes (S and M write). */
 export function accessKindOf(kind: number): AccessKind {
   if (kind === KIND_I) return ACCESS_FETCH;
   return kind === KIND_L ? ACCESS_READ : ACCESS_WRITE;
 }
 
-// isKindLetter tells whether a byte is one of I, L, S, M.
+/** isKindLetter tells whether a byte is one of I, L, S, M. */
 export function isKindLetter(b: number): boolean {
   return b === KIND_I || b === KIND_L || b === KIND_S || b === KIND_M;
 }
@@ -64,7 +64,7 @@ export class TraceBuilder implements RecordSink, SkipStats {
   badLines = 0;
   firstBadLine = 0;
 
-  // record appends one access (the high half of the address is dropped: the bare model is 32-bit).
+  /** record appends one access (the high half of the address is dropped: the bare model is 32-bit). */
   record(lo: number, _hi: number, kind: number, _size: number): void {
     if (this.n === this.addr.length) this.grow();
     this.addr[this.n] = lo;
@@ -76,11 +76,16 @@ export class TraceBuilder implements RecordSink, SkipStats {
     else this.counts.M++;
   }
 
-  // finish returns the trace built so far (views on the builder's arrays, no copy).
+  /** finish returns the trace built so far (views on the builder's arrays, no copy). */
   finish(): Trace {
     return {
-      length: this.n, addr: this.addr.subarray(0, this.n), kind: this.kind.subarray(0, this.n), counts: { ...this.counts },
-      commentLines: this.commentLines, badLines: this.badLines, firstBadLine: this.firstBadLine,
+      length: this.n,
+      addr: this.addr.subarray(0, this.n),
+      kind: this.kind.subarray(0, this.n),
+      counts: { ...this.counts },
+      commentLines: this.commentLines,
+      badLines: this.badLines,
+      firstBadLine: this.firstBadLine,
     };
   }
 
@@ -94,11 +99,12 @@ export class TraceBuilder implements RecordSink, SkipStats {
   }
 }
 
-// traceFromRecords builds a trace from [address, kind letter] pairs (tests, small tools).
+/** traceFromRecords builds a trace from [address, kind letter] pairs (tests, small tools). */
 export function traceFromRecords(records: ReadonlyArray<readonly [number, string]>): Trace {
   const b = new TraceBuilder();
   for (const [a, k] of records) {
-    if (k.length !== 1 || !isKindLetter(k.charCodeAt(0))) throw new RangeError(`record kind must be I, L, S or M, got '${k}'`);
+    if (k.length !== 1 || !isKindLetter(k.charCodeAt(0)))
+      throw new RangeError(`record kind must be I, L, S or M, got '${k}'`);
     b.record(a >>> 0, Math.floor(a / 2 ** 32), k.charCodeAt(0), 1);
   }
   return b.finish();

@@ -24,19 +24,19 @@ describe('buddy allocator', () => {
     expect(alloc.stats().used).toBe(0);
   });
 
-  // splitPair drains the order-0 list, then takes two frames: the second is the first's buddy, split off a larger block.
+  /** splitPair drains the order-0 list, then takes two frames: the second is the first's buddy, split off a larger block. */
   function splitPair(alloc: BuddyAllocator): [PhysAddr, PhysAddr] {
-    while (alloc.freeBlocks()[0]!.length > 0) alloc.alloc();
+    while (alloc.freeBlocks()[0].length > 0) alloc.alloc();
     const a = alloc.alloc()!;
     return [a, alloc.alloc()!];
   }
 
   it('splits on allocation and merges back with the buddy (pfn XOR 2^k) on free', () => {
     const { alloc, mem } = buddyOn(16 << 20);
-    while (alloc.freeBlocks()[0]!.length > 0) alloc.alloc();
+    while (alloc.freeBlocks()[0].length > 0) alloc.alloc();
     const before = alloc.freeBlocks().map((l) => l.length);
     const a = alloc.alloc()!;
-    expect(alloc.freeBlocks()[0]!.length).toBe(1); // the split left a's buddy free at order 0
+    expect(alloc.freeBlocks()[0].length).toBe(1); // the split left a's buddy free at order 0
     const b = alloc.alloc()!;
     expect(b).toBe(a ^ 4096);
     const map = alloc.metadata.base + 4096; // the order map follows the header frame

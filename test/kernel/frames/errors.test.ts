@@ -5,7 +5,7 @@ import { FRAME_STRATEGIES, type FrameAllocator } from '../../../src/kernel/frame
 import { FrameError } from '../../../src/kernel/frames/error.js';
 import { bootWith, imageDiff, ramImage, type Booted } from './helpers.js';
 
-// rejects runs a call that must throw FrameError naming `address`, and checks nothing changed.
+/** rejects runs a call that must throw FrameError naming `address`, and checks nothing changed. */
 function rejects(b: Booted, call: (a: FrameAllocator) => void, address: string, why: RegExp, audit = true): void {
   const image = ramImage(b);
   const stats = b.alloc.stats();
@@ -28,7 +28,7 @@ const p = (n: number): PhysAddr => n as PhysAddr;
 describe('frame allocators: rejected calls name the address and change nothing', () => {
   for (const strategy of FRAME_STRATEGIES) {
     describe(strategy, () => {
-      // setup: three frames allocated, the middle one freed again; poisoning on.
+      /** setup: three frames allocated, the middle one freed again; poisoning on. */
       const setup = (): { b: Booted; a: PhysAddr; freed: PhysAddr } => {
         const b = bootWith(16 << 20, strategy, { poison: true });
         const a = b.alloc.alloc()!;
@@ -40,13 +40,23 @@ describe('frame allocators: rejected calls name the address and change nothing',
 
       it('double free', () => {
         const { b, freed } = setup();
-        rejects(b, (x) => x.free(freed), hex(freed), strategy === 'bitmap' ? /not allocated/ : /already free \(double free\)/);
+        rejects(
+          b,
+          (x) => x.free(freed),
+          hex(freed),
+          strategy === 'bitmap' ? /not allocated/ : /already free \(double free\)/,
+        );
       });
 
       it('a frame never handed out', () => {
         const { b } = setup();
         const never = 0xf00000;
-        rejects(b, (x) => x.free(p(never)), hex(never), strategy === 'list' ? /never allocated/ : /not allocated|already free/);
+        rejects(
+          b,
+          (x) => x.free(p(never)),
+          hex(never),
+          strategy === 'list' ? /never allocated/ : /not allocated|already free/,
+        );
       });
 
       it('reserved frames: frame 0, the kernel image, the multiboot info, the allocator metadata', () => {
@@ -74,7 +84,14 @@ describe('frame allocators: rejected calls name the address and change nothing',
       });
 
       it('out of memory returns null and changes nothing; a freed frame is then reusable', () => {
-        const b = bootWith([{ base: 0, length: 0xa0000 }, { base: 0x100000, length: 0x60000 }], strategy, { lowMemory: 'reserve' });
+        const b = bootWith(
+          [
+            { base: 0, length: 0xa0000 },
+            { base: 0x100000, length: 0x60000 },
+          ],
+          strategy,
+          { lowMemory: 'reserve' },
+        );
         const got: PhysAddr[] = [];
         for (let f = b.alloc.alloc(); f !== null; f = b.alloc.alloc()) got.push(f);
         expect(got.length).toBe(b.alloc.stats().usable);
@@ -84,7 +101,7 @@ describe('frame allocators: rejected calls name the address and change nothing',
         expect(imageDiff(image, ramImage(b))).toBeNull();
         expect(b.alloc.stats().free).toBe(0);
         expect(b.alloc.audit()).toEqual([]);
-        b.alloc.free(got[7]!);
+        b.alloc.free(got[7]);
         expect(b.alloc.alloc()).toBe(got[7]);
       });
     });

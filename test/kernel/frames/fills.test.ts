@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { PhysAddr } from '../../../src/hw/addr.js';
 import { FRAME_STRATEGIES } from '../../../src/kernel/frames/allocator.js';
 import { POISON_BYTE } from '../../../src/kernel/frames/base.js';
 import { bootWith } from './helpers.js';
@@ -25,7 +24,12 @@ describe('frame allocators: poison on free, zero on request', () => {
       const f = b.alloc.alloc()!;
       b.machine.mem.fill(f, 4096, 0x5c);
       b.alloc.free(f);
-      expect(b.machine.mem.readBytes(f, 4096).subarray(LINK_BYTES[strategy]).every((x) => x === 0x5c)).toBe(true);
+      expect(
+        b.machine.mem
+          .readBytes(f, 4096)
+          .subarray(LINK_BYTES[strategy])
+          .every((x) => x === 0x5c),
+      ).toBe(true);
       expect(b.alloc.alloc()).toBe(f);
     });
   }
@@ -47,7 +51,7 @@ describe('frame allocators: poison on free, zero on request', () => {
     const b = bootWith(16 << 20, 'list', { poison: true });
     const maps = b.core.slot.maps;
     const f = b.alloc.alloc({ zero: true })!;
-    b.alloc.free(f as PhysAddr);
+    b.alloc.free(f);
     expect(b.core.slot.maps).toBeGreaterThan(maps);
     expect(b.core.slot.inUse).toBe(0);
   });

@@ -5,19 +5,34 @@
 import type { RamRange } from '../../../src/hw/memory.js';
 import type { Machine } from '../../../src/hw/machine.js';
 import { setupKernelCore, type KernelCore } from '../../../src/kernel/vm/core.js';
-import { createFrameAllocator, type FrameAllocator, type FrameAllocatorOptions, type FrameStrategy } from '../../../src/kernel/frames/allocator.js';
+import {
+  createFrameAllocator,
+  type FrameAllocator,
+  type FrameAllocatorOptions,
+  type FrameStrategy,
+} from '../../../src/kernel/frames/allocator.js';
 import { fakeBoot } from '../fakeboot.js';
 
 const MiB = 0x100000;
 
 /** Machines from 1 MiB to 4 GiB, some with holes (explicit RAM ranges). */
 export const MACHINES: Record<string, number | RamRange[]> = {
-  '1 MiB (640 KiB + 384 KiB)': [{ base: 0, length: 0xa0000 }, { base: MiB, length: 0x60000 }],
+  '1 MiB (640 KiB + 384 KiB)': [
+    { base: 0, length: 0xa0000 },
+    { base: MiB, length: 0x60000 },
+  ],
   '16 MiB': 16 * MiB,
   'holes (0-640K, 1-20M, 24-25M, 64-96M)': [
-    { base: 0, length: 0xa0000 }, { base: MiB, length: 19 * MiB }, { base: 24 * MiB, length: MiB }, { base: 64 * MiB, length: 32 * MiB },
+    { base: 0, length: 0xa0000 },
+    { base: MiB, length: 19 * MiB },
+    { base: 24 * MiB, length: MiB },
+    { base: 64 * MiB, length: 32 * MiB },
   ],
-  '4 GiB with a 3-3.25 GiB hole': [{ base: 0, length: 0xa0000 }, { base: MiB, length: 0xc0000000 - MiB }, { base: 0xd0000000, length: 0x30000000 }],
+  '4 GiB with a 3-3.25 GiB hole': [
+    { base: 0, length: 0xa0000 },
+    { base: MiB, length: 0xc0000000 - MiB },
+    { base: 0xd0000000, length: 0x30000000 },
+  ],
   '4 GiB': 4096 * MiB,
 };
 
@@ -27,15 +42,22 @@ export interface Booted {
   readonly alloc: FrameAllocator;
 }
 
-// bootWith boots a fake machine and builds an allocator on it.
-export function bootWith(ram: number | RamRange[], strategy: FrameStrategy, options: FrameAllocatorOptions = {}, pse = false): Booted {
+/** bootWith boots a fake machine and builds an allocator on it. */
+export function bootWith(
+  ram: number | RamRange[],
+  strategy: FrameStrategy,
+  options: FrameAllocatorOptions = {},
+  pse = false,
+): Booted {
   const info = fakeBoot({ ram, pse });
   const core = setupKernelCore(info);
   return { core, machine: info.machine, alloc: createFrameAllocator(core, strategy, options) };
 }
 
-// ramImage copies every written 64 KiB chunk of RAM, with the kernel's page
-// directory and first page table blanked (walks set accessed bits there).
+/**
+ * ramImage copies every written 64 KiB chunk of RAM, with the kernel's page
+ * directory and first page table blanked (walks set accessed bits there).
+ */
 export function ramImage(b: Booted): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   const skip = [b.core.directory, b.core.firstTable];
@@ -47,7 +69,7 @@ export function ramImage(b: Booted): Map<number, Uint8Array> {
   return out;
 }
 
-// sameImage compares two RAM images; returns the first differing chunk base or null.
+/** sameImage compares two RAM images; returns the first differing chunk base or null. */
 export function imageDiff(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>): number | null {
   for (const [base, bytes] of b) {
     const old = a.get(base);

@@ -16,13 +16,23 @@ type Op =
   | { kind: 'free'; pick: number }
   | { kind: 'bad'; pick: number; how: 'double' | 'misaligned' | 'reserved' };
 
-// ops generates a command sequence; the list strategy gets order-0 allocations only.
+/** ops generates a command sequence; the list strategy gets order-0 allocations only. */
 function ops(strategy: FrameStrategy, max: number): fc.Arbitrary<Op[]> {
-  const order = strategy === 'list' ? fc.constant(0) : fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) });
+  const order =
+    strategy === 'list'
+      ? fc.constant(0)
+      : fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) });
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('alloc' as const), order, zero: fc.boolean() }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('bad' as const), pick: fc.nat(), how: fc.constantFrom('double' as const, 'misaligned' as const, 'reserved' as const) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('bad' as const),
+        pick: fc.nat(),
+        how: fc.constantFrom('double' as const, 'misaligned' as const, 'reserved' as const),
+      }),
+    },
   );
   return fc.array(op, { maxLength: max, size: 'max' });
 }
@@ -38,7 +48,7 @@ class Model {
     return this.frames.size;
   }
 
-  // take checks a fresh block against the model and records it.
+  /** take checks a fresh block against the model and records it. */
   take(block: number, order: number): void {
     expect(block % (4096 * 2 ** order)).toBe(0);
     for (let i = 0; i < 2 ** order; i++) {
@@ -50,7 +60,7 @@ class Model {
     this.blocks.set(block, order);
   }
 
-  // give frees a block in both the allocator and the model.
+  /** give frees a block in both the allocator and the model. */
   give(block: number): void {
     const order = this.blocks.get(block)!;
     if (order === 0) this.alloc.free(block as PhysAddr);
@@ -61,7 +71,7 @@ class Model {
   }
 }
 
-// step applies one command to the allocator and the model and checks they agree.
+/** step applies one command to the allocator and the model and checks they agree. */
 function step(a: FrameAllocator, model: Model, op: Op): void {
   const usable = a.stats().usable;
   if (op.kind === 'alloc') {
@@ -71,7 +81,7 @@ function step(a: FrameAllocator, model: Model, op: Op): void {
     if (got === null && usable - model.used < 2 ** op.order) expect(got).toBeNull();
   } else if (op.kind === 'free') {
     const blocks = [...model.blocks.keys()];
-    if (blocks.length > 0) model.give(blocks[op.pick % blocks.length]!);
+    if (blocks.length > 0) model.give(blocks[op.pick % blocks.length]);
   } else {
     const before = a.stats();
     const target = badTarget(a, model, op);
@@ -82,21 +92,21 @@ function step(a: FrameAllocator, model: Model, op: Op): void {
   expect(a.stats().free).toBe(usable - model.used);
 }
 
-// badTarget picks an address free() must reject: a free frame, a misaligned one, a reserved one.
+/** badTarget picks an address free() must reject: a free frame, a misaligned one, a reserved one. */
 function badTarget(a: FrameAllocator, model: Model, op: { pick: number; how: string }): number | null {
   if (op.how === 'reserved') {
     const r = a.regions.reserved;
-    return r.length === 0 ? null : r[op.pick % r.length]!.start * 4096;
+    return r.length === 0 ? null : r[op.pick % r.length].start * 4096;
   }
   if (op.how === 'misaligned') {
     const blocks = [...model.blocks.keys()];
-    return blocks.length === 0 ? 0x1234 : blocks[op.pick % blocks.length]! + 4 + (op.pick % 1000) * 4;
+    return blocks.length === 0 ? 0x1234 : blocks[op.pick % blocks.length] + 4 + (op.pick % 1000) * 4;
   }
   const free = model.freed.filter((f) => !model.frames.has(f));
-  return free.length === 0 ? null : free[op.pick % free.length]!;
+  return free.length === 0 ? null : free[op.pick % free.length];
 }
 
-// finish checks the whole free set (small machines) or the model's frames (large ones), and the audit.
+/** finish checks the whole free set (small machines) or the model's frames (large ones), and the audit. */
 function finish(a: FrameAllocator, model: Model, whole: boolean): void {
   expect(a.audit()).toEqual([]);
   for (const f of model.frames) expect(a.isFree(f as PhysAddr)).toBe(false);
@@ -105,15 +115,16 @@ function finish(a: FrameAllocator, model: Model, whole: boolean): void {
   const stride = a.stats().usable > 4096 ? 61 : 1; // large machines: a sample of frames across every range
   const wrong: number[] = [];
   for (const r of a.regions.usable) {
-    for (let p = r.start; p < r.end; p += stride) if (a.isFree((p * 4096) as PhysAddr) === model.frames.has(p * 4096)) wrong.push(p * 4096);
+    for (let p = r.start; p < r.end; p += stride)
+      if (a.isFree((p * 4096) as PhysAddr) === model.frames.has(p * 4096)) wrong.push(p * 4096);
   }
   expect(wrong).toEqual([]);
 }
 
 const SMALL: { name: string; ram: number | RamRange[]; low: 'use' | 'reserve' }[] = [
-  { name: 'tiny (1 MiB, low 1 MiB reserved: ~70 frames)', ram: MACHINES['1 MiB (640 KiB + 384 KiB)']!, low: 'reserve' },
-  { name: '1 MiB', ram: MACHINES['1 MiB (640 KiB + 384 KiB)']!, low: 'use' },
-  { name: 'holes', ram: MACHINES['holes (0-640K, 1-20M, 24-25M, 64-96M)']!, low: 'use' },
+  { name: 'tiny (1 MiB, low 1 MiB reserved: ~70 frames)', ram: MACHINES['1 MiB (640 KiB + 384 KiB)'], low: 'reserve' },
+  { name: '1 MiB', ram: MACHINES['1 MiB (640 KiB + 384 KiB)'], low: 'use' },
+  { name: 'holes', ram: MACHINES['holes (0-640K, 1-20M, 24-25M, 64-96M)'], low: 'use' },
 ];
 
 describe('frame allocators: random sequences against a model', () => {
@@ -133,7 +144,7 @@ describe('frame allocators: random sequences against a model', () => {
     }
 
     it(`${strategy} on 4 GiB with a hole (one machine, each run frees what it took)`, () => {
-      const b = bootWith(MACHINES['4 GiB with a 3-3.25 GiB hole']!, strategy);
+      const b = bootWith(MACHINES['4 GiB with a 3-3.25 GiB hole'], strategy);
       fc.assert(
         fc.property(ops(strategy, 60), (seq) => {
           const model = new Model(b.alloc);

@@ -4,7 +4,7 @@ import { MMAP_AVAILABLE, MMAP_RESERVED, type BootInfo } from '../../../src/boot/
 import { computeRegions, countFrames, merge, subtract, REASON_LOW_MEMORY } from '../../../src/kernel/frames/regions.js';
 import { fakeBoot } from '../fakeboot.js';
 
-// withMap replaces a fake boot's memory map, modules and reserved ranges.
+/** withMap replaces a fake boot's memory map, modules and reserved ranges. */
 function withMap(info: BootInfo, patch: Partial<BootInfo>): BootInfo {
   return { ...info, ...patch };
 }
@@ -17,12 +17,17 @@ describe('frame regions: which frames are free at boot', () => {
         { base: 0x100800, length: 0x2000, type: MMAP_AVAILABLE }, // 0x100800..0x102800: only frame 0x101 is whole
         { base: 0x200000, length: 0x10000, type: MMAP_RESERVED },
       ],
-      reserved: [], modules: [], multiboot: { infoAddr: phys(0x9000), ranges: [] },
+      reserved: [],
+      modules: [],
+      multiboot: { infoAddr: phys(0x9000), ranges: [] },
       kernel: { ...fakeBoot().kernel, physicalStart: phys(0x300000), physicalEnd: phys(0x300000) },
     });
     const r = computeRegions(info, [], 'use');
     expect(r.total).toBe(159 + 1);
-    expect(r.usable).toEqual([{ start: 1, end: 0x9f }, { start: 0x101, end: 0x102 }]);
+    expect(r.usable).toEqual([
+      { start: 1, end: 0x9f },
+      { start: 0x101, end: 0x102 },
+    ]);
     expect(r.reservedByReason).toEqual({ 'frame 0': 1 });
     expect(r.maxPfn).toBe(0x102);
   });
@@ -31,7 +36,13 @@ describe('frame regions: which frames are free at boot', () => {
     const base = fakeBoot({ ram: 16 << 20, kernelEnd: 0x120800 });
     const info = withMap(base, {
       modules: [{ start: phys(0x200000), end: phys(0x201001), cmdline: 'initrd' }],
-      multiboot: { infoAddr: phys(0x9000), ranges: [{ base: 0x9000, length: 0x100, what: 'multiboot info' }, { base: 0x9100, length: 0x1000, what: 'multiboot memory map' }] },
+      multiboot: {
+        infoAddr: phys(0x9000),
+        ranges: [
+          { base: 0x9000, length: 0x100, what: 'multiboot info' },
+          { base: 0x9100, length: 0x1000, what: 'multiboot memory map' },
+        ],
+      },
     });
     const r = computeRegions(info, [{ base: 0x121000, length: 0x3000, what: 'frame allocator metadata' }], 'use');
     expect(r.reservedByReason).toEqual({
@@ -51,8 +62,8 @@ describe('frame regions: which frames are free at boot', () => {
     const info = fakeBoot({ ram: 16 << 20 });
     const use = computeRegions(info, [], 'use');
     const reserve = computeRegions(info, [], 'reserve');
-    expect(use.usable[0]!.start).toBe(1);
-    expect(reserve.usable[0]!.start).toBeGreaterThanOrEqual(0x100);
+    expect(use.usable[0].start).toBe(1);
+    expect(reserve.usable[0].start).toBeGreaterThanOrEqual(0x100);
     expect(reserve.reservedByReason[REASON_LOW_MEMORY]).toBe(0x9f - 2); // 159 low frames minus frame 0 and the multiboot info
   });
 
@@ -69,7 +80,22 @@ describe('frame regions: which frames are free at boot', () => {
   });
 
   it('subtract and merge behave as interval arithmetic', () => {
-    expect(subtract([{ start: 0, end: 10 }], { start: 3, end: 5 })).toEqual({ kept: [{ start: 0, end: 3 }, { start: 5, end: 10 }], removed: [{ start: 3, end: 5 }] });
-    expect(merge([{ start: 5, end: 7 }, { start: 0, end: 5 }, { start: 9, end: 10 }])).toEqual([{ start: 0, end: 7 }, { start: 9, end: 10 }]);
+    expect(subtract([{ start: 0, end: 10 }], { start: 3, end: 5 })).toEqual({
+      kept: [
+        { start: 0, end: 3 },
+        { start: 5, end: 10 },
+      ],
+      removed: [{ start: 3, end: 5 }],
+    });
+    expect(
+      merge([
+        { start: 5, end: 7 },
+        { start: 0, end: 5 },
+        { start: 9, end: 10 },
+      ]),
+    ).toEqual([
+      { start: 0, end: 7 },
+      { start: 9, end: 10 },
+    ]);
   });
 });

@@ -20,8 +20,12 @@ describe('frame report and the real boot hand-off', () => {
     expect(r.json.reservedByReason['kernel image']).toBe(16);
     expect(r.json.metadata.frames).toBe(b.alloc.metadata.frames);
     expect(r.lines[0]).toMatch(/^strategy: bitmap/);
-    expect(r.lines[1]).toBe(`frames: ${s.total} in available RAM (15.6 MiB), ${s.usable} usable, ${s.usable - 1} free, 1 used`);
-    expect(r.lines.join('\n')).toMatch(/reserved: \d+ frames: frame 0 1, multiboot info 1, kernel image 16, frame allocator metadata \d/);
+    expect(r.lines[1]).toBe(
+      `frames: ${s.total} in available RAM (15.6 MiB), ${s.usable} usable, ${s.usable - 1} free, 1 used`,
+    );
+    expect(r.lines.join('\n')).toMatch(
+      /reserved: \d+ frames: frame 0 1, multiboot info 1, kernel image 16, frame allocator metadata \d/,
+    );
   });
 
   for (const strategy of FRAME_STRATEGIES) {
@@ -30,8 +34,10 @@ describe('frame report and the real boot hand-off', () => {
       const core = setupKernelCore(booted.info);
       const alloc = createFrameAllocator(core, strategy);
       const k = booted.info.kernel;
-      for (let f = Math.floor(k.physicalStart / 4096); f * 4096 < k.physicalEnd; f++) expect(alloc.isFree(phys(f * 4096))).toBe(false);
-      for (const range of booted.info.reserved) expect(alloc.isFree(phys(Math.floor(range.base / 4096) * 4096))).toBe(false);
+      for (let f = Math.floor(k.physicalStart / 4096); f * 4096 < k.physicalEnd; f++)
+        expect(alloc.isFree(phys(f * 4096))).toBe(false);
+      for (const range of booted.info.reserved)
+        expect(alloc.isFree(phys(Math.floor(range.base / 4096) * 4096))).toBe(false);
       expect(checkFrameAllocator(alloc, core.slot).problems).toEqual([]);
       expect(frameReport(alloc).json.reserved).toBeGreaterThan(0);
     });

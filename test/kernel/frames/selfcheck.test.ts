@@ -8,7 +8,7 @@ describe('frame allocators: JOS-style self-checks', () => {
   for (const strategy of FRAME_STRATEGIES) {
     for (const name of small) {
       it(`${strategy} on ${name}: allocate everything, all distinct and usable, free everything`, () => {
-        const b = bootWith(MACHINES[name]!, strategy);
+        const b = bootWith(MACHINES[name], strategy);
         const r = checkFrameAllocator(b.alloc, b.core.slot);
         expect(r.problems).toEqual([]);
         expect(r.allocated).toBe(b.alloc.stats().usable);
@@ -19,12 +19,12 @@ describe('frame allocators: JOS-style self-checks', () => {
       const b = bootWith(16 << 20, strategy, { lowMemory: 'reserve' }, true);
       const r = checkFrameAllocator(b.alloc, b.core.slot);
       expect(r.problems).toEqual([]);
-      expect(b.alloc.regions.usable[0]!.start).toBeGreaterThanOrEqual(0x100);
-      // the PSE split took a page table from the early allocator: withheld under its own reason
+      expect(b.alloc.regions.usable[0].start).toBeGreaterThanOrEqual(0x100);
+      /** the PSE split took a page table from the early allocator: withheld under its own reason */
       expect(b.alloc.stats().reserved['kernel page table (PDE 768)']).toBe(1);
     });
     it(`${strategy} with poisoning on: freed frames hold the poison pattern`, () => {
-      const b = bootWith(MACHINES['1 MiB (640 KiB + 384 KiB)']!, strategy, { poison: true });
+      const b = bootWith(MACHINES['1 MiB (640 KiB + 384 KiB)'], strategy, { poison: true });
       expect(checkFrameAllocator(b.alloc, b.core.slot).problems).toEqual([]);
     });
   }

@@ -55,7 +55,12 @@ const call: fc.Arbitrary<Call> = fc.oneof(
   size.map((s) => ({ op: 'kmalloc' as const, size: s })),
   fc.record({ count: fc.integer({ min: 1, max: 8 }), size }).map((r) => ({ op: 'kcalloc' as const, ...r })),
   fc.record({ size, align: fc.constantFrom(16, 64, 512, 4096, 65536) }).map((r) => ({ op: 'aligned' as const, ...r })),
-  fc.record({ pick: fc.nat(), which: fc.constantFrom('live' as const, 'freed' as const, 'any' as const), addr: fc.integer({ min: KR_BASE, max: SLAB_BASE + 64 * PAGE }) })
+  fc
+    .record({
+      pick: fc.nat(),
+      which: fc.constantFrom('live' as const, 'freed' as const, 'any' as const),
+      addr: fc.integer({ min: KR_BASE, max: SLAB_BASE + 64 * PAGE }),
+    })
     .map((r) => ({ op: 'kfree' as const, ...r })),
   fc.record({ pick: fc.nat(), size }).map((r) => ({ op: 'krealloc' as const, ...r })),
 );
@@ -67,7 +72,7 @@ interface Built {
   readonly freed: number[];
 }
 
-// build makes a heap of `kind` with the blocks of `sizes`, freeing those whose flag is set.
+/** build makes a heap of `kind` with the blocks of `sizes`, freeing those whose flag is set. */
 function build(kind: HeapKind, sizes: number[], frees: boolean[]): Built {
   const rig = heapRig(4096);
   const heap = createHeap(rig.backend, kind, { redZone: true });
@@ -82,7 +87,7 @@ function build(kind: HeapKind, sizes: number[], frees: boolean[]): Built {
   return { rig, heap, live, freed };
 }
 
-// metaAddrs lists where block headers and slab metadata lie: K&R headers of live and freed blocks, slab headers.
+/** metaAddrs lists where block headers and slab metadata lie: K&R headers of live and freed blocks, slab headers. */
 function metaAddrs(b: Built, target: Target): number[] {
   const krLive = b.live.filter((x) => x.ptr < SLAB_BASE).map((x) => x.ptr - 16);
   const krFreed = b.freed.filter((p) => p < SLAB_BASE).map((p) => p - 16);
@@ -94,45 +99,64 @@ function metaAddrs(b: Built, target: Target): number[] {
   return b.live.map((x) => x.ptr);
 }
 
-// corrupt applies one damage; writes go through the MMU to mapped pages only.
+/** corrupt applies one damage; writes go through the MMU to mapped pages only. */
 function corrupt(b: Built, d: Damage): void {
   const m = b.rig.machine;
   if (d.target === 'forge') return forge(b, d);
   const addrs = metaAddrs(b, d.target);
   if (addrs.length === 0) return;
-  const base = addrs[d.pick % addrs.length]!;
+  const base = addrs[d.pick % addrs.length];
   const span = d.target === 'control' ? 0x50 : d.target === 'slabmeta' ? 64 : d.target === 'redzone' ? 640 : 16;
   let at = base + (d.offset % span);
-  if (d.target === 'payload') at = base + (d.offset % Math.max(1, b.live[d.pick % b.live.length]!.size));
+  if (d.target === 'payload') at = base + (d.offset % Math.max(1, b.live[d.pick % b.live.length].size));
   if (m.mmu.probe(at, ACCESS_READ, false).phys < 0) return;
   m.write8(at, m.read8(at) ^ d.xor);
 }
 
-// forge rewrites a free block's header with a valid check word but a bogus next or size (a deliberate forgery).
+/** forge rewrites a free block's header with a valid check word but a bogus next or size (a deliberate forgery). */
 function forge(b: Built, d: Damage): void {
   const m = b.rig.machine;
   const frees: number[] = [KR_BASE];
   const mapped = (a: number): boolean => m.mmu.probe(a, ACCESS_READ, false).phys >= 0;
-  for (let h = readFree(m, KR_BASE); h !== null && h.next !== KR_BASE && mapped(h.next) && frees.length < 64; h = readFree(m, h.next)) frees.push(h.next);
-  const p = frees[d.pick % frees.length]!;
+  for (
+    let h = readFree(m, KR_BASE);
+    h !== null && h.next !== KR_BASE && mapped(h.next) && frees.length < 64;
+    h = readFree(m, h.next)
+  )
+    frees.push(h.next);
+  const p = frees[d.pick % frees.length];
   const h = readFree(m, p);
   if (h === null) return;
-  const bogus = [p, KR_BASE + 16, p - 16, 0xc0000000, p + 16 * (d.offset % 5000), 0xdbfff000, frees[d.xor % frees.length]!][d.offset % 7]!;
-  if (d.xor % 3 === 0) writeFree(m, p, h.next, (d.offset % 3) === 0 ? 0 : h.size + d.xor * 1000, d.xor % 2 === 0);
+  const bogus = [
+    p,
+    KR_BASE + 16,
+    p - 16,
+    0xc0000000,
+    p + 16 * (d.offset % 5000),
+    0xdbfff000,
+    frees[d.xor % frees.length],
+  ][d.offset % 7];
+  if (d.xor % 3 === 0) writeFree(m, p, h.next, d.offset % 3 === 0 ? 0 : h.size + d.xor * 1000, d.xor % 2 === 0);
   else writeFree(m, p, bogus, h.size, h.holed);
 }
 
-// invoke runs one entry point.
+/** invoke runs one entry point. */
 function invoke(b: Built, c: Call): unknown {
   const h = b.heap;
   switch (c.op) {
-    case 'kmalloc': return h.kmalloc(c.size);
-    case 'kcalloc': return h.kcalloc(c.count, c.size);
-    case 'aligned': return h.kmallocAligned(c.size, c.align);
-    case 'krealloc': return b.live.length === 0 ? h.krealloc(null, c.size) : h.krealloc(lin(b.live[c.pick % b.live.length]!.ptr), c.size);
+    case 'kmalloc':
+      return h.kmalloc(c.size);
+    case 'kcalloc':
+      return h.kcalloc(c.count, c.size);
+    case 'aligned':
+      return h.kmallocAligned(c.size, c.align);
+    case 'krealloc':
+      return b.live.length === 0
+        ? h.krealloc(null, c.size)
+        : h.krealloc(lin(b.live[c.pick % b.live.length].ptr), c.size);
     case 'kfree': {
       const pool = c.which === 'live' ? b.live.map((x) => x.ptr) : c.which === 'freed' ? b.freed : [c.addr];
-      return h.kfree(pool.length === 0 ? null : lin(pool[c.pick % pool.length]!));
+      return h.kfree(pool.length === 0 ? null : lin(pool[c.pick % pool.length]));
     }
   }
 }
@@ -140,27 +164,38 @@ function invoke(b: Built, c: Call): unknown {
 describe.each(['kr', 'slab'] as const)('heap rejections are atomic under damage (%s)', (kind) => {
   it('after random corruption an entry point succeeds, or throws HeapError and changes nothing', () => {
     const sizes = fc.array(size, { minLength: 1, maxLength: 14 });
-    fc.assert(fc.property(sizes, fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), fc.array(damage, { minLength: 1, maxLength: 3 }), call, (ss, fr, ds, c) => {
-      const b = build(kind, ss, fr);
-      for (const d of ds) corrupt(b, d);
-      const before = machineState(b.rig);
-      let caught: unknown = null;
-      try {
-        invoke(b, c);
-      } catch (e) {
-        caught = e;
-      }
-      if (caught === null) return;
-      if (!(caught instanceof HeapError)) throw caught;
-      expect(caught.message).toContain(hex(caught.address));
-      const changed = changedChunk(before, machineState(b.rig));
-      if (changed !== null) expect.fail(`${caught.message}: changed ${changed}`);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(
+        sizes,
+        fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+        fc.array(damage, { minLength: 1, maxLength: 3 }),
+        call,
+        (ss, fr, ds, c) => {
+          const b = build(kind, ss, fr);
+          for (const d of ds) corrupt(b, d);
+          const before = machineState(b.rig);
+          let caught: unknown = null;
+          try {
+            invoke(b, c);
+          } catch (e) {
+            caught = e;
+          }
+          if (caught === null) return;
+          if (!(caught instanceof HeapError)) throw caught;
+          expect(caught.message).toContain(hex(caught.address));
+          const changed = changedChunk(before, machineState(b.rig));
+          if (changed !== null) expect.fail(`${caught.message}: changed ${changed}`);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });
 
-// steeringBytes lists the bytes that steer the heap: live K&R headers, free-list headers, the sealed
-// control words, slab headers (the words their check covers) and the red zones after slab objects.
+/**
+ * steeringBytes lists the bytes that steer the heap: live K&R headers, free-list headers, the sealed
+ * control words, slab headers (the words their check covers) and the red zones after slab objects.
+ */
 function steeringBytes(b: Built, kind: HeapKind): number[] {
   const m = b.rig.machine;
   const heads = b.live.filter((x) => x.ptr < SLAB_BASE).map((x) => x.ptr - 16);
@@ -175,7 +210,7 @@ function steeringBytes(b: Built, kind: HeapKind): number[] {
     for (let i = 0; i < 4 * words; i++) out.push(page + SLAB_HDR + 32 + i);
   }
   for (const x of b.live.filter((y) => y.ptr >= SLAB_BASE)) {
-    const end = x.ptr + SLAB_CLASSES[classOf(x.size)]!;
+    const end = x.ptr + SLAB_CLASSES[classOf(x.size)];
     for (let i = 0; i < RED_ZONE; i++) out.push(end + i);
   }
   return out;
@@ -184,17 +219,27 @@ function steeringBytes(b: Built, kind: HeapKind): number[] {
 describe.each(['kr', 'slab'] as const)('heap damage is detected (%s)', (kind) => {
   it('one flipped byte in a header, a sealed control word or a red zone makes check() report, and no call faults', () => {
     const sizes = fc.array(size, { minLength: 1, maxLength: 14 });
-    fc.assert(fc.property(sizes, fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), fc.nat(), fc.integer({ min: 1, max: 255 }), call, (ss, fr, pick, xor, c) => {
-      const b = build(kind, ss, fr);
-      const bytes = steeringBytes(b, kind);
-      const at = bytes[pick % bytes.length]!;
-      b.rig.machine.write8(at, b.rig.machine.read8(at) ^ xor);
-      expect(b.heap.check().length, `byte ${hex(at)}`).toBeGreaterThan(0);
-      try {
-        invoke(b, c);
-      } catch (e) {
-        if (!(e instanceof HeapError)) throw e;
-      }
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(
+        sizes,
+        fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        call,
+        (ss, fr, pick, xor, c) => {
+          const b = build(kind, ss, fr);
+          const bytes = steeringBytes(b, kind);
+          const at = bytes[pick % bytes.length];
+          b.rig.machine.write8(at, b.rig.machine.read8(at) ^ xor);
+          expect(b.heap.check().length, `byte ${hex(at)}`).toBeGreaterThan(0);
+          try {
+            invoke(b, c);
+          } catch (e) {
+            if (!(e instanceof HeapError)) throw e;
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -17,7 +17,7 @@ import { RED_ZONE, SC, SLAB_HDR, classOf, stride } from '../../../src/kernel/hea
 import { changedChunk, machineState } from './snapshot.js';
 import { heapRig, type HeapRig } from './testbackend.js';
 
-// rejects runs a call that must throw HeapError of `kind` at `address`, leaving the machine byte-identical.
+/** rejects runs a call that must throw HeapError of `kind` at `address`, leaving the machine byte-identical. */
 function rejects(rig: HeapRig, kind: HeapErrorKind, address: number, call: () => unknown): HeapError {
   const before = machineState(rig);
   let caught: unknown = null;
@@ -34,7 +34,7 @@ function rejects(rig: HeapRig, kind: HeapErrorKind, address: number, call: () =>
   return err;
 }
 
-// krSetup makes a K&R heap with a free block between live ones: returns the block addresses.
+/** krSetup makes a K&R heap with a free block between live ones: returns the block addresses. */
 function krSetup() {
   const rig = heapRig();
   const heap = KrHeap.create(rig.backend);
@@ -45,13 +45,13 @@ function krSetup() {
   return { rig, heap, a, b, c, m: rig.machine };
 }
 
-// forge rewrites free block p's header with a valid check word: what a deliberate forgery could do.
+/** forge rewrites free block p's header with a valid check word: what a deliberate forgery could do. */
 function forge(h: KrHeap, p: number, change: { next?: number; size?: number; holed?: boolean }): void {
   const f = readFree(h.machine, p)!;
   writeFree(h.machine, p, change.next ?? f.next, change.size ?? f.size, change.holed ?? f.holed);
 }
 
-// ALL_CALLS are requests too big for the small free block, so their walks must follow its link.
+/** ALL_CALLS are requests too big for the small free block, so their walks must follow its link. */
 const ALL_CALLS = (heap: KernelHeap, live: number) => [
   () => heap.kmalloc(400),
   () => heap.kmalloc(200000),
@@ -60,7 +60,7 @@ const ALL_CALLS = (heap: KernelHeap, live: number) => [
   () => heap.krealloc(lin(live), 100000),
 ];
 
-// holed makes a K&R heap with a large free block whose inside pages went back (a hole); returns it and the block.
+/** holed makes a K&R heap with a large free block whose inside pages went back (a hole); returns it and the block. */
 function holed() {
   const rig = heapRig();
   const heap = KrHeap.create(rig.backend);
@@ -125,7 +125,8 @@ describe('forged free-list links: walks stay bounded and inside the arena', () =
 describe('kmalloc that needs to grow rejects before it maps anything', () => {
   it('a damaged free header is found before the break moves or a frame is taken', () => {
     const { rig, heap, b } = krSetup();
-    const brk = heap.brk, used = rig.frames.usedCount;
+    const brk = heap.brk,
+      used = rig.frames.usedCount;
     rig.machine.write32(b - 16 + 4, 0x7fff);
     for (const call of ALL_CALLS(heap, 0).slice(0, 4)) rejects(rig, 'corrupt-header', b - 16, call);
     expect([heap.brk, rig.frames.usedCount]).toEqual([brk, used]);
@@ -135,7 +136,8 @@ describe('kmalloc that needs to grow rejects before it maps anything', () => {
     for (const off of [CB.FREEP, CB.BRK, CB.FRAMES, CB.CHECK]) {
       const { rig, heap, a, c } = krSetup();
       rig.machine.write32(KR_BASE + off, rig.machine.read32(KR_BASE + off) ^ 0x1000);
-      for (const call of [...ALL_CALLS(heap, a), () => heap.kfree(lin(c))]) rejects(rig, 'corrupt-header', KR_BASE, call);
+      for (const call of [...ALL_CALLS(heap, a), () => heap.kfree(lin(c))])
+        rejects(rig, 'corrupt-header', KR_BASE, call);
       expect(heap.check().join()).toMatch(/control block/);
     }
   });
@@ -203,10 +205,10 @@ describe('slab layer: sealed descriptors, page map and red zones', () => {
     const cls = classOf(100);
     m.write32(SLAB_BASE + cls * 32 + SC.PARTIAL, 0xdc00f000);
     rejects(rig, 'corrupt-header', SLAB_BASE + cls * 32, () => heap.kmalloc(100));
-    heap.kfree(objs[0]!);
+    heap.kfree(objs[0]);
     expect(heap.check().join()).toContain(`descriptor of the 128-byte class at ${hex(SLAB_BASE + cls * 32)}`);
     expect(heap.kmalloc(16)).not.toBeNull();
-    const page = (objs[1]! & ~0xfff) >>> 0;
+    const page = (objs[1] & ~0xfff) >>> 0;
     const r2 = slabSetup();
     const o2 = r2.heap.kmalloc(100)!;
     r2.m.write32(((o2 & ~0xfff) >>> 0) + SLAB_HDR + 8, 0);

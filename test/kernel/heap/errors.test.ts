@@ -13,19 +13,23 @@ import { KR_BASE, PAGE, SLAB_BASE, SLAB_LIMIT } from '../../../src/kernel/heap/l
 import { SLAB_HDR } from '../../../src/kernel/heap/slab.js';
 import { heapRig, type HeapRig } from './testbackend.js';
 
-// snapshot captures every mapped page of the heap region, the statistics and the frame count.
+/** snapshot captures every mapped page of the heap region, the statistics and the frame count. */
 function snapshot(rig: HeapRig, heap: KernelHeap, top: number): string {
   const parts: string[] = [statsOrError(heap), String(rig.frames.usedCount)];
-  for (const [lo, hi] of [[KR_BASE, top], [SLAB_BASE, SLAB_BASE + 64 * PAGE]] as const) {
+  for (const [lo, hi] of [
+    [KR_BASE, top],
+    [SLAB_BASE, SLAB_BASE + 64 * PAGE],
+  ] as const) {
     for (let page = lo; page < hi; page += PAGE) {
       const w = rig.machine.mmu.probe(page, ACCESS_READ, false);
-      if (w.phys >= 0) parts.push(`${hex(page)}:${Buffer.from(rig.machine.mem.readBytes(w.phys, PAGE)).toString('base64')}`);
+      if (w.phys >= 0)
+        parts.push(`${hex(page)}:${Buffer.from(rig.machine.mem.readBytes(w.phys, PAGE)).toString('base64')}`);
     }
   }
   return parts.join('\n');
 }
 
-// statsOrError gives the statistics, or the error a damaged free list makes stats() throw.
+/** statsOrError gives the statistics, or the error a damaged free list makes stats() throw. */
 function statsOrError(heap: KernelHeap): string {
   try {
     return JSON.stringify(heap.stats());
@@ -34,8 +38,15 @@ function statsOrError(heap: KernelHeap): string {
   }
 }
 
-// rejected runs a call that must throw HeapError of `kind` naming `address`, and checks nothing changed.
-function rejected(rig: HeapRig, heap: KernelHeap, kind: HeapErrorKind, address: number, call: () => unknown, sound = true): HeapError {
+/** rejected runs a call that must throw HeapError of `kind` naming `address`, and checks nothing changed. */
+function rejected(
+  rig: HeapRig,
+  heap: KernelHeap,
+  kind: HeapErrorKind,
+  address: number,
+  call: () => unknown,
+  sound = true,
+): HeapError {
   const top = KR_BASE + 512 * PAGE;
   const before = snapshot(rig, heap, top);
   let caught: unknown = null;
@@ -111,10 +122,16 @@ describe('heap misuse (K&R blocks)', () => {
       for (const bad of [NaN, KR_BASE + 16.5, Infinity, -16]) {
         for (const call of [() => heap.kfree(bad as LinAddr), () => heap.krealloc(bad as LinAddr, 8)]) {
           let caught: unknown = null;
-          try { call(); } catch (e) { caught = e; }
+          try {
+            call();
+          } catch (e) {
+            caught = e;
+          }
           expect(caught, String(bad)).toBeInstanceOf(HeapError);
           expect((caught as HeapError).kind).toBe('outside-heap');
-          expect((caught as HeapError).message).toContain(`at ${bad >= 0 && Number.isInteger(bad) ? hex(bad) : String(bad)}`);
+          expect((caught as HeapError).message).toContain(
+            `at ${bad >= 0 && Number.isInteger(bad) ? hex(bad) : String(bad)}`,
+          );
         }
       }
       expect(snapshot(rig, heap, KR_BASE + 512 * PAGE)).toBe(before);
@@ -177,7 +194,7 @@ describe('heap misuse (slab objects)', () => {
   it('double free, pointer inside an object, a released page, an overwritten slab header', () => {
     const { rig, heap } = setup('slab');
     const objs: LinAddr[] = Array.from({ length: 10 }, () => heap.kmalloc(64)!);
-    const [a, b] = [objs[0]!, objs[1]!];
+    const [a, b] = [objs[0], objs[1]];
     expect(a).toBeGreaterThanOrEqual(SLAB_BASE);
     heap.kfree(a);
     rejected(rig, heap, 'double-free', a, () => heap.kfree(a));
@@ -192,7 +209,7 @@ describe('heap misuse (slab objects)', () => {
 });
 
 describe('heap misuse (properties)', () => {
-  // live builds a heap with a few live and freed blocks of both kinds; returns it and its live pointers.
+  /** live builds a heap with a few live and freed blocks of both kinds; returns it and its live pointers. */
   function populated(kind: 'kr' | 'slab', sizes: number[]) {
     const { rig, heap } = setup(kind);
     const ptrs = sizes.map((s) => heap.kmalloc(s)!);
@@ -204,26 +221,41 @@ describe('heap misuse (properties)', () => {
   for (const kind of ['kr', 'slab'] as const) {
     it(`kfree of any address that kmalloc did not return is a HeapError that changes nothing (${kind})`, () => {
       const sizes = fc.array(fc.integer({ min: 1, max: 40000 }), { minLength: 1, maxLength: 12 });
-      const addr = fc.oneof(fc.integer({ min: KR_BASE - PAGE, max: KR_BASE + 64 * PAGE }), fc.integer({ min: SLAB_BASE, max: SLAB_BASE + 16 * PAGE }));
-      fc.assert(fc.property(sizes, addr, (ss, a) => {
-        const { rig, heap, live } = populated(kind, ss);
-        fc.pre(!live.includes(lin(a)));
-        const before = snapshot(rig, heap, KR_BASE + 512 * PAGE);
-        expect(() => heap.kfree(lin(a))).toThrow(HeapError);
-        expect(snapshot(rig, heap, KR_BASE + 512 * PAGE)).toBe(before);
-        expect(heap.check()).toEqual([]);
-      }), { numRuns: 40 });
+      const addr = fc.oneof(
+        fc.integer({ min: KR_BASE - PAGE, max: KR_BASE + 64 * PAGE }),
+        fc.integer({ min: SLAB_BASE, max: SLAB_BASE + 16 * PAGE }),
+      );
+      fc.assert(
+        fc.property(sizes, addr, (ss, a) => {
+          const { rig, heap, live } = populated(kind, ss);
+          fc.pre(!live.includes(lin(a)));
+          const before = snapshot(rig, heap, KR_BASE + 512 * PAGE);
+          expect(() => heap.kfree(lin(a))).toThrow(HeapError);
+          expect(snapshot(rig, heap, KR_BASE + 512 * PAGE)).toBe(before);
+          expect(heap.check()).toEqual([]);
+        }),
+        { numRuns: 40 },
+      );
     });
   }
 
   it('any one dword of a live block header overwritten is caught at kfree, with nothing changed', () => {
     const sizes = fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 2, maxLength: 10 });
-    fc.assert(fc.property(sizes, fc.nat(), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 0xffffffff }), (ss, pick, word, flip) => {
-      const { rig, heap, live } = populated('kr', ss);
-      const victim = live[pick % live.length]!;
-      const at = victim - 16 + word * 4;
-      rig.machine.write32(at, (rig.machine.read32(at) ^ flip) >>> 0);
-      rejected(rig, heap, 'corrupt-header', victim, () => heap.kfree(victim), false);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        sizes,
+        fc.nat(),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        (ss, pick, word, flip) => {
+          const { rig, heap, live } = populated('kr', ss);
+          const victim = live[pick % live.length];
+          const at = victim - 16 + word * 4;
+          rig.machine.write32(at, (rig.machine.read32(at) ^ flip) >>> 0);
+          rejected(rig, heap, 'corrupt-header', victim, () => heap.kfree(victim), false);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

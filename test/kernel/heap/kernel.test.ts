@@ -11,7 +11,11 @@ import { kernelInit } from '../../../src/kernel/main.js';
 import { findDamage, fillPattern } from './pattern.js';
 import { fakeBoot } from '../fakeboot.js';
 
-const op = fc.record({ free: fc.boolean(), pick: fc.nat(), size: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 65536 })) });
+const op = fc.record({
+  free: fc.boolean(),
+  pick: fc.nat(),
+  size: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 65536 })),
+});
 
 describe.each([
   ['kr', 'bitmap', 'slot'],
@@ -19,31 +23,34 @@ describe.each([
   ['kr', 'list', 'recursive'],
 ] as const)('heap on the kernel (%s heap, %s frames, %s page-table access)', (heap, frames, ptAccess) => {
   it('random kmalloc/kfree keep contents; frames return to the frame allocator', () => {
-    fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 40, size: 'max' }), (ops) => {
-      const k = kernelInit(fakeBoot({ ram: 32 << 20 }), { frames, ptAccess, heap });
-      const h = k.heap;
-      const free0 = k.frames.stats().free;
-      const tables0 = k.vm.tablesAllocated;
-      const held0 = h.stats().framesHeld;
-      const live: { ptr: number; size: number; seed: number }[] = [];
-      ops.forEach((o, i) => {
-        if (o.free && live.length > 0) {
-          h.kfree(lin(live.splice(o.pick % live.length, 1)[0]!.ptr));
-        } else {
-          const ptr = h.kmalloc(o.size)!;
-          fillPattern(k.core.machine, ptr, o.size, i);
-          live.push({ ptr, size: o.size, seed: i });
-        }
-        for (const b of live) expect(findDamage(k.core.machine, b.ptr, b.size, b.seed)).toBe(-1);
-      });
-      expect(h.check()).toEqual([]);
-      for (const b of live) h.kfree(lin(b.ptr));
-      const s = h.stats();
-      expect(h.check()).toEqual([]);
-      expect(s.framesHeld).toBeLessThanOrEqual(retainedFrames(heap));
-      expect(free0 - k.frames.stats().free).toBe(s.framesHeld - held0 + k.vm.tablesAllocated - tables0);
-      expect(k.frames.audit()).toEqual([]);
-      k.vm.tracker.check();
-    }), { numRuns: 12 });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 40, size: 'max' }), (ops) => {
+        const k = kernelInit(fakeBoot({ ram: 32 << 20 }), { frames, ptAccess, heap });
+        const h = k.heap;
+        const free0 = k.frames.stats().free;
+        const tables0 = k.vm.tablesAllocated;
+        const held0 = h.stats().framesHeld;
+        const live: { ptr: number; size: number; seed: number }[] = [];
+        ops.forEach((o, i) => {
+          if (o.free && live.length > 0) {
+            h.kfree(lin(live.splice(o.pick % live.length, 1)[0].ptr));
+          } else {
+            const ptr = h.kmalloc(o.size)!;
+            fillPattern(k.core.machine, ptr, o.size, i);
+            live.push({ ptr, size: o.size, seed: i });
+          }
+          for (const b of live) expect(findDamage(k.core.machine, b.ptr, b.size, b.seed)).toBe(-1);
+        });
+        expect(h.check()).toEqual([]);
+        for (const b of live) h.kfree(lin(b.ptr));
+        const s = h.stats();
+        expect(h.check()).toEqual([]);
+        expect(s.framesHeld).toBeLessThanOrEqual(retainedFrames(heap));
+        expect(free0 - k.frames.stats().free).toBe(s.framesHeld - held0 + k.vm.tablesAllocated - tables0);
+        expect(k.frames.audit()).toEqual([]);
+        k.vm.tracker.check();
+      }),
+      { numRuns: 12 },
+    );
   });
 });

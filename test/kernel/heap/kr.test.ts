@@ -13,10 +13,10 @@ import { HEAP_RETAIN_FRAMES, KR_BASE, NALLOC_PAGES, PAGE, TRIM_PAGES } from '../
 import { findDamage, fillPattern } from './pattern.js';
 import { heapRig } from './testbackend.js';
 
-// freeList returns the free blocks (address, bytes) in list order from K&R's base block.
+/** freeList returns the free blocks (address, bytes) in list order from K&R's base block. */
 function freeList(heap: KrHeap): [number, number][] {
   const out: [number, number][] = [];
-  for (let p = readFree(heap.machine, heap.base)!.next; p !== heap.base; ) {
+  for (let p = readFree(heap.machine, heap.base)!.next; p !== heap.base;) {
     const h = readFree(heap.machine, p)!;
     out.push([p, h.size * 16]);
     p = h.next;
@@ -76,8 +76,8 @@ describe('K&R heap: growth, split, coalesce', () => {
   it('first fit starts after the roving pointer, as in K&R', () => {
     const { heap } = setup();
     const blocks = Array.from({ length: 6 }, () => heap.kmalloc(32)!);
-    heap.kfree(blocks[1]!);
-    heap.kfree(blocks[3]!);
+    heap.kfree(blocks[1]);
+    heap.kfree(blocks[3]);
     const again = heap.kmalloc(32)!;
     expect([blocks[1], blocks[3]]).toContain(again);
     expect(heap.check()).toEqual([]);
@@ -140,8 +140,8 @@ describe('K&R heap: giving frames back', () => {
     const ptrs: LinAddr[] = [];
     for (let i = 0; i < 300; i++) ptrs.push(heap.kmalloc(1 + ((i * 7919) % 20000))!);
     expect(heap.stats().framesHeld).toBeGreaterThan(100);
-    for (let i = 0; i < ptrs.length; i += 2) heap.kfree(ptrs[i]!);
-    for (let i = 1; i < ptrs.length; i += 2) heap.kfree(ptrs[i]!);
+    for (let i = 0; i < ptrs.length; i += 2) heap.kfree(ptrs[i]);
+    for (let i = 1; i < ptrs.length; i += 2) heap.kfree(ptrs[i]);
     const s = heap.stats();
     expect(s.blocksInUse).toBe(0);
     expect(s.bytesInUse).toBe(0);
@@ -231,7 +231,7 @@ describe('K&R heap: state in memory, statistics, exhaustion', () => {
     expect(s.blocksInUse).toBe(8);
     expect(s.bytesAllocated).toBeGreaterThan(3600);
     expect(s.bytesFree + s.bytesAllocated + CONTROL_SIZE + s.bytesUnmapped).toBe(s.framesHeld * PAGE + s.bytesUnmapped);
-    for (let i = 0; i < 8; i += 2) heap.kfree(ptrs[i]!);
+    for (let i = 0; i < 8; i += 2) heap.kfree(ptrs[i]);
     s = heap.stats();
     expect(s.freeBlocks).toBeGreaterThan(1);
     expect(s.fragmentation).toBeGreaterThan(0);

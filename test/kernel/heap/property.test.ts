@@ -36,18 +36,23 @@ const pick = fc.nat();
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: size.map((s) => ({ op: 'malloc' as const, size: s })) },
   { weight: 1, arbitrary: size.map((s) => ({ op: 'calloc' as const, size: s })) },
-  { weight: 1, arbitrary: fc.record({ size, align: fc.constantFrom(32, 256, 4096) }).map((r) => ({ op: 'aligned' as const, ...r })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ size, align: fc.constantFrom(32, 256, 4096) })
+      .map((r) => ({ op: 'aligned' as const, ...r })),
+  },
   { weight: 4, arbitrary: pick.map((p) => ({ op: 'free' as const, pick: p })) },
   { weight: 2, arbitrary: fc.record({ pick, size }).map((r) => ({ op: 'realloc' as const, ...r })) },
 );
 
-// apply runs one command against the heap and the model of live blocks.
+/** apply runs one command against the heap and the model of live blocks. */
 function apply(rig: HeapRig, heap: KernelHeap, live: Live[], c: Cmd, seed: number): void {
   const m = rig.machine;
   if (c.op === 'free' || c.op === 'realloc') {
     if (live.length === 0) return;
     const i = c.pick % live.length;
-    const b = live[i]!;
+    const b = live[i];
     if (c.op === 'free') {
       heap.kfree(lin(b.ptr));
       live.splice(i, 1);
@@ -74,18 +79,19 @@ function allocate(heap: KernelHeap, c: Cmd): LinAddr | null {
   return heap.kmalloc((c as { size: number }).size);
 }
 
-// findZero returns the first non-zero byte offset below n, or -1.
+/** findZero returns the first non-zero byte offset below n, or -1. */
 function findZero(rig: HeapRig, ptr: number, n: number): number {
   for (let i = 0; i < n; i++) if (rig.machine.read8(ptr + i) !== 0) return i;
   return -1;
 }
 
-// invariants checks every live block's contents, disjointness and mapping, and the heap's own check.
+/** invariants checks every live block's contents, disjointness and mapping, and the heap's own check. */
 function invariants(rig: HeapRig, heap: KernelHeap, live: Live[]): void {
   const mmu = rig.machine.mmu;
   for (const b of live) expect(findDamage(rig.machine, b.ptr, b.size, b.seed), `block ${hex(b.ptr)}`).toBe(-1);
   const sorted = [...live].sort((a, b) => a.ptr - b.ptr);
-  for (let i = 1; i < sorted.length; i++) expect(sorted[i - 1]!.ptr + sorted[i - 1]!.size).toBeLessThanOrEqual(sorted[i]!.ptr);
+  for (let i = 1; i < sorted.length; i++)
+    expect(sorted[i - 1].ptr + sorted[i - 1].size).toBeLessThanOrEqual(sorted[i].ptr);
   for (const b of live) {
     for (let page = (b.ptr & ~0xfff) >>> 0; page < b.ptr + b.size; page += 4096) {
       expect(page).toBeGreaterThanOrEqual(0xc0000000);
@@ -96,7 +102,7 @@ function invariants(rig: HeapRig, heap: KernelHeap, live: Live[]): void {
   expect(heap.check()).toEqual([]);
 }
 
-// run replays one command sequence on a fresh machine and frees everything at the end.
+/** run replays one command sequence on a fresh machine and frees everything at the end. */
 function run(kind: HeapKind, cmds: Cmd[]): void {
   const rig = heapRig();
   const before = rig.frames.freeCount;
@@ -118,6 +124,12 @@ function run(kind: HeapKind, cmds: Cmd[]): void {
 
 describe.each(['kr', 'slab'] as const)('heap property (%s)', (kind) => {
   it('random kmalloc/kfree/krealloc keep contents, disjointness and mappings; frames come back', () => {
-    fc.assert(fc.property(fc.array(cmd, { minLength: 1, maxLength: Number(process.env.HEAP_PROP_LEN ?? 40), size: 'max' }), (cmds) => run(kind, cmds)), { numRuns: Number(process.env.HEAP_PROP_RUNS ?? 60) });
+    fc.assert(
+      fc.property(
+        fc.array(cmd, { minLength: 1, maxLength: Number(process.env.HEAP_PROP_LEN ?? 40), size: 'max' }),
+        (cmds) => run(kind, cmds),
+      ),
+      { numRuns: Number(process.env.HEAP_PROP_RUNS ?? 60) },
+    );
   });
 });

@@ -116,7 +116,8 @@ describe('size-class layer', () => {
   });
 
   it('SLAB_CLASSES fit a page each with their header', () => {
-    for (let cls = 0; cls < SLAB_CLASSES.length; cls++) expect(capacity(cls) * SLAB_CLASSES[cls]!).toBeLessThanOrEqual(SLAB_HDR);
+    for (let cls = 0; cls < SLAB_CLASSES.length; cls++)
+      expect(capacity(cls) * SLAB_CLASSES[cls]).toBeLessThanOrEqual(SLAB_HDR);
   });
 });
 
@@ -129,7 +130,7 @@ describe('heap report and demo (for pagelab boot)', () => {
       expect(demo.lines[0]).toBe('heap demo:');
       expect(demo.json.steps.map((s) => s.op)).toContain('kmalloc(65536)');
       const big = demo.json.steps.findIndex((s) => s.op === 'kmalloc(65536)');
-      expect(demo.json.steps[big + 1]!.framesHeld).toBeLessThan(demo.json.steps[big]!.framesHeld);
+      expect(demo.json.steps[big + 1].framesHeld).toBeLessThan(demo.json.steps[big].framesHeld);
       const r = heapReport(heap);
       expect(r.json.kind).toBe(kind);
       expect(r.json.blocksInUse).toBe(2);

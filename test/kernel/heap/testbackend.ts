@@ -18,11 +18,14 @@ export class TestFrameSet {
   private readonly stack: number[] = [];
   private readonly taken = new Set<number>();
 
-  constructor(readonly lo: number, readonly hi: number) {
+  constructor(
+    readonly lo: number,
+    readonly hi: number,
+  ) {
     for (let f = hi - 4096; f >= lo; f -= 4096) this.stack.push(f);
   }
 
-  // alloc hands out a free frame, or null when none is left.
+  /** alloc hands out a free frame, or null when none is left. */
   alloc(): PhysAddr | null {
     const f = this.stack.pop();
     if (f === undefined) return null;
@@ -30,7 +33,7 @@ export class TestFrameSet {
     return phys(f);
   }
 
-  // free takes a frame back; a frame it did not hand out is a test failure.
+  /** free takes a frame back; a frame it did not hand out is a test failure. */
   free(frame: PhysAddr): void {
     if (!this.taken.delete(frame)) throw new Error(`TestFrameSet: free of ${hex(frame)}, which is not allocated`);
     this.stack.push(frame);
@@ -48,7 +51,7 @@ export class TestFrameSet {
     return this.taken.has(frame);
   }
 
-  // state describes the whole allocator (free stack in order, frames taken), for before/after comparisons.
+  /** state describes the whole allocator (free stack in order, frames taken), for before/after comparisons. */
   state(): string {
     return `${this.stack.join(',')}|${[...this.taken].sort((a, b) => a - b).join(',')}`;
   }
@@ -60,7 +63,10 @@ export class TestHeapBackend implements HeapBackend {
   maps = 0;
   unmaps = 0;
 
-  constructor(readonly core: KernelCore, readonly frames: TestFrameSet) {
+  constructor(
+    readonly core: KernelCore,
+    readonly frames: TestFrameSet,
+  ) {
     this.machine = core.machine;
   }
 
@@ -101,7 +107,7 @@ export class TestHeapBackend implements HeapBackend {
     return (this.pteOf(page) & PTE_P) !== 0;
   }
 
-  // pteOf reads the PTE for `page` through the slot (0 if there is no page table).
+  /** pteOf reads the PTE for `page` through the slot (0 if there is no page table). */
   pteOf(page: number): number {
     const pde = this.core.window.read32(this.pdeAddr(page));
     if ((pde & PTE_P) === 0) return 0;
@@ -117,7 +123,7 @@ export class TestHeapBackend implements HeapBackend {
     return phys(this.core.directory + pdIndex(page) * 4);
   }
 
-  // tableFor returns the page table covering `page`, allocating, zeroing and linking one if needed.
+  /** tableFor returns the page table covering `page`, allocating, zeroing and linking one if needed. */
   private tableFor(page: number): PhysAddr | null {
     const pde = this.core.window.read32(this.pdeAddr(page));
     if ((pde & PTE_P) !== 0) return phys(pde & FRAME_MASK);
@@ -129,7 +135,7 @@ export class TestHeapBackend implements HeapBackend {
     return table;
   }
 
-  // editPte rewrites one PTE of `table` through the temporary-mapping slot.
+  /** editPte rewrites one PTE of `table` through the temporary-mapping slot. */
   private editPte(table: PhysAddr, page: number, edit: (old: number) => number): void {
     const t = this.core.slot.map(table);
     try {
@@ -149,7 +155,7 @@ export interface HeapRig {
   readonly backend: TestHeapBackend;
 }
 
-// heapRig boots a fake machine (64 MiB) and hands the heap frames [8 MiB, 8 MiB + frames*4 KiB).
+/** heapRig boots a fake machine (64 MiB) and hands the heap frames [8 MiB, 8 MiB + frames*4 KiB). */
 export function heapRig(frameCount = 14336, tlb = 'sa:16x4'): HeapRig {
   const info = fakeBoot({ ram: 64 << 20, tlb });
   const core = setupKernelCore(info);

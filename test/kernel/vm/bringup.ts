@@ -5,7 +5,10 @@ import { KernelVm } from '../../../src/kernel/vm/kvm.js';
 import type { PtAccessKind } from '../../../src/kernel/vm/ptaccess.js';
 import { fakeBoot, type FakeBootOptions } from '../fakeboot.js';
 
-export function bringUp(ptAccess: PtAccessKind, opts: FakeBootOptions & { frames?: FrameStrategy; global?: boolean } = {}) {
+export function bringUp(
+  ptAccess: PtAccessKind,
+  opts: FakeBootOptions & { frames?: FrameStrategy; global?: boolean } = {},
+) {
   const info = fakeBoot({ ram: 32 << 20, pse: true, ...opts });
   const core = setupKernelCore(info);
   const frames = createFrameAllocator(core, opts.frames ?? 'bitmap', { poison: true });

@@ -10,7 +10,7 @@ import { bringUp } from './bringup.js';
 
 const U = PTE_RW | PTE_US;
 
-// refused runs a call that must throw VmError matching `message`, with the frame counts unchanged.
+/** refused runs a call that must throw VmError matching `message`, with the frame counts unchanged. */
 function refused(frames: { stats(): { free: number } }, call: () => unknown, message: RegExp): void {
   const before = JSON.stringify(frames.stats());
   expect(call).toThrow(VmError);
@@ -18,7 +18,7 @@ function refused(frames: { stats(): { free: number } }, call: () => unknown, mes
   expect(JSON.stringify(frames.stats())).toBe(before);
 }
 
-// leaveFree allocates frames until only `n` are left, and returns them (to give back later).
+/** leaveFree allocates frames until only `n` are left, and returns them (to give back later). */
 function leaveFree(frames: { alloc(): PhysAddr | null; stats(): { free: number } }, n: number): PhysAddr[] {
   const taken: PhysAddr[] = [];
   while (frames.stats().free > n) taken.push(frames.alloc()!);
@@ -52,7 +52,7 @@ for (const pt of ['slot', 'recursive'] as const) {
       expect(k.translate(lin(0))).toBeNull();
     });
 
-    it('the temporary-mapping slots are not the VM API\'s to map, unmap or protect', () => {
+    it("the temporary-mapping slots are not the VM API's to map, unmap or protect", () => {
       const { vm, frames } = bringUp(pt);
       const f = frames.alloc()!;
       for (const slot of [0xc03fc000, 0xc03fd000, 0xc03fe000, 0xc03ff000]) {

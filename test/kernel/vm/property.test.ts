@@ -9,8 +9,10 @@ import { PTE_RW, PTE_US } from '../../../src/hw/paging.js';
 import type { AddressSpace } from '../../../src/kernel/vm/space.js';
 import { bringUp } from './bringup.js';
 
-// Pages: 6 user pages over 3 page tables, and 3 kernel-half pages (shared by all spaces).
-const PAGES = [0x00400000, 0x00401000, 0x00800000, 0x00bff000, 0x40000000, 0x40001000, 0xd0000000, 0xd0001000, 0xd0400000];
+/** Pages: 6 user pages over 3 page tables, and 3 kernel-half pages (shared by all spaces). */
+const PAGES = [
+  0x00400000, 0x00401000, 0x00800000, 0x00bff000, 0x40000000, 0x40001000, 0xd0000000, 0xd0001000, 0xd0400000,
+];
 const isKernel = (p: number): boolean => p >= 0xc0000000;
 
 type Op =
@@ -19,12 +21,25 @@ type Op =
   | { op: 'write' | 'read'; space: number; page: number; value: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constantFrom('map' as const, 'protect' as const), space: fc.nat(2), page: fc.nat(PAGES.length - 1), writable: fc.boolean() }),
+  fc.record({
+    op: fc.constantFrom('map' as const, 'protect' as const),
+    space: fc.nat(2),
+    page: fc.nat(PAGES.length - 1),
+    writable: fc.boolean(),
+  }),
   fc.record({ op: fc.constant('unmap' as const), space: fc.nat(2), page: fc.nat(PAGES.length - 1) }),
-  fc.record({ op: fc.constantFrom('write' as const, 'read' as const), space: fc.nat(2), page: fc.nat(PAGES.length - 1), value: fc.nat() }),
+  fc.record({
+    op: fc.constantFrom('write' as const, 'read' as const),
+    space: fc.nat(2),
+    page: fc.nat(PAGES.length - 1),
+    value: fc.nat(),
+  }),
 );
 
-interface Mapping { frame: PhysAddr; writable: boolean }
+interface Mapping {
+  frame: PhysAddr;
+  writable: boolean;
+}
 
 function check(pt: 'slot' | 'recursive', ops: Op[]): void {
   const { vm, m, frames } = bringUp(pt, { ram: 8 << 20 });
@@ -32,13 +47,13 @@ function check(pt: 'slot' | 'recursive', ops: Op[]): void {
   const freeBefore = frames.stats().free;
   const model = spaces.map(() => new Map<number, Mapping>());
   const contents = new Map<number, number>(); // frame -> last dword written at offset 0
-  const view = (s: number, page: number): Map<number, Mapping> => model[isKernel(page) ? 0 : s]!;
+  const view = (s: number, page: number): Map<number, Mapping> => model[isKernel(page) ? 0 : s];
   const settle = (space: AddressSpace, f: { flush(): void; ignore(): void }, page: number) =>
     space === vm.current || isKernel(page) ? f.flush() : f.ignore();
 
   for (const o of ops) {
-    const space = spaces[o.space]!;
-    const page = PAGES[o.page]!;
+    const space = spaces[o.space];
+    const page = PAGES[o.page];
     const mapped = view(o.space, page).get(page);
     const flags = (o.op === 'map' || o.op === 'protect') && o.writable ? PTE_RW : 0;
     const user = isKernel(page) ? 0 : PTE_US;
@@ -87,9 +102,9 @@ function check(pt: 'slot' | 'recursive', ops: Op[]): void {
   // unmap everything: every user page table goes back to the frame allocator
   vm.switchTo(vm.kernel);
   for (let s = 0; s < spaces.length; s++) {
-    for (const [page] of model[s]!) {
-      const u = spaces[s]!.unmap(lin(page));
-      settle(spaces[s]!, u.flush, page);
+    for (const [page] of model[s]) {
+      const u = spaces[s].unmap(lin(page));
+      settle(spaces[s], u.flush, page);
       frames.free(u.frame);
     }
   }
@@ -102,7 +117,10 @@ function check(pt: 'slot' | 'recursive', ops: Op[]): void {
 describe('property: kernel VM against a JS model of each address space', () => {
   for (const pt of ['slot', 'recursive'] as const) {
     it(`--pt-access ${pt}`, () => {
-      fc.assert(fc.property(fc.array(opArb, { minLength: 10, maxLength: 60 }), (ops) => check(pt, ops)), { numRuns: 60 });
+      fc.assert(
+        fc.property(fc.array(opArb, { minLength: 10, maxLength: 60 }), (ops) => check(pt, ops)),
+        { numRuns: 60 },
+      );
     });
   }
 });

@@ -58,7 +58,7 @@ for (const pt of ['slot', 'recursive'] as const) {
       for (const d of [vm.kernel.directory, a.directory]) {
         expect((m.mem.read32(d + 1022 * 4) & 0xfffff000) >>> 0).not.toBe(b.directory);
       }
-      // the frame comes back as ordinary data, full of what looks like present entries
+      /** the frame comes back as ordinary data, full of what looks like present entries */
       const again = frames.alloc()!;
       expect(again).toBe(b.directory);
       m.mem.fill(again, 0x07, 4096);
@@ -223,7 +223,9 @@ for (const pt of ['slot', 'recursive'] as const) {
         panic = e;
       }
       expect(panic).toBeInstanceOf(KernelPanic);
-      expect((panic as KernelPanic).message).toMatch(/at 0xDEADB000 \(CR2\); error code 0x2: not present, write, supervisor; caused by a 4-byte write at CPL 0/);
+      expect((panic as KernelPanic).message).toMatch(
+        /at 0xDEADB000 \(CR2\); error code 0x2: not present, write, supervisor; caused by a 4-byte write at CPL 0/,
+      );
       expect(m.mmu.cr2).toBe(0xdeadb000);
       expect(m.read32(0xc0100000)).toBeGreaterThanOrEqual(0); // the machine is still usable
     });

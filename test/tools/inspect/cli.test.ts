@@ -10,12 +10,18 @@ import { capture } from './fixtures.js';
 const dir = mkdtempSync(join(tmpdir(), 'pagelab-inspect-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// run calls the CLI and collects what it writes.
+/** run calls the CLI and collects what it writes. */
 async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     const status = await main(args);
     return { status, out, err };
@@ -27,7 +33,7 @@ async function run(args: string[]): Promise<{ status: number; out: string; err: 
 }
 
 describe('pagelab inspect (CLI)', () => {
-  it('prints QEMU\'s info mem for a captured dump', async () => {
+  it("prints QEMU's info mem for a captured dump", async () => {
     const c = capture(2);
     const r = await run(['inspect', c.dump, '--regs', c.registers, '--format', 'info-mem']);
     expect(r.status).toBe(0);
@@ -50,11 +56,16 @@ describe('pagelab inspect (CLI)', () => {
     const c = capture(1);
     const noCr3 = await run(['inspect', c.dump]);
     expect(noCr3.status).toBe(2);
-    expect(noCr3.err).toBe("pagelab: inspect needs --cr3 ADDR, or --regs FILE (QEMU's info registers, or pagelab boot --json output)\n");
+    expect(noCr3.err).toBe(
+      "pagelab: inspect needs --cr3 ADDR, or --regs FILE (QEMU's info registers, or pagelab boot --json output)\n",
+    );
     const short = join(dir, 'short.bin');
     writeFileSync(short, new Uint8Array(100));
     const t = await run(['inspect', short, '--cr3', '0']);
-    expect(t).toMatchObject({ status: 2, err: expect.stringContaining('truncated memory image: found 100 bytes') as unknown });
+    expect(t).toMatchObject({
+      status: 2,
+      err: expect.stringContaining('truncated memory image: found 100 bytes') as unknown,
+    });
     const fmt = await run(['inspect', c.dump, '--cr3', '0', '--format', 'yaml']);
     expect(fmt.status).toBe(2);
   });

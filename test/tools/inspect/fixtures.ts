@@ -14,7 +14,7 @@ export interface Capture {
   readonly infoTlb: string;
 }
 
-// capture names the files of one layout and reads QEMU's text.
+/** capture names the files of one layout and reads QEMU's text. */
 export function capture(layout: number): Capture {
   const dir = join(FIXTURES, `layout${layout}`);
   return {

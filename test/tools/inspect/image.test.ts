@@ -11,7 +11,7 @@ import { runInspect } from '../../../src/tools/commands/inspect.js';
 const dir = mkdtempSync(join(tmpdir(), 'pagelab-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// patterned bytes: each dword holds its own address
+/** patterned bytes: each dword holds its own address */
 function patterned(size: number): Uint8Array {
   const b = new Uint8Array(size);
   const dv = new DataView(b.buffer);
@@ -66,12 +66,18 @@ describe('memory images', () => {
   it('names the size found and expected for a truncated image', () => {
     const path = join(dir, 'short.bin');
     writeFileSync(path, new Uint8Array(0x1800));
-    expect(() => openImage(path)).toThrow(/truncated memory image: found 6144 bytes, expected a whole number of 4 KiB pages \(8192\)/);
+    expect(() => openImage(path)).toThrow(
+      /truncated memory image: found 6144 bytes, expected a whole number of 4 KiB pages \(8192\)/,
+    );
     const full = join(dir, 'full.bin');
     writeFileSync(full, new Uint8Array(0x2000));
-    expect(() => openImage(full, { expectedSize: 0x4000 })).toThrow(/truncated memory image: found 8192 bytes, expected 16384/);
+    expect(() => openImage(full, { expectedSize: 0x4000 })).toThrow(
+      /truncated memory image: found 8192 bytes, expected 16384/,
+    );
     expect(() => runInspect(full, { cr3: '0', size: '16K' })).toThrow(PagelabError);
-    expect(() => openImage(full, { expectedSize: 0x1000 })).toThrow(/longer than --size says: found 8192 bytes, expected 4096/);
+    expect(() => openImage(full, { expectedSize: 0x1000 })).toThrow(
+      /longer than --size says: found 8192 bytes, expected 4096/,
+    );
     expect(() => openImage(full, { expectedSize: 0x2000 })).not.toThrow();
     const empty = join(dir, 'empty.bin');
     writeFileSync(empty, new Uint8Array(0));

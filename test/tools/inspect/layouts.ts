@@ -14,7 +14,7 @@ const P = PTE_P;
 const RW = PTE_RW;
 const US = PTE_US;
 
-// bytesOf copies a machine's RAM: byte i = physical address i.
+/** bytesOf copies a machine's RAM: byte i = physical address i. */
 export function bytesOf(m: Machine, size = RAM): Uint8Array {
   const bytes = new Uint8Array(size);
   m.mem.forEachWrittenChunk((base, chunk) => {
@@ -23,14 +23,16 @@ export function bytesOf(m: Machine, size = RAM): Uint8Array {
   return bytes;
 }
 
-// imageOf is a machine's RAM as an image.
+/** imageOf is a machine's RAM as an image. */
 export function imageOf(m: Machine, size = RAM): BufferImage {
   return new BufferImage(bytesOf(m, size));
 }
 
-// seedsKernel builds the seeds' higher-half kernel without mistakes: PDE 768
-// maps physical 0..4 MiB-4 KiB at 0xC0000000 (text read-only), the temporary
-// slot is empty, a user program sits at 0x08048000.
+/**
+ * seedsKernel builds the seeds' higher-half kernel without mistakes: PDE 768
+ * maps physical 0..4 MiB-4 KiB at 0xC0000000 (text read-only), the temporary
+ * slot is empty, a user program sits at 0x08048000.
+ */
 export function seedsKernel(): Machine {
   const m = new Machine({ ram: RAM, tlb: 'none' });
   m.mem.write32(PD + 768 * 4, KPT | P | RW);
@@ -45,7 +47,7 @@ export function seedsKernel(): Machine {
 
 export const SEEDS_REGS: Registers = { cr0: CR0_PE | CR0_PG | CR0_WP, cr3: PD, cr4: 0, eip: KTEXT + 0x10 };
 
-// brokenKernel adds one of each mistake to the seeds' kernel (CR4.PSE on).
+/** brokenKernel adds one of each mistake to the seeds' kernel (CR4.PSE on). */
 export function brokenKernel(): Machine {
   const m = seedsKernel();
   m.mem.write32(PD + 0, KPT | P | RW); // identity map left behind

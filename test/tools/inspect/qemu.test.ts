@@ -29,7 +29,7 @@ describe('info mem and info tlb match QEMU 7.2 on captured dumps', () => {
     });
   }
 
-  it('the layouts are different and the higher-half one has the seeds\' shape', () => {
+  it("the layouts are different and the higher-half one has the seeds' shape", () => {
     const texts = LAYOUTS.map((l) => capture(l).infoMem);
     expect(new Set(texts).size).toBe(LAYOUTS.length);
     const seeds = lf(capture(2).infoMem);
@@ -59,9 +59,10 @@ describe('info mem and info tlb match QEMU 7.2 on captured dumps', () => {
     const regs = { cr0: 0x80000011, cr3: 0x1000, cr4: 0x10 };
     expect(infoMem(img, regs)).toBe(
       '00000000ff800000-00000000ffc00000 0000000000400000 urw\n' +
-      '00000000ffc00000-0000000100000000 0000000000400000 -rw\n');
+        '00000000ffc00000-0000000100000000 0000000000400000 -rw\n',
+    );
     expect(infoTlb(img, regs)).toBe(
-      '00000000ff800000: 0000000000400000 --P----UW\n' +
-      '00000000ffc00000: 0000000000200000 --P-----W\n');
+      '00000000ff800000: 0000000000400000 --P----UW\n' + '00000000ffc00000: 0000000000200000 --P-----W\n',
+    );
   });
 });

@@ -17,7 +17,8 @@ describe('registers', () => {
   });
 
   it('accepts qemu-system-x86_64 register widths', () => {
-    const text = 'RIP=0000000000100010 RFL=00000002\nCR0=80000011 CR2=0000000000000000 CR3=0000000000002000 CR4=00000010\n';
+    const text =
+      'RIP=0000000000100010 RFL=00000002\nCR0=80000011 CR2=0000000000000000 CR3=0000000000002000 CR4=00000010\n';
     expect(parseQemuRegisters(text)).toEqual({ cr0: 0x80000011, cr3: 0x2000, cr4: 0x10, eip: 0x100010 });
   });
 
@@ -56,9 +57,15 @@ describe('registers', () => {
   });
 
   it('reads a JSON object with cr0/cr3/cr4 (pagelab boot --json)', () => {
-    expect(parseRegistersFile('{"cr0": 2147549201, "cr3": 1056768, "cr4": 0, "ram": 1}', 'boot.json')).toEqual({ cr0: 0x80010011, cr3: 0x102000, cr4: 0 });
+    expect(parseRegistersFile('{"cr0": 2147549201, "cr3": 1056768, "cr4": 0, "ram": 1}', 'boot.json')).toEqual({
+      cr0: 0x80010011,
+      cr3: 0x102000,
+      cr4: 0,
+    });
     expect(() => parseRegistersFile('{"cr0": 1', 'boot.json')).toThrow(ParseError);
-    expect(() => parseRegistersFile('{"cr0": 1, "cr3": "x", "cr4": 0}', 'boot.json')).toThrow(/a 32-bit number in "cr3"/);
+    expect(() => parseRegistersFile('{"cr0": 1, "cr3": "x", "cr4": 0}', 'boot.json')).toThrow(
+      /a 32-bit number in "cr3"/,
+    );
     expect(parseRegistersFile(readFileSync(capture(3).registers, 'utf8'), 'r').cr4).toBe(0x10);
   });
 });

@@ -5,7 +5,7 @@ import type { InspectJson } from '../../../src/tools/inspect/json.js';
 import { LAYOUTS, capture } from './fixtures.js';
 
 describe('tree and JSON views', () => {
-  it('the tree shows the seeds\' kernel: its table, runs with decoded flags and physical ranges', () => {
+  it("the tree shows the seeds' kernel: its table, runs with decoded flags and physical ranges", () => {
     const c = capture(2);
     const lines = runInspect(c.dump, { regs: c.registers, format: 'tree' }).text.split('\n');
     expect(lines[0]).toBe('page directory at 0x00180000 (CR3 0x00180000, CR0 0x80010011 [PG WP], CR4 0x00000000 [])');
@@ -23,7 +23,7 @@ describe('tree and JSON views', () => {
     const tty = runInspect(c.dump, { regs: c.registers }, true).text;
     expect(tty).toContain('\u001b[1mpage directory at'); // headings in bold on a terminal
     expect(tty.replace(/\u001b\[\d+m/g, '')).toMatch(/^page directory at/);
-    // without a terminal the tree has no escape codes, whatever CI or FORCE_COLOR say
+    /** without a terminal the tree has no escape codes, whatever CI or FORCE_COLOR say */
     expect(runInspect(c.dump, { regs: c.registers, format: 'tree' }, false).text).not.toContain('\u001b');
     expect(() => JSON.parse(runInspect(c.dump, { regs: c.registers }, false).text) as unknown).not.toThrow();
   });
@@ -44,15 +44,23 @@ describe('tree and JSON views', () => {
       for (const pde of json.pdes) {
         if (pde.kind === 'page') leaves.push(`${pde.linear.start}:${pde.physical!.start % 2 ** 32}`);
         for (const run of pde.table?.runs ?? []) {
-          for (let i = 0; i < run.count; i++) leaves.push(`${run.linear.start + i * 4096}:${run.physical.start + i * 4096}`);
+          for (let i = 0; i < run.count; i++)
+            leaves.push(`${run.linear.start + i * 4096}:${run.physical.start + i * 4096}`);
         }
       }
-      const qemu = c.infoTlb.trim().split('\r\n').map((l) => {
-        const [lin, rest] = l.split(': ');
-        return { lin: parseInt(lin!, 16), phys: parseInt(rest!.split(' ')[0]!, 16), large: rest!.includes('P') && rest!.split(' ')[1]![2] === 'P' };
-      });
+      const qemu = c.infoTlb
+        .trim()
+        .split('\r\n')
+        .map((l) => {
+          const [lin, rest] = l.split(': ');
+          return {
+            lin: parseInt(lin, 16),
+            phys: parseInt(rest.split(' ')[0], 16),
+            large: rest.includes('P') && rest.split(' ')[1][2] === 'P',
+          };
+        });
       expect(leaves.length).toBe(qemu.length);
-      // 4 MiB pages: QEMU prints bits 31:21 of the PDE (bit 21 reserved); compare the 4 MiB frame
+      /** 4 MiB pages: QEMU prints bits 31:21 of the PDE (bit 21 reserved); compare the 4 MiB frame */
       expect(leaves).toEqual(qemu.map((q) => `${q.lin}:${q.large ? q.phys - (q.phys % 0x400000) : q.phys}`));
     });
   }

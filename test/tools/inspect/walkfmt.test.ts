@@ -27,8 +27,11 @@ describe('formatWalk', () => {
       '  physical 0x00123456 (supervisor read allowed)',
     ]);
     expect(walkJson(w, 0xc0123456)).toEqual({
-      linear: 0xc0123456, pde: { index: 768, value: 0x00181003 }, pte: { index: 291, value: 0x00123003 },
-      physical: 0x00123456, fault: null,
+      linear: 0xc0123456,
+      pde: { index: 768, value: 0x00181003 },
+      pte: { index: 291, value: 0x00123003 },
+      physical: 0x00123456,
+      fault: null,
     });
   });
 
@@ -45,7 +48,9 @@ describe('formatWalk', () => {
   it('says where and why translation stops, with the error code in words', () => {
     const w = m.mmu.probe(0x08048010, ACCESS_WRITE, true);
     const lines = formatWalk(w, 0x08048010, { kind: ACCESS_WRITE, user: true });
-    expect(lines[lines.length - 1]).toBe('  stops: a user write is not allowed here: page fault, error code 0x7 (protection violation, write, user)');
+    expect(lines[lines.length - 1]).toBe(
+      '  stops: a user write is not allowed here: page fault, error code 0x7 (protection violation, write, user)',
+    );
     expect(walkJson(w, 0x08048010)).toMatchObject({ physical: null, fault: { errorCode: 7 } });
     const np = m.mmu.probe(0x40000000, ACCESS_READ, false);
     expect(formatWalk(np, 0x40000000)).toEqual([
@@ -53,17 +58,29 @@ describe('formatWalk', () => {
       '  PDE 256 at 0x00180400 = 0x00000000 [not present]',
       '  stops: PDE not present: page fault, error code 0x0 (not present, read, supervisor)',
     ]);
-    expect(walkJson(np, 0x40000000)).toEqual({ linear: 0x40000000, pde: { index: 256, value: 0 }, pte: null, physical: null, fault: { errorCode: 0 } });
+    expect(walkJson(np, 0x40000000)).toEqual({
+      linear: 0x40000000,
+      pde: { index: 256, value: 0 },
+      pte: null,
+      physical: null,
+      fault: { errorCode: 0 },
+    });
   });
 
   it('inspect --translate on a dump of the machine prints what the machine walks', () => {
     const path = join(dir, 'seeds.bin');
     writeFileSync(path, bytesOf(m));
-    for (const [a, user, access] of [[0xc0123456, false, 'read'], [0x08048010, true, 'write'], [0xc8012345, false, 'write']] as const) {
+    for (const [a, user, access] of [
+      [0xc0123456, false, 'read'],
+      [0x08048010, true, 'write'],
+      [0xc8012345, false, 'write'],
+    ] as const) {
       const w = m.mmu.probe(a, access === 'write' ? ACCESS_WRITE : ACCESS_READ, user);
       const opts = { cr3: hex(PD), cr4: 'pse', cr0: 'wp', translate: hex(a), user, access };
       const text = runInspect(path, opts).text;
-      expect(text).toBe(formatWalk(w, a, { kind: access === 'write' ? ACCESS_WRITE : ACCESS_READ, user, pse: true }).join('\n') + '\n');
+      expect(text).toBe(
+        formatWalk(w, a, { kind: access === 'write' ? ACCESS_WRITE : ACCESS_READ, user, pse: true }).join('\n') + '\n',
+      );
       expect(JSON.parse(runInspect(path, { ...opts, json: true }).text)).toEqual(walkJson(w, a));
     }
   });
@@ -71,7 +88,9 @@ describe('formatWalk', () => {
   it('marks entries past the end of the image', () => {
     const c = capture(3);
     const text = runInspect(c.dump, { regs: c.registers, translate: '0x02000123' }).text;
-    expect(text).toContain('PTE 0 at 0x10000000 = 0x00000000 [not present] (past the end of the 8 MiB image: read as 0)');
+    expect(text).toContain(
+      'PTE 0 at 0x10000000 = 0x00000000 [not present] (past the end of the 8 MiB image: read as 0)',
+    );
     const big = runInspect(c.dump, { regs: c.registers, translate: '0x00C00000' }).text;
     expect(big).toContain('physical 0x100000000');
   });

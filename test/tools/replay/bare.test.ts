@@ -8,7 +8,7 @@ import { replay } from '../../../src/tools/replay/replay.js';
 import { traceFromRecords } from '../../../src/tools/replay/trace.js';
 import { countersOf, naiveReplay } from './naive.js';
 
-// The hand trace (also test/fixtures/replay/small.lackey): worked through in the comments below.
+/** The hand trace (also test/fixtures/replay/small.lackey): worked through in the comments below. */
 const HAND: Array<[number, string]> = [
   [0x1000, 'I'], // miss: page table 0 -> frame 2, page 0x1 -> frame 3, phys 0x3000
   [0x1004, 'L'], // hit, 0x3004
@@ -20,14 +20,21 @@ const HAND: Array<[number, string]> = [
 ];
 const HAND_PHYS = [0x3000, 0x3004, 0x3008, 0x5000, 0x6000, 0x3010, 0x5010];
 
-// fnv is FNV-1a over 32-bit values as the issue defines it.
+/** fnv is FNV-1a over 32-bit values as the issue defines it. */
 function fnv(values: readonly number[]): string {
   let h = 2166136261;
   for (const v of values) h = Math.imul(h ^ v, 16777619) >>> 0;
   return h.toString(16).padStart(8, '0');
 }
 
-const common = { records: 7, demand_faults: 3, page_tables: 2, frames_used: 6, dirty_pages: 3, phys_hash: fnv(HAND_PHYS) };
+const common = {
+  records: 7,
+  demand_faults: 3,
+  page_tables: 2,
+  frames_used: 6,
+  dirty_pages: 3,
+  phys_hash: fnv(HAND_PHYS),
+};
 
 describe('bare model, hand-checked', () => {
   it.each([
@@ -55,7 +62,7 @@ describe('bare model, hand-checked', () => {
   it('runs out of RAM with a PagelabError', () => {
     const recs: Array<[number, string]> = Array.from({ length: 10 }, (_, i) => [i * 4096, 'L']);
     expect(() => replay(traceFromRecords(recs), { tlb: 'fa:4', ram: 8 * 4096 })).toThrow(PagelabError);
-    expect(() => replay(traceFromRecords(recs), { tlb: 'fa:4', ram: 13 * 4096 })).not.toThrow() // frames 1..12: directory, one table, ten pages;
+    expect(() => replay(traceFromRecords(recs), { tlb: 'fa:4', ram: 13 * 4096 })).not.toThrow(); // frames 1..12: directory, one table, ten pages;
   });
 
   it('gives the same counters for every repeat and replays slices like the whole', () => {
@@ -69,35 +76,62 @@ describe('bare model, hand-checked', () => {
   });
 });
 
-// Random traces over a few page tables and pages, so that TLBs both hit and miss.
-const recordArb = fc.tuple(
-  fc.oneof(
-    fc.integer({ min: 0, max: 40 }).map((p) => p * 4096),
-    fc.integer({ min: 0, max: 3 }).chain((t) => fc.integer({ min: 0, max: 7 }).map((p) => t * 0x400000 + p * 4096)),
-    fc.nat({ max: 0xffffffff }),
-  ).chain((base) => fc.integer({ min: 0, max: 4095 }).map((off) => (base & ~0xfff) + off)),
-  fc.constantFrom('I', 'L', 'S', 'M'),
-).map(([a, k]) => [a >>> 0, k] as [number, string]);
+/** Random traces over a few page tables and pages, so that TLBs both hit and miss. */
+const recordArb = fc
+  .tuple(
+    fc
+      .oneof(
+        fc.integer({ min: 0, max: 40 }).map((p) => p * 4096),
+        fc.integer({ min: 0, max: 3 }).chain((t) => fc.integer({ min: 0, max: 7 }).map((p) => t * 0x400000 + p * 4096)),
+        fc.nat({ max: 0xffffffff }),
+      )
+      .chain((base) => fc.integer({ min: 0, max: 4095 }).map((off) => (base & ~0xfff) + off)),
+    fc.constantFrom('I', 'L', 'S', 'M'),
+  )
+  .map(([a, k]) => [a >>> 0, k] as [number, string]);
 
-const CONFIGS = ['none', 'dm:1', 'dm:4', 'dm:16', 'fa:1', 'fa:3', 'fa:8', 'fa:32', 'sa:2x2', 'sa:4x3', 'sa:8x4', 'sa:1x5'];
+const CONFIGS = [
+  'none',
+  'dm:1',
+  'dm:4',
+  'dm:16',
+  'fa:1',
+  'fa:3',
+  'fa:8',
+  'fa:32',
+  'sa:2x2',
+  'sa:4x3',
+  'sa:8x4',
+  'sa:1x5',
+];
 
 describe('bare model against the naive reference', () => {
   it.each(CONFIGS)('%s on random traces', (tlb) => {
-    fc.assert(fc.property(fc.array(recordArb, { maxLength: 300 }), (recs) => {
-      const r = replay(traceFromRecords(recs), { tlb, ram: 1 << 24 });
-      expect(countersOf(r)).toEqual(naiveReplay(recs, tlb));
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(fc.array(recordArb, { maxLength: 300 }), (recs) => {
+        const r = replay(traceFromRecords(recs), { tlb, ram: 1 << 24 });
+        expect(countersOf(r)).toEqual(naiveReplay(recs, tlb));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('gives one phys_hash (and the same mapping) under every TLB configuration', () => {
-    fc.assert(fc.property(fc.array(recordArb, { minLength: 1, maxLength: 200 }), (recs) => {
-      const t = traceFromRecords(recs);
-      const results = CONFIGS.map((tlb) => replay(t, { tlb, ram: 1 << 24 }));
-      for (const r of results) {
-        expect(r.phys_hash).toBe(results[0]!.phys_hash);
-        expect([r.frames_used, r.demand_faults, r.dirty_pages]).toEqual([results[0]!.frames_used, results[0]!.demand_faults, results[0]!.dirty_pages]);
-        expect(r.hits + r.misses).toBe(recs.length);
-      }
-    }), { numRuns: 30 });
+    fc.assert(
+      fc.property(fc.array(recordArb, { minLength: 1, maxLength: 200 }), (recs) => {
+        const t = traceFromRecords(recs);
+        const results = CONFIGS.map((tlb) => replay(t, { tlb, ram: 1 << 24 }));
+        for (const r of results) {
+          expect(r.phys_hash).toBe(results[0].phys_hash);
+          expect([r.frames_used, r.demand_faults, r.dirty_pages]).toEqual([
+            results[0].frames_used,
+            results[0].demand_faults,
+            results[0].dirty_pages,
+          ]);
+          expect(r.hits + r.misses).toBe(recs.length);
+        }
+      }),
+      { numRuns: 30 },
+    );
   });
 });

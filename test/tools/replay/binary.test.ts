@@ -14,7 +14,7 @@ class Collect implements RecordSink {
   }
 }
 
-// encode writes records with BinaryWriter (small buffers, to cross flushes).
+/** encode writes records with BinaryWriter (small buffers, to cross flushes). */
 function encode(recs: readonly Rec[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const w = new BinaryWriter((b) => parts.push(b), 3);
@@ -31,7 +31,12 @@ function decode(bytes: Uint8Array, chunk = 1 << 20): Rec[] {
   return sink.out;
 }
 
-const recArb = fc.tuple(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.constantFrom('I', 'L', 'S', 'M'), fc.nat({ max: 255 }));
+const recArb = fc.tuple(
+  fc.nat({ max: 0xffffffff }),
+  fc.nat({ max: 0xffffffff }),
+  fc.constantFrom('I', 'L', 'S', 'M'),
+  fc.nat({ max: 255 }),
+);
 
 describe('binary trace', () => {
   it('lays out a record as u64 LE address, kind byte, size byte', () => {
@@ -45,30 +50,41 @@ describe('binary trace', () => {
   });
 
   it('round-trips records across any chunking (property)', () => {
-    fc.assert(fc.property(fc.array(recArb, { maxLength: 50 }), fc.integer({ min: 1, max: 23 }), (recs, chunk) => {
-      expect(decode(encode(recs), chunk)).toEqual(recs);
-    }));
+    fc.assert(
+      fc.property(fc.array(recArb, { maxLength: 50 }), fc.integer({ min: 1, max: 23 }), (recs, chunk) => {
+        expect(decode(encode(recs), chunk)).toEqual(recs);
+      }),
+    );
   });
 
   it('rejects a truncated last record, naming its offset', () => {
-    const bytes = encode([[1, 0, 'I', 1], [2, 0, 'L', 4]]).subarray(0, 17);
+    const bytes = encode([
+      [1, 0, 'I', 1],
+      [2, 0, 'L', 4],
+    ]).subarray(0, 17);
     expect(() => decode(bytes, 4)).toThrow(ParseError);
     expect(() => decode(bytes)).toThrow(/offset 0xa \(10\).*length 17 is not a multiple of 10/);
   });
 
   it('rejects a bad kind byte, naming its offset', () => {
-    const bytes = encode([[1, 0, 'I', 1], [2, 0, 'L', 4]]);
+    const bytes = encode([
+      [1, 0, 'I', 1],
+      [2, 0, 'L', 4],
+    ]);
     bytes[18] = 0x58;
     expect(() => decode(bytes)).toThrow(/offset 0x12 \(18\).*got 0x58/);
   });
 
   it('throws nothing but ParseError on random bytes (fuzz)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 1, max: 32 }), (bytes, chunk) => {
-      try {
-        decode(bytes, chunk);
-      } catch (e) {
-        expect(e).toBeInstanceOf(ParseError);
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 1, max: 32 }), (bytes, chunk) => {
+        try {
+          decode(bytes, chunk);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ParseError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

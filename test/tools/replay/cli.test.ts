@@ -7,15 +7,23 @@ import { main } from '../../../src/tools/cli.js';
 
 const SMALL = new URL('../../fixtures/replay/small.lackey', import.meta.url).pathname;
 let dir = '';
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'pagelab-replay-cli-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pagelab-replay-cli-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// run calls the CLI and captures what it writes.
+/** run calls the CLI and captures what it writes. */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     return { code: await main(argv), out, err };
   } finally {
@@ -24,16 +32,38 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
-const KEYS = ['records', 'hits', 'misses', 'walks', 'demand_faults', 'page_tables', 'frames_used', 'dirty_pages', 'dirty_sets',
-  'phys_hash', 'seconds', 'maccesses_per_s'];
+const KEYS = [
+  'records',
+  'hits',
+  'misses',
+  'walks',
+  'demand_faults',
+  'page_tables',
+  'frames_used',
+  'dirty_pages',
+  'dirty_sets',
+  'phys_hash',
+  'seconds',
+  'maccesses_per_s',
+];
 
 describe('pagelab replay', () => {
-  it('--json prints one object with the issue\'s keys', async () => {
+  it("--json prints one object with the issue's keys", async () => {
     const r = await run('replay', SMALL, '--json', '--tlb', 'fa:2', '--repeat', '2');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as Record<string, unknown>;
     for (const k of KEYS) expect(j).toHaveProperty(k);
-    expect(j).toMatchObject({ records: 7, hits: 2, misses: 5, walks: 5, demand_faults: 3, page_tables: 2, frames_used: 6, dirty_pages: 3, dirty_sets: 1 });
+    expect(j).toMatchObject({
+      records: 7,
+      hits: 2,
+      misses: 5,
+      walks: 5,
+      demand_faults: 3,
+      page_tables: 2,
+      frames_used: 6,
+      dirty_pages: 3,
+      dirty_sets: 1,
+    });
     expect(j.phys_hash).toMatch(/^[0-9a-f]{8}$/);
     expect(r.out.trim().split('\n')).toHaveLength(1);
   });
@@ -52,7 +82,15 @@ describe('pagelab replay', () => {
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines[1]).toMatch(/^tlb\s+hits\s+misses\s+miss rate/);
-    expect(lines.slice(2, 9).map((l) => l.split(/\s+/)[0])).toEqual(['fa:1', 'fa:2', 'fa:4', 'dm:1', 'dm:2', 'sa:1x2', 'sa:2x2']);
+    expect(lines.slice(2, 9).map((l) => l.split(/\s+/)[0])).toEqual([
+      'fa:1',
+      'fa:2',
+      'fa:4',
+      'dm:1',
+      'dm:2',
+      'sa:1x2',
+      'sa:2x2',
+    ]);
     expect(lines[3]).toMatch(/^fa:2\s+2\s+5\s/);
     const plot = readFileSync(svg, 'utf8');
     expect(plot).toMatch(/^<svg /);
@@ -81,7 +119,14 @@ describe('pagelab replay', () => {
   });
 
   it('rejects bad options with status 2', async () => {
-    for (const args of [['--tlb', 'fa:x'], ['--ram', 'lots'], ['--model', 'linux'], ['--repeat', '0'], ['--plot', 'x.svg'], ['--sweep', '8,16']]) {
+    for (const args of [
+      ['--tlb', 'fa:x'],
+      ['--ram', 'lots'],
+      ['--model', 'linux'],
+      ['--repeat', '0'],
+      ['--plot', 'x.svg'],
+      ['--sweep', '8,16'],
+    ]) {
       const r = await run('replay', SMALL, ...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/^pagelab: /);
@@ -91,10 +136,17 @@ describe('pagelab replay', () => {
   it('explains a malformed sweep, and refuses --tlb beside --sweep', async () => {
     const cases: [string[], string][] = [
       [['--sweep', 'fa:'], "pagelab: --sweep fa:: 'fa:' needs a size after the colon (e.g. fa:64)\n"],
-      [['--sweep', 'fa:8,,16'], 'pagelab: --sweep "fa:8,,16": an empty item (expected e.g. fa:8,16,32 or dm:64,sa:16x4)\n'],
-      [['--tlb', 'dm:8', '--sweep', 'fa:8'], 'pagelab: --tlb and --sweep exclude each other: --sweep lists the configurations\n'],
+      [
+        ['--sweep', 'fa:8,,16'],
+        'pagelab: --sweep "fa:8,,16": an empty item (expected e.g. fa:8,16,32 or dm:64,sa:16x4)\n',
+      ],
+      [
+        ['--tlb', 'dm:8', '--sweep', 'fa:8'],
+        'pagelab: --tlb and --sweep exclude each other: --sweep lists the configurations\n',
+      ],
     ];
-    for (const [args, err] of cases) expect(await run('replay', SMALL, ...args), args.join(' ')).toMatchObject({ code: 2, out: '', err });
+    for (const [args, err] of cases)
+      expect(await run('replay', SMALL, ...args), args.join(' ')).toMatchObject({ code: 2, out: '', err });
   });
 });
 

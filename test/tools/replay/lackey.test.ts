@@ -15,14 +15,18 @@ class Collect implements RecordSink {
   }
 }
 
-// parse feeds text to a parser in chunks of the given sizes (cycled) and returns the records.
-function parse(text: string, chunkSizes: number[] = [1 << 20], lenient = false): { recs: Rec[]; skipped: Array<[number, boolean]> } {
+/** parse feeds text to a parser in chunks of the given sizes (cycled) and returns the records. */
+function parse(
+  text: string,
+  chunkSizes: number[] = [1 << 20],
+  lenient = false,
+): { recs: Rec[]; skipped: Array<[number, boolean]> } {
   const sink = new Collect();
   const skipped: Array<[number, boolean]> = [];
   const p = new LackeyParser(sink, { lenient, onSkip: (l, bad) => skipped.push([l, bad]) });
   const bytes = new TextEncoder().encode(text);
   for (let i = 0, k = 0; i < bytes.length; k++) {
-    const n = Math.max(1, chunkSizes[k % chunkSizes.length]!);
+    const n = Math.max(1, chunkSizes[k % chunkSizes.length]);
     p.push(bytes.subarray(i, i + n));
     i += n;
   }
@@ -42,14 +46,19 @@ function errorOf(text: string): ParseError {
 
 describe('lackey text', () => {
   it('reads the four kinds, 64-bit addresses and sizes, and skips == lines', () => {
-    const { recs, skipped } = parse('==1== hello\nI  0401ab70,3\n S 1fff000758,8\n L ffffffffffffffff,16\n M 0,1\n==1== bye\n');
+    const { recs, skipped } = parse(
+      '==1== hello\nI  0401ab70,3\n S 1fff000758,8\n L ffffffffffffffff,16\n M 0,1\n==1== bye\n',
+    );
     expect(recs).toEqual([
       [0x0401ab70, 0, 'I', 3],
       [0xff000758, 0x1f, 'S', 8],
       [0xffffffff, 0xffffffff, 'L', 16],
       [0, 0, 'M', 1],
     ]);
-    expect(skipped).toEqual([[1, false], [6, false]]);
+    expect(skipped).toEqual([
+      [1, false],
+      [6, false],
+    ]);
   });
 
   it('accepts upper-case hex and a last line without a newline', () => {
@@ -59,7 +68,11 @@ describe('lackey text', () => {
   it('accepts CR LF line ends, whatever the chunk boundaries; a CR elsewhere is still an error', () => {
     const text = '==1== hi\r\nI  1000,4\r\n L 2000,8\r\n S 3000,1\r\n';
     for (const chunks of [[1 << 20], [1], [3, 7], [11]]) {
-      expect(parse(text, chunks).recs).toEqual([[0x1000, 0, 'I', 4], [0x2000, 0, 'L', 8], [0x3000, 0, 'S', 1]]);
+      expect(parse(text, chunks).recs).toEqual([
+        [0x1000, 0, 'I', 4],
+        [0x2000, 0, 'L', 8],
+        [0x3000, 0, 'S', 1],
+      ]);
     }
     expect(errorOf('I  1000\r,4\n').message).toContain("line 1: expected ',' after the address");
   });
@@ -86,7 +99,10 @@ describe('lackey text', () => {
   it('counts malformed lines when lenient', () => {
     const { recs, skipped } = parse('I  1,1\nbad\n L 2,4\n L zz,4\n', [1 << 20], true);
     expect(recs.map((r) => r[0])).toEqual([1, 2]);
-    expect(skipped).toEqual([[2, true], [4, true]]);
+    expect(skipped).toEqual([
+      [2, true],
+      [4, true],
+    ]);
   });
 
   it('keeps only a bounded prefix of a very long line and still names it', () => {
@@ -97,36 +113,63 @@ describe('lackey text', () => {
   });
 
   const lineArb = fc.oneof(
-    fc.tuple(fc.constantFrom('I  ', ' L ', ' S ', ' M '), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 0, max: 4096 }))
+    fc
+      .tuple(
+        fc.constantFrom('I  ', ' L ', ' S ', ' M '),
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.integer({ min: 0, max: 4096 }),
+      )
       .map(([k, a, s]) => `${k}${a.toString(16)},${s}`),
     fc.string().map((s) => `==9== ${s.replace(/\n/g, ' ')}`),
   );
 
   it('gives the same records whatever the chunk boundaries (property)', () => {
-    fc.assert(fc.property(fc.array(lineArb, { maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }),
-      (lines, chunks) => {
-        const text = lines.map((l) => l + '\n').join('');
-        expect(parse(text, chunks)).toEqual(parse(text));
-      }));
+    fc.assert(
+      fc.property(
+        fc.array(lineArb, { maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }),
+        (lines, chunks) => {
+          const text = lines.map((l) => l + '\n').join('');
+          expect(parse(text, chunks)).toEqual(parse(text));
+        },
+      ),
+    );
   });
 
   it('throws nothing but ParseError on random bytes (fuzz)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (bytes, chunk) => {
-      const p = new LackeyParser(new Collect());
-      try {
-        for (let i = 0; i < bytes.length; i += chunk) p.push(bytes.subarray(i, i + chunk));
-        p.end();
-      } catch (e) {
-        expect(e).toBeInstanceOf(ParseError);
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (bytes, chunk) => {
+        const p = new LackeyParser(new Collect());
+        try {
+          for (let i = 0; i < bytes.length; i += chunk) p.push(bytes.subarray(i, i + chunk));
+          p.end();
+        } catch (e) {
+          expect(e).toBeInstanceOf(ParseError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('round-trips generated lines exactly (property)', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom('I', 'L', 'S', 'M'), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 0, max: 999 }))),
-      (recs) => {
-        const text = recs.map(([k, a, s]) => `${k === 'I' ? 'I  ' : ` ${k} `}${a.toString(16).padStart(8, '0')},${s}\n`).join('');
-        expect(parse(text, [13]).recs).toEqual(recs.map(([k, a, s]) => [Number(a & 0xffffffffn), Number(a >> 32n), k, s]));
-      }));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('I', 'L', 'S', 'M'),
+            fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+            fc.integer({ min: 0, max: 999 }),
+          ),
+        ),
+        (recs) => {
+          const text = recs
+            .map(([k, a, s]) => `${k === 'I' ? 'I  ' : ` ${k} `}${a.toString(16).padStart(8, '0')},${s}\n`)
+            .join('');
+          expect(parse(text, [13]).recs).toEqual(
+            recs.map(([k, a, s]) => [Number(a & 0xffffffffn), Number(a >> 32n), k, s]),
+          );
+        },
+      ),
+    );
   });
 });

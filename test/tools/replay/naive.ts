@@ -15,10 +15,20 @@ export interface NaiveCounters {
   phys_hash: string;
 }
 
-export const COUNTER_KEYS = ['records', 'hits', 'misses', 'walks', 'demand_faults', 'page_tables', 'frames_used',
-  'dirty_pages', 'dirty_sets', 'phys_hash'] as const;
+export const COUNTER_KEYS = [
+  'records',
+  'hits',
+  'misses',
+  'walks',
+  'demand_faults',
+  'page_tables',
+  'frames_used',
+  'dirty_pages',
+  'dirty_sets',
+  'phys_hash',
+] as const;
 
-// countersOf keeps only the counters of a replay result (no timing or configuration).
+/** countersOf keeps only the counters of a replay result (no timing or configuration). */
 export function countersOf(r: NaiveCounters): NaiveCounters {
   return Object.fromEntries(COUNTER_KEYS.map((k) => [k, r[k]])) as unknown as NaiveCounters;
 }
@@ -29,7 +39,7 @@ interface Entry {
   dirty: boolean;
 }
 
-// naiveReplay replays [address, kind letter] records under a TLB spec string.
+/** naiveReplay replays [address, kind letter] records under a TLB spec string. */
 export function naiveReplay(records: ReadonlyArray<readonly [number, string]>, tlb: string): NaiveCounters {
   const [sets, ways] = geometry(tlb);
   const tlbSets: Entry[][] = Array.from({ length: sets }, () => []); // each set ordered most recent first
@@ -43,11 +53,11 @@ export function naiveReplay(records: ReadonlyArray<readonly [number, string]>, t
     const write = kind === 'S' || kind === 'M';
     c.records++;
     let frame: number;
-    const set = sets > 0 ? tlbSets[vpn % sets]! : null;
+    const set = sets > 0 ? tlbSets[vpn % sets] : null;
     const found = set?.findIndex((e) => e.vpn === vpn) ?? -1;
     if (set !== null && found >= 0) {
       c.hits++;
-      const e = set.splice(found, 1)[0]!;
+      const e = set.splice(found, 1)[0];
       set.unshift(e);
       if (write && !e.dirty) {
         e.dirty = true;
@@ -83,11 +93,15 @@ export function naiveReplay(records: ReadonlyArray<readonly [number, string]>, t
   let dirty = 0;
   for (const t of tables.values()) for (const p of t.values()) if (p.dirty) dirty++;
   return {
-    ...c, page_tables: tables.size, frames_used: next - 1, dirty_pages: dirty, phys_hash: h.toString(16).padStart(8, '0'),
+    ...c,
+    page_tables: tables.size,
+    frames_used: next - 1,
+    dirty_pages: dirty,
+    phys_hash: h.toString(16).padStart(8, '0'),
   };
 }
 
-// geometry turns a spec into [sets, ways]; none is [0, 0].
+/** geometry turns a spec into [sets, ways]; none is [0, 0]. */
 function geometry(tlb: string): [number, number] {
   if (tlb === 'none') return [0, 0];
   const [kind, size] = tlb.split(':') as [string, string];

@@ -10,7 +10,9 @@ import { convertTrace, formatOf, readTrace } from '../../../src/tools/replay/sou
 
 const SMALL = new URL('../../fixtures/replay/small.lackey', import.meta.url).pathname;
 let dir = '';
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'pagelab-replay-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pagelab-replay-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('trace files', () => {
@@ -18,7 +20,15 @@ describe('trace files', () => {
     const t = await readTrace(SMALL);
     expect(t.length).toBe(7);
     expect([...t.addr]).toEqual([0x1000, 0x1004, 0x1008, 0x400000, 0x2000, 0x1010, 0x400010]);
-    expect([...t.kind]).toEqual([ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, ACCESS_WRITE]);
+    expect([...t.kind]).toEqual([
+      ACCESS_FETCH,
+      ACCESS_READ,
+      ACCESS_WRITE,
+      ACCESS_READ,
+      ACCESS_WRITE,
+      ACCESS_FETCH,
+      ACCESS_WRITE,
+    ]);
     expect(t.counts).toEqual({ I: 2, L: 2, S: 2, M: 1 });
     expect(t.commentLines).toBe(4);
   });
@@ -61,12 +71,23 @@ describe('trace files', () => {
     const want = await readTrace(SMALL);
     for (const f of [gz, bin, bingz]) {
       const t = await readTrace(f);
-      expect([t.length, [...t.addr], [...t.kind], t.counts]).toEqual([want.length, [...want.addr], [...want.kind], want.counts]);
+      expect([t.length, [...t.addr], [...t.kind], t.counts]).toEqual([
+        want.length,
+        [...want.addr],
+        [...want.kind],
+        want.counts,
+      ]);
     }
   });
 
   it('choose the format by name', () => {
-    expect(['a.bin', 'a.BIN.gz', 'a.trace', 'a.bin.txt', 'x.gz'].map(formatOf)).toEqual(['binary', 'binary', 'lackey', 'lackey', 'lackey']);
+    expect(['a.bin', 'a.BIN.gz', 'a.trace', 'a.bin.txt', 'x.gz'].map(formatOf)).toEqual([
+      'binary',
+      'binary',
+      'lackey',
+      'lackey',
+      'lackey',
+    ]);
   });
 
   it('name the file and line of a malformed text line, also inside gzip', async () => {

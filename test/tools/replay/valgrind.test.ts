@@ -19,11 +19,13 @@ describe('a lackey trace of /bin/true', () => {
       const log = join(dir, 'true.lackey');
       const v = spawnSync('valgrind', ['--tool=lackey', '--trace-mem=yes', `--log-file=${log}`, '/bin/true']);
       expect(v.status).toBe(0);
-      const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('=='));
+      const lines = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('=='));
       const records = lines.map((l) => {
         const [a, size] = l.slice(3).split(',');
         expect(Number(size)).toBeGreaterThan(0);
-        return [Number(BigInt(`0x${a}`) & 0xffffffffn), l.trim()[0]!] as [number, string];
+        return [Number(BigInt(`0x${a}`) & 0xffffffffn), l.trim()[0]] as [number, string];
       });
       const trace = await readTrace(log);
       expect(trace.length).toBe(records.length);
