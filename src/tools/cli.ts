@@ -7,6 +7,7 @@ import { registerTranslate } from './commands/translate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerReplay } from './commands/replay.js';
 import { registerTrace } from './commands/trace.js';
+import { registerPolicy } from './commands/policy.js';
 
 /**
  * main parses argv (without node and script) and runs the chosen command.
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(program);
   registerReplay(program);
   registerTrace(program);
+  registerPolicy(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync(argv, { from: 'user' });

@@ -222,3 +222,10 @@ function openFile(path: string): number {
     throw new PagelabError(`cannot open trace ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
+
+/** readRecords streams every record of a trace file (either format, plain or gzip) into `sink`. */
+export async function readRecords(path: string, sink: RecordSink, options: ReadOptions = {}): Promise<SkipStats> {
+  const stats: SkipStats = { commentLines: 0, badLines: 0, firstBadLine: 0 };
+  await parseFile(path, sink, stats, options);
+  return stats;
+}
