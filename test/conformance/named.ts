@@ -6,11 +6,16 @@
 // Not compared with QEMU, each with its SDM section:
 // - survival of global entries across a CR3 reload: QEMU has no PGE (4.10.2.4); test/hw covers it;
 // - use of a stale TLB entry after an edit without invalidation: allowed either way (4.10.4.2);
-// - INVLPG of one 4 KiB piece dropping the rest of a 4 MiB page: done by both, but cases only touch the invalidated page (4.10.4.1);
-// - PSE-36 bits 20:17 of a 4 MiB PDE: reserved with QEMU's MAXPHYADDR 36 (4.3), QEMU ignores them; no case maps above 2^36;
-// - the value read from a physical address without RAM (PSE-36 pages above 4 GiB): platform-defined, not in the SDM (4.3); such reads discard it;
-// - a TLB flush by a change of CR4.PSE alone: not architectural (4.10.4.1 names PGE; Vol. 2 MOV CR: implementation-specific); pages under PS=1 PDEs count as stale;
-// - P in the error code of a reserved-bit fault: QEMU leaves it 0 against 4.7; the model's 'qemu' setting reproduces it, sdm.test.ts checks both.
+// - INVLPG of one 4 KiB piece dropping the rest of a 4 MiB page: done by both, but cases only touch the invalidated
+//   page (4.10.4.1);
+// - PSE-36 bits 20:17 of a 4 MiB PDE: reserved with QEMU's MAXPHYADDR 36 (4.3), QEMU ignores them; no case maps above
+//   2^36;
+// - the value read from a physical address without RAM (PSE-36 pages above 4 GiB): platform-defined, not in the SDM
+//   (4.3); such reads discard it;
+// - a TLB flush by a change of CR4.PSE alone: not architectural (4.10.4.1 names PGE; Vol. 2 MOV CR:
+//   implementation-specific); pages under PS=1 PDEs count as stale;
+// - P in the error code of a reserved-bit fault: QEMU leaves it 0 against 4.7; the model's 'qemu' setting reproduces
+//   it, sdm.test.ts checks both.
 
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../src/hw/fault.js';
 import {
@@ -69,7 +74,10 @@ const fx = (lin: number, cpl: Cpl = 0): AccessOp => access(ACCESS_FETCH, ((lin &
 const edit = (e: [number, number]): Op => ({ op: 'edit', addr: e[0], value: e[1] });
 const invlpg = (lin: number): Op => ({ op: 'invlpg', lin: lin >>> 0 });
 const reload: Op = { op: 'reload-cr3' };
-/** A straddling fetch: `mov eax, imm32` at page offset `off` (0xFFD-0xFFF) of `lin`'s page, its immediate and RET in the next page. */
+/**
+ * A straddling fetch: `mov eax, imm32` at page offset `off` (0xFFD-0xFFF) of `lin`'s page, its immediate and RET in the
+ * next page.
+ */
 const fs = (lin: number, cpl: Cpl = 0, off = 0xffe): AccessOp =>
   access(ACCESS_FETCH, ((lin & ~0xfff) | off) >>> 0, cpl, 4);
 /** A read of a page without RAM behind it: runs, faults or not, but its value is not reported. */
@@ -91,7 +99,9 @@ function nameSalt(name: string): number {
   return h >>> 0;
 }
 
-/** named builds a case with the named cases' tables: PD (CR3, flag bits as given), PT, PT2, PT_BIT21, PT_PSE36 and PD2. */
+/**
+ * named builds a case with the named cases' tables: PD (CR3, flag bits as given), PT, PT2, PT_BIT21, PT_PSE36 and PD2.
+ */
 function named(name: string, sdm: string, mode: Mode, entries: Array<[number, number]>, ops: Op[], cr3Flags = 0): Case {
   return {
     name,

@@ -43,7 +43,9 @@ export class Shadow {
   /** CR4.PSE and CR4.PGE now. */
   pse: boolean;
   pge: boolean;
-  /** Physical frames whose straddle code bytes (head: first HEAD_BYTES, tail: last TAIL_BYTES) a write may have changed. */
+  /**
+   * Physical frames whose straddle code bytes (head: first HEAD_BYTES, tail: last TAIL_BYTES) a write may have changed.
+   */
   readonly clobberedHeads = new Set<number>();
   readonly clobberedTails = new Set<number>();
   readonly tables: ReadonlySet<number>;

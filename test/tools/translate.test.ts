@@ -4,6 +4,17 @@ import { parseLinear, runTranslate } from '../../src/tools/commands/translate.js
 type Opts = Parameters<typeof runTranslate>[1];
 const base: Opts = { space: 'kernel', cpl: '0' };
 
+/** The --json document, as far as these tests read it. */
+interface WalkDoc {
+  physical: number | null;
+  [key: string]: unknown;
+}
+
+/** json runs translate --json and parses its one line. */
+function json(addr: string, o: Partial<Opts> = {}): WalkDoc {
+  return JSON.parse(run(addr, { ...o, json: true })[0]) as WalkDoc;
+}
+
 function run(addr: string, o: Partial<Opts> = {}): string[] {
   const lines: string[] = [];
   runTranslate(addr, { ...base, ...o }, (l) => lines.push(l));
@@ -29,7 +40,7 @@ describe('pagelab translate', () => {
   });
 
   it('--json gives {linear, pde, pte, physical, fault} as numbers', () => {
-    const ok = JSON.parse(run('0xC0100010', { json: true })[0]);
+    const ok = json('0xC0100010');
     expect(Object.keys(ok)).toEqual(['linear', 'pde', 'pte', 'physical', 'fault']);
     expect(ok).toMatchObject({
       linear: 0xc0100010,
@@ -38,13 +49,13 @@ describe('pagelab translate', () => {
       physical: 0x100010,
       fault: null,
     });
-    const bad = JSON.parse(run('0xC0100010', { json: true, cpl: '3' })[0]);
+    const bad = json('0xC0100010', { cpl: '3' });
     expect(bad).toMatchObject({ physical: null, fault: { errorCode: 5 } });
   });
 
   it('the same answer with --pt-access recursive and with --pse, for a heap page', () => {
-    const a = JSON.parse(run('0xD0000004', { json: true })[0]);
-    const b = JSON.parse(run('0xD0000004', { json: true, ptAccess: 'recursive', pse: true })[0]);
+    const a = json('0xD0000004');
+    const b = json('0xD0000004', { ptAccess: 'recursive', pse: true });
     expect(a.physical).not.toBeNull();
     expect(b.physical).toBe(a.physical);
   });
