@@ -72,14 +72,24 @@ const RIGHT_OF: readonly number[] = [R_READ, R_WRITE, R_FETCH]; // by AccessKind
 export type LogicalResult =
   { readonly kind: 'linear'; readonly linear: number } | { readonly kind: 'fault'; readonly fault: SegmentFault };
 
+/**
+ * Which checks an access through a segment register makes. 'sdm': the null
+ * selector, type and limit checks of SDM 5.3 and 5.4.1. 'qemu': none, as
+ * QEMU 7.2's TCG does in protected mode (linear = base + offset; a null
+ * selector has base 0), measured by test/conformance/seg; for differential
+ * testing. Segment-register loads are checked the same under both.
+ */
+export type SegmentationProfile = 'sdm' | 'qemu';
+
 /** The segmentation unit: GDTR, LDTR, and six segment registers with their hidden descriptor caches. */
 export class Segmentation {
   private gdtBase = 0;
   private gdtLimit = 0xffff;
+  /** LDTR as a reset leaves it (SDM Table 9-1): selector 0, base 0, limit 0xFFFF, usable. */
   private ldtSelector = 0;
   private ldtBase = 0;
-  private ldtLimit = 0;
-  private ldtValid = false;
+  private ldtLimit = 0xffff;
+  private ldtValid = true;
   private readonly selectors = new Uint16Array(6);
   private readonly bases = new Float64Array(6);
   /** First and last valid offset of each register's segment (expand-down segments start above their limit). */
@@ -92,7 +102,13 @@ export class Segmentation {
   private _cpl = 0;
   private _lastFault: SegmentFault | null = null;
 
-  constructor(private readonly bus: DescriptorBus) {
+  private readonly unchecked: boolean;
+
+  constructor(
+    private readonly bus: DescriptorBus,
+    readonly profile: SegmentationProfile = 'sdm',
+  ) {
+    this.unchecked = profile === 'qemu';
     this.flat(0x08, 0x10);
   }
 
@@ -246,10 +262,11 @@ export class Segmentation {
    * a null selector in DS-GS, a write to code or read-only data, a read of
    * execute-only code give #GP(0); an offset outside the segment gives
    * #SS(0) through SS, else #GP(0). A flat 4 GiB expand-up segment lets an
-   * access wrap around 2^32, as Bochs does; the SDM leaves it open.
+   * access wrap around 2^32, as Bochs does; the SDM leaves it open. The 'qemu' profile checks nothing.
    */
   toLinear(reg: SegmentRegister, offset: number, size: number, kind: AccessKind): number {
     const off = offset >>> 0;
+    if (this.unchecked) return (this.bases[reg] + off) >>> 0;
     const last = off + size - 1;
     if ((this.rights[reg] & RIGHT_OF[kind]) === 0) return this.fail('gp', 0, this.typeReason(reg, kind));
     if (off < this.low[reg] || (last > this.high[reg] && !this.wraps[reg]))
@@ -331,6 +348,7 @@ export class Segmentation {
     if (reg === CS && d !== null) this._cpl = sel & SEL_RPL;
     if (d === null) {
       this.rights[reg] = 0;
+      this.bases[reg] = 0;
       return;
     }
     const limit = effectiveLimit(d);

@@ -26,33 +26,38 @@ export function missingTools(): string[] {
   return ['qemu-system-i386', 'nasm', 'ld'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 }
 
-/** buildKernel assembles and links the test kernel unless the ELF is newer than its sources. */
+/** buildKernel assembles and links the paging test kernel unless the ELF is newer than its sources. */
 export function buildKernel(): string {
-  const newest = Math.max(statSync(KERNEL_SRC).mtimeMs, statSync(LINKER_SCRIPT).mtimeMs);
+  return buildElf(KERNEL_SRC, LINKER_SCRIPT, KERNEL_ELF);
+}
+
+/** buildElf assembles `src` with nasm and links it with `ld` script `script` into `elf`, unless it is up to date. */
+export function buildElf(src: string, script: string, elf: string): string {
+  const newest = Math.max(statSync(src).mtimeMs, statSync(script).mtimeMs);
   try {
-    if (statSync(KERNEL_ELF).mtimeMs > newest) return KERNEL_ELF;
+    if (statSync(elf).mtimeMs > newest) return elf;
   } catch {
     // not built yet
   }
-  mkdirSync(BUILD_DIR, { recursive: true });
-  const obj = join(BUILD_DIR, `kernel.${process.pid}.o`);
-  const tmpElf = join(BUILD_DIR, `kernel.${process.pid}.elf`);
-  execFileSync('nasm', ['-f', 'elf32', '-o', obj, KERNEL_SRC], { stdio: 'pipe' });
-  execFileSync('ld', ['-m', 'elf_i386', '-T', LINKER_SCRIPT, '-o', tmpElf, obj], { stdio: 'pipe' });
-  execFileSync('mv', ['-f', tmpElf, KERNEL_ELF]);
+  mkdirSync(dirname(elf), { recursive: true });
+  const obj = `${elf}.${process.pid}.o`;
+  const tmpElf = `${elf}.${process.pid}.tmp`;
+  execFileSync('nasm', ['-f', 'elf32', '-o', obj, src], { stdio: 'pipe' });
+  execFileSync('ld', ['-m', 'elf_i386', '-T', script, '-o', tmpElf, obj], { stdio: 'pipe' });
+  execFileSync('mv', ['-f', tmpElf, elf]);
   rmSync(obj, { force: true });
-  return KERNEL_ELF;
+  return elf;
 }
 
 /** qemuArgs is the command line for one boot. */
-function qemuArgs(kernel: string, module: string, out: string): string[] {
+function qemuArgs(kernel: string, module: string, out: string, ramMiB = QEMU_RAM_MIB): string[] {
   return [
     '-kernel',
     kernel,
     '-initrd',
     module,
     '-m',
-    String(QEMU_RAM_MIB),
+    String(ramMiB),
     '-accel',
     'tcg',
     '-cpu',
@@ -88,6 +93,28 @@ function boot(args: string[]): Promise<{ status: number | null; stderr: string }
       resolve({ status, stderr });
     });
   });
+}
+
+/**
+ * bootWithModule boots `kernel` once with `module`'s bytes as its multiboot module and returns what it wrote to
+ * debugcon, throwing QEMU's own words unless it exited through isa-debug-exit with the success code.
+ */
+export async function bootWithModule(kernel: string, module: Uint8Array, ramMiB: number): Promise<Uint8Array> {
+  const dir = mkdtempSync(join(tmpdir(), 'pagelab-conf-'));
+  try {
+    const mod = join(dir, 'batch.bin');
+    const out = join(dir, 'out.bin');
+    writeFileSync(mod, module);
+    const { status, stderr } = await boot(qemuArgs(kernel, mod, out, ramMiB));
+    const bytes = existsSync(out) ? new Uint8Array(readFileSync(out)) : new Uint8Array(0);
+    if (status !== EXIT_OK)
+      throw new PagelabError(
+        `qemu-system-i386 exited with status ${status}: ${stderr.trim()} (${bytes.length} bytes out)`,
+      );
+    return bytes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** runOnQemu boots the kernel once with a batch and returns one outcome per case. */

@@ -1,7 +1,7 @@
 // Segmentation: descriptors, segment-register loads and their faults, and the
 // logical-to-linear step with its limit and type checks, each with its SDM section.
 import { describe, expect, it } from 'vitest';
-import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, PageFault } from '../../src/hw/fault.js';
+import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, PageFault, type AccessKind } from '../../src/hw/fault.js';
 import { Machine } from '../../src/hw/machine.js';
 import { decodeDescriptor, encodeDescriptor, type DescriptorFields } from '../../src/hw/segdesc.js';
 import { CS, DS, ES, FS, GS, SS, Segmentation, SegmentFault, type SegmentRegister } from '../../src/hw/segments.js';
@@ -64,7 +64,13 @@ function faultOf(fn: () => unknown): string {
 }
 
 /** access returns toLinear's linear address in hex, or the fault it records. */
-function access(seg: Segmentation, reg: SegmentRegister, off: number, size: number, kind = ACCESS_READ): string {
+function access(
+  seg: Segmentation,
+  reg: SegmentRegister,
+  off: number,
+  size: number,
+  kind: AccessKind = ACCESS_READ,
+): string {
   const l = seg.toLinear(reg, off, size, kind);
   if (l >= 0) return l.toString(16);
   const f = seg.lastFault as SegmentFault;
@@ -117,7 +123,18 @@ describe('loading DS, ES, FS, GS (SDM Vol. 2 MOV; 5.6)', () => {
   it('a selector past the GDT limit is #GP(selector), the error code keeping TI and dropping RPL', () => {
     const { seg } = setup();
     expect(faultOf(() => seg.load(DS, ENTRIES.length * 8 + 3))).toBe(`gp:${(ENTRIES.length * 8).toString(16)}`);
+    seg.lldt(0);
     expect(faultOf(() => seg.load(ES, 0x0107))).toBe('gp:104'); // TI = 1 with no LDT loaded
+  });
+
+  it('after reset LDTR names a 64 KiB LDT at linear 0 (SDM Table 9-1), so TI=1 selectors read descriptors there', () => {
+    const { m, seg } = setup();
+    expect(seg.ldtr).toEqual({ selector: 0, valid: true });
+    const [lo, hi] = encodeDescriptor({ base: 0x123000, limit: 0xff, type: DATA_RW });
+    m.mem.write32(0x108, lo);
+    m.mem.write32(0x10c, hi);
+    expect(faultOf(() => seg.load(FS, 0x010c))).toBe('ok'); // index 0x21 in the LDT at 0
+    expect(access(seg, FS, 0x10, 1)).toBe('123010');
   });
 
   it('needs data or readable code: execute-only code and system descriptors are #GP(selector)', () => {
