@@ -8,6 +8,7 @@
 export { PagelabError } from '../errors.js';
 export type { EarlyAllocator } from '../kernel/early.js';
 export { kernelInit, type Kernel, type KernelOptions } from '../kernel/main.js';
+export type { PhysAccess } from '../kernel/physaccess.js';
 export {
   FRAME_STRATEGIES,
   type AllocOptions,

@@ -240,6 +240,7 @@ export const TYPE_NAMES: Readonly<Record<Entry, readonly string[]>> = {
     'KernelWindow',
     'LowMemoryPolicy',
     'PfnRange',
+    'PhysAccess',
     'PtAccess',
     'PtAccessKind',
     'ReservedPfnRange',
