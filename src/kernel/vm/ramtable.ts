@@ -59,7 +59,7 @@ export class RamTable {
 
   /** `first` is the table's first frame, already laid out by RamTable.create. */
   private constructor(
-    private readonly mem: PhysAccess,
+    private readonly pa: PhysAccess,
     private readonly frames: TableFrames,
     readonly spec: RamTableSpec,
     readonly first: PhysAddr,
@@ -84,7 +84,7 @@ export class RamTable {
   records(full = false): TableRecord[] {
     const out: TableRecord[] = [];
     for (const frame of this.chain()) {
-      const count = this.mem.read32((frame + T_COUNT) as PhysAddr);
+      const count = this.pa.read32((frame + T_COUNT) as PhysAddr);
       if (count > this.capacity) throw this.spec.corrupt(`frame ${hex(frame)} counts ${count} records`);
       let live = 0;
       for (let i = 0; i < this.capacity && (full || live < count); i++) {
@@ -111,10 +111,10 @@ export class RamTable {
       throw new Error(`${this.spec.name}: a record has ${this.spec.words - 2} words`);
     const place = this.freePlace();
     if (place === null) return null;
-    const id = this.mem.read32((this.first + T_NEXT_ID) as PhysAddr);
-    this.mem.write32((this.first + T_NEXT_ID) as PhysAddr, id + 1);
+    const id = this.pa.read32((this.first + T_NEXT_ID) as PhysAddr);
+    this.pa.write32((this.first + T_NEXT_ID) as PhysAddr, id + 1);
     const at = (place.frame + T_RECORDS + 4 * this.spec.words * place.index) as PhysAddr;
-    [this.spec.recordMagic, id, ...data].forEach((v, i) => this.mem.write32((at + 4 * i) as PhysAddr, v));
+    [this.spec.recordMagic, id, ...data].forEach((v, i) => this.pa.write32((at + 4 * i) as PhysAddr, v));
     this.addCount(place.frame, 1);
     return { at, id };
   }
@@ -122,7 +122,7 @@ export class RamTable {
   /** remove clears a live record; a frame other than the first is unlinked and freed once empty. */
   remove(ref: RecordRef): void {
     if (this.read(ref) === null) throw this.spec.corrupt(`no live record ${ref.id} at ${hex(ref.at)}`);
-    for (let i = 0; i < this.spec.words; i++) this.mem.write32((ref.at + 4 * i) as PhysAddr, 0);
+    for (let i = 0; i < this.spec.words; i++) this.pa.write32((ref.at + 4 * i) as PhysAddr, 0);
     const frame = (ref.at - (ref.at % FRAME_BYTES)) as PhysAddr;
     if (this.addCount(frame, -1) === 0 && frame !== this.first) this.release(frame);
   }
@@ -135,10 +135,10 @@ export class RamTable {
   /** chain follows the frames from the first, checking each magic and that the chain does not loop. */
   private chain(): PhysAddr[] {
     const out: PhysAddr[] = [];
-    for (let f = this.first as number; f !== 0; f = this.mem.read32((f + T_NEXT) as PhysAddr)) {
+    for (let f = this.first as number; f !== 0; f = this.pa.read32((f + T_NEXT) as PhysAddr)) {
       if (f % FRAME_BYTES !== 0) throw this.spec.corrupt(`next frame link ${hex(f)} is not a frame`);
       if (out.includes(f as PhysAddr)) throw this.spec.corrupt(`the frame chain loops at ${hex(f)}`);
-      const magic = this.mem.read32((f + T_MAGIC) as PhysAddr);
+      const magic = this.pa.read32((f + T_MAGIC) as PhysAddr);
       if (magic !== this.spec.tableMagic) throw this.spec.corrupt(`frame ${hex(f)} has magic ${hex(magic)}`);
       out.push(f as PhysAddr);
     }
@@ -158,7 +158,7 @@ export class RamTable {
   private freePlace(): { frame: PhysAddr; index: number } | null {
     const chain = this.chain();
     for (const frame of chain) {
-      const count = this.mem.read32((frame + T_COUNT) as PhysAddr);
+      const count = this.pa.read32((frame + T_COUNT) as PhysAddr);
       if (count > this.capacity) throw this.spec.corrupt(`frame ${hex(frame)} counts ${count} records`);
       if (count === this.capacity) continue;
       for (let i = 0; i < this.capacity; i++) if (this.recordAt(frame, i) === null) return { frame, index: i };
@@ -166,8 +166,8 @@ export class RamTable {
     }
     const frame = this.frames.alloc();
     if (frame === null) return null;
-    initFrame(this.mem, frame, this.spec.tableMagic);
-    this.mem.write32((chain[chain.length - 1] + T_NEXT) as PhysAddr, frame);
+    initFrame(this.pa, frame, this.spec.tableMagic);
+    this.pa.write32((chain[chain.length - 1] + T_NEXT) as PhysAddr, frame);
     return { frame, index: 0 };
   }
 
@@ -175,21 +175,21 @@ export class RamTable {
   private release(frame: PhysAddr): void {
     const chain = this.chain();
     const prev = chain[chain.indexOf(frame) - 1];
-    this.mem.write32((prev + T_NEXT) as PhysAddr, this.mem.read32((frame + T_NEXT) as PhysAddr));
+    this.pa.write32((prev + T_NEXT) as PhysAddr, this.pa.read32((frame + T_NEXT) as PhysAddr));
     this.frames.free(frame);
   }
 
   /** addCount adjusts a frame's live-record count and returns the new count. */
   private addCount(frame: PhysAddr, delta: number): number {
-    const n = this.mem.read32((frame + T_COUNT) as PhysAddr) + delta;
-    this.mem.write32((frame + T_COUNT) as PhysAddr, n);
+    const n = this.pa.read32((frame + T_COUNT) as PhysAddr) + delta;
+    this.pa.write32((frame + T_COUNT) as PhysAddr, n);
     return n;
   }
 
   /** readWords reads n consecutive u32s. */
   private readWords(at: PhysAddr, n: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < n; i++) out.push(this.mem.read32((at + 4 * i) as PhysAddr));
+    for (let i = 0; i < n; i++) out.push(this.pa.read32((at + 4 * i) as PhysAddr));
     return out;
   }
 }
