@@ -105,6 +105,11 @@ export abstract class FrameAllocatorBase {
     return n;
   }
 
+  /** rangeTableReadable: nranges in RAM fits the table (else audits stop at the range check). */
+  protected rangeTableReadable(): boolean {
+    return this.machine.read32(this.header + H_NRANGES) <= this.rangeCapacity;
+  }
+
   /** rangeStart reads the first pfn of range i from RAM. */
   protected rangeStart(i: number): number {
     return this.machine.read32(this.header + H_RANGES + 8 * i);

@@ -192,6 +192,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
   /** audit recounts the free bits in RAM and checks the hint and the non-usable bits. */
   audit(): string[] {
     const out = this.auditRanges();
+    if (!this.rangeTableReadable()) return out;
     let free = 0;
     let firstFree = -1;
     for (let w = 0; w < this.words; w++) {

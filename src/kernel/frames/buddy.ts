@@ -308,6 +308,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
   /** audit checks the lists against the order map (every state byte, allocated blocks too), buddy pairs, counts. */
   audit(): string[] {
     const out = this.auditRanges();
+    if (!this.rangeTableReadable()) return out;
     const blocks = this.freeBlocks();
     const free = new Set<number>();
     let frames = 0;

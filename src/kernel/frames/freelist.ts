@@ -68,6 +68,13 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     if (head !== 0) return this.popHead(head, opts);
     const front = this.frontier('alloc');
     if (front === null) return null;
+    if ((this.allocatedWord(front.pfn) & (1 << (front.pfn & 31))) !== 0)
+      throw corrupted(
+        'alloc',
+        front.pfn * 4096,
+        'frontier',
+        'the frame at the frontier is marked allocated: handed out already, through a corrupted free-list link?',
+      );
     const free = this.checkTake('alloc', 1, front.pfn * 4096);
     this.advanceFrontier(front.index, front.pfn);
     this.markAllocated(front.pfn);
@@ -209,7 +216,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
   /** audit walks the list in RAM: each link a usable, unallocated frame behind the frontier, no cycle; counts. */
   audit(): string[] {
     const out = this.auditRanges();
-    if (out.some((p) => p.startsWith('range count'))) return out;
+    if (!this.rangeTableReadable()) return out;
     let front: { index: number; pfn: number } | null;
     try {
       front = this.frontier('audit');
