@@ -12,12 +12,13 @@
 // leaves carry G, so a CR3 switch keeps their TLB entries.
 
 import { hex, type PhysAddr } from '../../hw/addr.js';
-import { CR4_PGE, FRAME_MASK, PDE_PS, PTE_G, PTE_P } from '../../hw/paging.js';
+import { CR4_PGE, FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P } from '../../hw/paging.js';
 import type { FrameAllocator } from '../frames/api.js';
 import type { KernelCore } from './core.js';
 import { VmError } from './error.js';
 import { FlushTracker } from './flush.js';
 import { createPtAccess, type PtAccess, type PtAccessKind } from './ptaccess.js';
+import type { RecordRef } from './ramtable.js';
 import { SpaceRegistry, type SpaceDesc } from './registry.js';
 import { AddressSpace, type SpaceContext } from './space.js';
 import { KERNEL_PDE_FIRST, TEMP_SLOT_DEPTH } from './layout.js';
@@ -111,12 +112,7 @@ export class KernelVm {
       this.frames.free(dir);
       throw e;
     }
-    const ref = this.registry.add(dir, counts);
-    if (ref === null) {
-      this.frames.free(counts);
-      this.frames.free(dir);
-      throw new VmError('out-of-memory', 'out of memory for a frame of the address-space registry');
-    }
+    const ref = this.register(dir, counts);
     this.pt.initDirectory(dir); // first: the recursive strategy reaches the directory through it
     for (let pdi = KERNEL_PDE_FIRST; pdi <= this.pt.lastMappablePde; pdi++) {
       const pde = this.pt.readPde(this.core.directory, pdi);
@@ -125,6 +121,21 @@ export class KernelVm {
     const space = new AddressSpace(this.ctx, dir, counts, this.core.slot, ref);
     this.handles.set(ref.id, space);
     return space;
+  }
+
+  /** register adds a new space's record; when that fails (no frame, a corrupted registry) it gives both frames back. */
+  private register(dir: PhysAddr, counts: PhysAddr): RecordRef {
+    let ref: RecordRef | null = null;
+    try {
+      ref = this.registry.add(dir, counts);
+    } finally {
+      if (ref === null) {
+        this.frames.free(counts);
+        this.frames.free(dir);
+      }
+    }
+    if (ref === null) throw new VmError('out-of-memory', 'out of memory for a frame of the address-space registry');
+    return ref;
   }
 
   /** destroySpace frees a space that holds no user mappings and is not current. */
@@ -239,7 +250,9 @@ export class KernelVm {
       if (present !== want) out.push(`${at}: PDE ${pdi} holds ${present} present PTEs, its count says ${want}`);
     }
     for (let pdi = KERNEL_PDE_FIRST; pdi <= this.pt.lastMappablePde; pdi++) {
-      if (this.pt.readPde(d.directory, pdi) !== this.pt.readPde(this.core.directory, pdi))
+      // the MMU sets A (and D, through the recursive mapping) in the directory it walked
+      const mine = this.pt.readPde(d.directory, pdi) & ~(PTE_A | PTE_D);
+      if (mine !== (this.pt.readPde(this.core.directory, pdi) & ~(PTE_A | PTE_D)))
         out.push(`${at}: kernel PDE ${pdi} differs from the kernel directory's`);
     }
     return out;

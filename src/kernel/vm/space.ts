@@ -296,8 +296,16 @@ export class AddressSpace {
       throw new VmError('out-of-memory', `map ${hex(page)}: out of memory for a page table`, { address: page });
     const kernel = pdi >= KERNEL_PDE_FIRST;
     const pde = table | PTE_P | PTE_RW | (kernel ? 0 : PTE_US);
-    if (kernel) this.ctx.linkKernelPde(pdi, pde);
-    else this.ctx.pt.writePde(this.directory, pdi, pde);
+    if (!kernel) {
+      this.ctx.pt.writePde(this.directory, pdi, pde);
+      return table;
+    }
+    try {
+      this.ctx.linkKernelPde(pdi, pde); // reads the whole registry before it writes a PDE
+    } catch (e) {
+      this.ctx.freeTable(table);
+      throw e;
+    }
     return table;
   }
 
