@@ -3,10 +3,10 @@
 
 import type { LinAddr, PhysAddr } from '../hw/addr.js';
 import { PTE_RW } from '../hw/paging.js';
-import type { FrameAllocator } from './frames/allocator.js';
+import type { FrameAllocator } from './frames/api.js';
 import type { HeapBackend } from './heap/backend.js';
 import type { KernelVm } from './vm/kvm.js';
-import { VmError } from './vm/space.js';
+import { VmError } from './vm/error.js';
 
 export class KernelHeapBackend implements HeapBackend {
   constructor(
@@ -32,7 +32,7 @@ export class KernelHeapBackend implements HeapBackend {
       this.vm.kernel.map(page, frame, PTE_RW).flush();
       return true;
     } catch (e) {
-      if (e instanceof VmError && /out of memory/.test(e.message)) return false;
+      if (e instanceof VmError && e.kind === 'out-of-memory') return false;
       throw e;
     }
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { boot } from '../../src/boot/boot.js';
 import { kernelMain } from '../../src/kernel/main.js';
 import { PF_P, PF_U } from '../../src/hw/paging.js';
+import { freeFramesInRam } from './frames/helpers.js';
 
 describe('kernelMain after the real boot', () => {
   for (const frames of ['bitmap', 'list', 'buddy'] as const) {
@@ -11,7 +12,12 @@ describe('kernelMain after the real boot', () => {
       for (const pse of [false, true]) {
         it(`frames=${frames} pt-access=${ptAccess} ${pse ? 'pse' : 'no-pse'}`, () => {
           const { info } = boot({ ram: 32 << 20, pse });
-          const r = kernelMain(info, { frames, ptAccess, heap: frames === 'buddy' ? 'slab' : 'kr' });
+          const r = kernelMain(info, {
+            frames,
+            ptAccess,
+            heap: frames === 'buddy' ? 'slab' : 'kr',
+            tlbMissCounter: () => info.machine.mmu.counters().misses,
+          });
           const k = r.kernel;
           expect(r.sections.map((s) => s.title)).toEqual([
             'physical memory: frame allocator (at bring-up)',
@@ -28,6 +34,8 @@ describe('kernelMain after the real boot', () => {
           expect(j.frames.total).toBe(k.frames.stats().total);
           expect(j.frames.free).toBeLessThan(j.frames.total);
           expect(j.frames.free).toBe(k.frames.stats().free); // the JSON's figures are those of the end of the run
+          expect(j.frames.free).toBe(freeFramesInRam(info.machine.mem, k.frames)); // and what the map in RAM says
+          expect(k.vm.audit()).toEqual([]);
           expect(j.pageFault).toMatchObject({ cr2: 0xd8000000, errorCode: 0 });
           expect(j.vm.switchCost).toEqual({ kernelMisses: 0, userMisses: 1 });
           expect(k.frames.audit()).toEqual([]);

@@ -2,21 +2,26 @@
 // 0 = free), stored in frames the allocator reserved for itself and reached
 // through the kernel window. Allocation searches a 32-bit word at a time from
 // a hint, the lowest word that may hold a free bit (every word below it is
-// full), so it does not rescan from frame 0.
+// full), so it does not rescan from frame 0. The hint and the free count are
+// header words in RAM (0x20 hint, 0x18 nfree), read on every allocation: a C
+// kernel keeps them in its struct, and so a cleared bit below the hint is not
+// found (audit() reports the hint past a free word), and a free count of 0
+// makes alloc() return null without scanning, as the C code would.
 
 import type { PhysAddr } from '../../hw/addr.js';
-import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './allocator.js';
+import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './api.js';
 import { FrameAllocatorBase, POISON_BYTE } from './base.js';
-import { FrameError } from './error.js';
-import type { FrameSetup } from './setup.js';
+import { FrameError, corrupted } from './error.js';
+import { H_STRATEGY, type FrameSetup } from './setup.js';
 
 const FULL = 0xffffffff;
+/** Header word: the index of the lowest bitmap word that may hold a clear bit. */
+export const H_HINT = H_STRATEGY;
 
 export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocator {
   readonly strategy = 'bitmap';
+  /** Words in the map: fixed at boot from max_pfn (the map's size). */
   private readonly words: number;
-  /** Every word below the hint is full: an accelerator, checked by audit(). */
-  private hint = 0;
 
   /** mapBytes: one bit per frame below maxPfn. */
   static mapBytes(maxPfn: number): number {
@@ -28,7 +33,19 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     this.words = Math.ceil(setup.regions.maxPfn / 32);
     this.stamp('bitmap');
     this.writeInitialMap();
-    while (this.hint < this.words && this.word(this.hint) === FULL) this.hint++;
+    let hint = 0;
+    while (hint < this.words && this.word(hint) === FULL) hint++;
+    this.setHint(hint);
+  }
+
+  /** hint reads the search hint from the header. */
+  private hint(): number {
+    return this.machine.read32(this.header + H_HINT);
+  }
+
+  /** setHint writes the search hint to the header. */
+  private setHint(w: number): void {
+    this.machine.write32(this.header + H_HINT, w);
   }
 
   /** writeInitialMap marks usable frames free and everything else in use. */
@@ -50,17 +67,31 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
 
   /** alloc takes the lowest free frame at or after the hint word. */
   alloc(opts?: AllocOptions): PhysAddr | null {
-    if (this.nfree === 0) return null;
-    for (let w = this.hint; w < this.words; w++) {
+    const free = this.freeCount();
+    if (free === 0) return null;
+    const hint = this.hint();
+    for (let w = hint; w < this.words; w++) {
       const v = this.word(w);
       if (v === FULL) continue;
       const bit = 31 - Math.clz32(~v & (v + 1));
       this.setWord(w, v | (1 << bit));
-      this.hint = w;
-      this.nfree--;
+      if (w !== hint) this.setHint(w);
+      this.setFreeCount(free - 1);
       return this.handOut((w * 32 + bit) * 4096, 0, opts);
     }
-    return null;
+    throw this.lost('alloc', free, hint);
+  }
+
+  /**
+   * lost names what is corrupted when the count says frames are free but no clear
+   * bit lies at or after the hint: the hint, if a clear bit lies below it, else the count.
+   */
+  private lost(op: string, free: number, hint: number): FrameError {
+    for (let w = 0; w < Math.min(hint, this.words); w++) {
+      if (this.word(w) !== FULL)
+        return corrupted(op, null, 'bitmap hint', `hint word ${hint} in RAM, but word ${w} below it has a clear bit`);
+    }
+    return corrupted(op, null, 'free count', `${free} free in RAM, but no clear bit in the bitmap`);
   }
 
   /** free clears a frame's bit; rejects anything that is not an allocated usable frame. */
@@ -70,11 +101,17 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     const v = this.word(w);
     const bit = 1 << (pfn & 31);
     if ((v & bit) === 0)
-      throw new FrameError('free', frame, 'not allocated (already free: a double free, or never handed out)');
+      throw new FrameError(
+        'not-allocated',
+        'free',
+        frame,
+        'not allocated (already free: a double free, or never handed out)',
+      );
+    const free = this.checkGive('free', 1, frame);
     if (this.options.poison) this.fill(frame, 0, POISON_BYTE);
     this.setWord(w, v & ~bit);
-    this.nfree++;
-    if (w < this.hint) this.hint = w;
+    this.setFreeCount(free + 1);
+    if (w < this.hint()) this.setHint(w);
   }
 
   /** allocContiguous finds 2^order free frames aligned to their size, scanning from the hint. */
@@ -82,17 +119,19 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     this.checkOrder('allocContiguous', order);
     if (order === 0) return this.alloc(opts);
     const n = 2 ** order;
+    const free = this.freeCount();
+    if (free < n) return null;
     const pfn = n < 32 ? this.findInWord(n) : this.findWords(n / 32);
     if (pfn < 0) return null;
     this.setBits(pfn, n, true);
-    this.nfree -= n;
+    this.setFreeCount(free - n);
     return this.handOut(pfn * 4096, order, opts);
   }
 
-  /** findInWord looks for n (< 32) aligned clear bits inside one word. */
+  /** findInWord looks for n (< 32) aligned clear bits inside one word, from the hint. */
   private findInWord(n: number): number {
     const mask = (1 << n) - 1;
-    for (let w = this.hint; w < this.words; w++) {
+    for (let w = this.hint(); w < this.words; w++) {
       const v = this.word(w);
       if (v === FULL) continue;
       for (let s = 0; s < 32; s += n) if (((v >>> s) & mask) === 0) return w * 32 + s;
@@ -102,7 +141,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
 
   /** findWords looks for k aligned, consecutive all-clear words. */
   private findWords(k: number): number {
-    for (let w = Math.floor(this.hint / k) * k; w + k <= this.words; w += k) {
+    for (let w = Math.floor(this.hint() / k) * k; w + k <= this.words; w += k) {
       let clear = 0;
       while (clear < k && this.word(w + clear) === 0) clear++;
       if (clear === k) return w * 32;
@@ -130,15 +169,17 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     for (let p = pfn; p < pfn + n; p++) {
       if ((this.word(p >>> 5) & (1 << (p & 31))) === 0)
         throw new FrameError(
+          'not-allocated',
           'freeContiguous',
           p * 4096,
           'not allocated (already free: a double free, or never handed out)',
         );
     }
+    const free = this.checkGive('freeContiguous', n, frame);
     if (this.options.poison) this.fill(frame, order, POISON_BYTE);
     this.setBits(pfn, n, false);
-    this.nfree += n;
-    if (pfn >>> 5 < this.hint) this.hint = pfn >>> 5;
+    this.setFreeCount(free + n);
+    if (pfn >>> 5 < this.hint()) this.setHint(pfn >>> 5);
   }
 
   /** isFree tells whether a usable frame's bit is clear. */
@@ -151,6 +192,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
   /** audit recounts the free bits in RAM and checks the hint and the non-usable bits. */
   audit(): string[] {
     const out = this.auditRanges();
+    if (!this.rangeTableReadable()) return out;
     let free = 0;
     let firstFree = -1;
     for (let w = 0; w < this.words; w++) {
@@ -163,8 +205,9 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
         if (firstFree < 0) firstFree = w;
       }
     }
-    if (free !== this.nfree) out.push(`free count ${this.nfree} but ${free} clear bits in RAM`);
-    if (firstFree >= 0 && firstFree < this.hint) out.push(`hint ${this.hint} is past free word ${firstFree}`);
+    if (free !== this.freeCount()) out.push(`free count ${this.freeCount()} but ${free} clear bits in RAM`);
+    if (firstFree >= 0 && firstFree < this.hint()) out.push(`hint ${this.hint()} is past free word ${firstFree}`);
+    if (this.hint() > this.words) out.push(`hint ${this.hint()} is past the map's ${this.words} words`);
     return out;
   }
 }

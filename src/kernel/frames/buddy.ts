@@ -11,12 +11,17 @@
 // reached through the temporary-mapping slot. The map is written once at boot
 // (one byte per frame); the first allocation after that splits at most ten
 // times, whatever the machine's size.
+// Every decision reads RAM: the order heads (allocation scans them), the
+// state bytes (free and merge), the links and the free count. As Linux's
+// CONFIG_DEBUG_LIST, a list head whose state byte is not FREE|k, or a link
+// whose neighbour does not link back, is reported by name ("buddy list
+// corrupted") before anything changes.
 
 import type { PhysAddr } from '../../hw/addr.js';
 import { hex } from '../../hw/addr.js';
-import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './allocator.js';
+import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './api.js';
 import { FrameAllocatorBase, MAX_ORDER, POISON_BYTE } from './base.js';
-import { FrameError } from './error.js';
+import { FrameError, corrupted } from './error.js';
 import { findRange } from './regions.js';
 import { H_STRATEGY, type FrameSetup } from './setup.js';
 
@@ -28,8 +33,7 @@ export const STATE_RESERVED = 0xff;
 
 export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator {
   readonly strategy = 'buddy';
-  /** Write-through copies of the list heads (audit() compares them with RAM). */
-  private readonly heads = new Array<number>(MAX_ORDER + 1).fill(0);
+  /** One past the last frame the order map covers (fixed at boot, as the map's size). */
   private readonly maxPfn: number;
 
   /** mapBytes: one state byte per frame below maxPfn. */
@@ -81,9 +85,13 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     this.machine.write32(at, (this.machine.read32(at) & ~(0xff << shift)) | (s << shift));
   }
 
-  /** setHead sets the head of an order's list, in RAM and in its JS copy. */
+  /** head reads the head of an order's list from the header. */
+  private head(order: number): number {
+    return this.machine.read32(this.header + H_HEADS + order * 4);
+  }
+
+  /** setHead writes the head of an order's list to the header. */
   private setHead(order: number, frame: number): void {
-    this.heads[order] = frame;
     this.machine.write32(this.header + H_HEADS + order * 4, frame);
   }
 
@@ -105,7 +113,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
   /** pushFree puts a block at the head of its order's list and marks it FREE|order. */
   private pushFree(pfn: number, order: number): void {
     const frame = pfn * 4096;
-    const head = this.heads[order];
+    const head = this.head(order);
     const l = this.slot.map(frame as PhysAddr);
     try {
       this.machine.write32(l, head);
@@ -127,20 +135,54 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     if (next !== 0) this.setLink(next, 1, prev);
   }
 
+  /**
+   * checkUnlink verifies, before unlink writes anything, that a free block's
+   * neighbours link back to it (CONFIG_DEBUG_LIST's check) and that it is
+   * the list head when it has no prev.
+   */
+  private checkUnlink(op: string, pfn: number, order: number): void {
+    const frame = pfn * 4096;
+    const [next, prev] = this.links(frame);
+    const broken = (why: string): FrameError => corrupted(op, frame, 'buddy list', `order ${order}: ${why}`);
+    if (prev === 0 && this.head(order) !== frame) throw broken('a block with no prev link is not the list head');
+    if (prev !== 0 && (prev % 4096 !== 0 || prev / 4096 >= this.maxPfn || this.links(prev)[0] !== frame))
+      throw broken(`prev ${hex(prev)} does not link back`);
+    if (next !== 0 && (next % 4096 !== 0 || next / 4096 >= this.maxPfn || this.links(next)[1] !== frame))
+      throw broken(`next ${hex(next)} does not link back`);
+  }
+
+  /** listHead reads an order's head and checks it is a free block of that order (its state byte says so). */
+  private listHead(op: string, k: number): number {
+    const frame = this.head(k);
+    if (frame === 0) return 0;
+    const pfn = frame / 4096;
+    if (frame % (4096 * 2 ** k) !== 0 || pfn >= this.maxPfn)
+      throw corrupted(op, frame, 'buddy list', `head of order ${k} is not an aligned frame of the map`);
+    if (this.state(pfn) !== (STATE_FREE | k))
+      throw corrupted(op, frame, 'buddy list', `head of order ${k} has state ${hex(this.state(pfn), 2)}`);
+    return frame;
+  }
+
   /** allocContiguous takes the smallest free block of order >= `order` and splits it down. */
   allocContiguous(order: number, opts?: AllocOptions): PhysAddr | null {
     this.checkOrder('allocContiguous', order);
     let k = order;
-    while (k <= MAX_ORDER && this.heads[k] === 0) k++;
+    let frame = 0;
+    for (; k <= MAX_ORDER; k++) {
+      frame = this.listHead('allocContiguous', k);
+      if (frame !== 0) break;
+    }
     if (k > MAX_ORDER) return null;
-    const pfn = this.heads[k] / 4096;
+    const pfn = frame / 4096;
+    this.checkUnlink('allocContiguous', pfn, k);
+    const free = this.checkTake('allocContiguous', 2 ** order, frame);
     this.unlink(pfn, k);
     while (k > order) {
       k--;
       this.pushFree(pfn + 2 ** k, k);
     }
     this.setState(pfn, STATE_ALLOC | order);
-    this.nfree -= 2 ** order;
+    this.setFreeCount(free - 2 ** order);
     return this.handOut(pfn * 4096, order, opts);
   }
 
@@ -164,32 +206,61 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
   private release(op: string, frame: number, order: number): void {
     let pfn = this.checkFrame(op, frame, order);
     const s = this.state(pfn);
-    if (s !== (STATE_ALLOC | order)) throw new FrameError(op, frame, this.whyNotAllocated(pfn, s, order));
+    if (s !== (STATE_ALLOC | order)) throw this.notAllocated(op, frame, pfn, s, order);
+    const free = this.checkGive(op, 2 ** order, frame);
+    const merges = this.mergeOrder(op, pfn, order);
     if (this.options.poison) this.fill(frame, order, POISON_BYTE);
     this.setState(pfn, STATE_TAIL);
     let k = order;
-    for (; k < MAX_ORDER; k++) {
+    for (; k < merges; k++) {
       const buddy = pfn ^ (2 ** k);
-      if (buddy >= this.maxPfn || this.state(buddy) !== (STATE_FREE | k)) break;
       this.unlink(buddy, k);
       this.setState(buddy, STATE_TAIL);
       pfn = Math.min(pfn, buddy);
     }
     this.pushFree(pfn, k);
-    this.nfree += 2 ** order;
+    this.setFreeCount(free + 2 ** order);
   }
 
-  /** whyNotAllocated explains a rejected free from the frame's state byte (and its enclosing block's). */
-  private whyNotAllocated(pfn: number, s: number, order: number): string {
+  /** mergeOrder finds how far a freed block merges, checking each buddy's links before any write. */
+  private mergeOrder(op: string, pfn: number, order: number): number {
+    let k = order;
+    for (; k < MAX_ORDER; k++) {
+      const buddy = pfn ^ (2 ** k);
+      if (buddy >= this.maxPfn || this.state(buddy) !== (STATE_FREE | k)) break;
+      this.checkUnlink(op, buddy, k);
+      pfn = Math.min(pfn, buddy);
+    }
+    return k;
+  }
+
+  /** notAllocated explains a rejected free from the frame's state byte (and its enclosing block's). */
+  private notAllocated(op: string, frame: number, pfn: number, s: number, order: number): FrameError {
     if ((s & STATE_ALLOC) !== 0 && s !== STATE_RESERVED)
-      return `allocated as an order-${s & 0x3f} block, freed as order ${order}`;
-    if ((s & STATE_FREE) !== 0 && s !== STATE_RESERVED) return 'already free (double free)';
+      return new FrameError(
+        'wrong-order',
+        op,
+        frame,
+        `allocated as an order-${s & 0x3f} block, freed as order ${order}`,
+      );
+    if ((s & STATE_FREE) !== 0 && s !== STATE_RESERVED)
+      return new FrameError('double-free', op, frame, 'already free (double free)');
     const head = this.enclosingHead(pfn);
-    if (head === null) return 'not the start of any block';
+    if (head === null) return corrupted(op, frame, 'buddy state', 'not the start of any block: no block holds it');
     const hs = this.state(head);
     if ((hs & STATE_FREE) !== 0)
-      return `already free (double free): inside the free order-${hs & 0x3f} block at ${hex(head * 4096)}`;
-    return `inside the allocated order-${hs & 0x3f} block at ${hex(head * 4096)}, not its start`;
+      return new FrameError(
+        'double-free',
+        op,
+        frame,
+        `already free (double free): inside the free order-${hs & 0x3f} block at ${hex(head * 4096)}`,
+      );
+    return new FrameError(
+      'inside-block',
+      op,
+      frame,
+      `inside the allocated order-${hs & 0x3f} block at ${hex(head * 4096)}, not its start`,
+    );
   }
 
   /** enclosingHead finds the first frame of the block holding a TAIL frame. */
@@ -214,7 +285,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
 
   /** The largest order with a free block, or -1 when nothing is free. */
   largestFreeOrder(): number {
-    for (let k = MAX_ORDER; k >= 0; k--) if (this.heads[k] !== 0) return k;
+    for (let k = MAX_ORDER; k >= 0; k--) if (this.head(k) !== 0) return k;
     return -1;
   }
 
@@ -225,7 +296,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
       const list: number[] = [];
       for (
         let f = this.machine.read32(this.header + H_HEADS + k * 4);
-        f !== 0 && list.length <= this.usableCount;
+        f !== 0 && list.length <= this.usableCount();
         f = this.links(f)[0]
       )
         list.push(f / 4096);
@@ -234,13 +305,10 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     return out;
   }
 
-  /** audit checks the lists against the order map, the buddy invariant and the counts. */
+  /** audit checks the lists against the order map (every state byte, allocated blocks too), buddy pairs, counts. */
   audit(): string[] {
     const out = this.auditRanges();
-    for (let k = 0; k <= MAX_ORDER; k++) {
-      if (this.machine.read32(this.header + H_HEADS + k * 4) !== this.heads[k])
-        out.push(`head of order ${k} in RAM differs from the JS copy`);
-    }
+    if (!this.rangeTableReadable()) return out;
     const blocks = this.freeBlocks();
     const free = new Set<number>();
     let frames = 0;
@@ -258,8 +326,52 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
         if (k < MAX_ORDER && free.has((pfn ^ (2 ** k)) * 64 + k))
           out.push(`free blocks ${hex(pfn * 4096)} and its buddy are both free at order ${k}`);
     });
-    if (frames !== this.nfree) out.push(`free count ${this.nfree} but the lists hold ${frames} frames`);
+    if (frames !== this.freeCount()) out.push(`free count ${this.freeCount()} but the lists hold ${frames} frames`);
+    out.push(...this.auditMap(free));
     return out;
+  }
+
+  /**
+   * auditMap walks the whole order map: outside the usable ranges every byte is RESERVED; inside, blocks
+   * tile each range (a FREE|k or ALLOC|k head, aligned, inside the range, then 2^k - 1 TAIL bytes),
+   * and every FREE head is on its order's list (`listed`: pfn * 64 + order).
+   */
+  private auditMap(listed: ReadonlySet<number>): string[] {
+    const out: string[] = [];
+    let p = 0;
+    for (const r of this.ranges) {
+      for (; p < r.start; p++)
+        if (this.state(p) !== STATE_RESERVED)
+          out.push(`frame ${hex(p * 4096)} is not managed but has state ${hex(this.state(p), 2)}`);
+      while (p < r.end && out.length < 16) p = this.auditMapBlock(p, r.end, listed, out);
+      p = r.end;
+    }
+    for (; p < this.maxPfn; p++)
+      if (this.state(p) !== STATE_RESERVED)
+        out.push(`frame ${hex(p * 4096)} is not managed but has state ${hex(this.state(p), 2)}`);
+    return out.slice(0, 16);
+  }
+
+  /** auditMapBlock checks the block whose head should be at pfn; returns the pfn after it. */
+  private auditMapBlock(pfn: number, end: number, listed: ReadonlySet<number>, out: string[]): number {
+    const s = this.state(pfn);
+    const at = hex(pfn * 4096);
+    if (s === STATE_TAIL || s === STATE_RESERVED || (s & 0x3f) > MAX_ORDER) {
+      out.push(`frame ${at} starts no block but has state ${hex(s, 2)}`);
+      return pfn + 1;
+    }
+    const k = s & 0x3f;
+    if (pfn % 2 ** k !== 0 || pfn + 2 ** k > end)
+      out.push(`block ${at} of order ${k} is misaligned or leaves its range`);
+    if ((s & STATE_FREE) !== 0 && !listed.has(pfn * 64 + k))
+      out.push(`free block ${at} of order ${k} is on no free list`);
+    const last = Math.min(pfn + 2 ** k, end);
+    for (let t = pfn + 1; t < last; t++)
+      if (this.state(t) !== STATE_TAIL) {
+        out.push(`frame ${hex(t * 4096)} inside block ${at} has state ${hex(this.state(t), 2)}`);
+        return t;
+      }
+    return last;
   }
 
   /** auditBlock checks one listed block: alignment, usable frames, state byte, back link, no duplicate. */

@@ -5,14 +5,15 @@
 // that everything merges back, and that contiguous blocks are aligned.
 
 import { hex, type PhysAddr } from '../../hw/addr.js';
-import type { FrameAllocator } from './allocator.js';
+import type { FrameAllocator } from './api.js';
 import { POISON_BYTE, MAX_ORDER } from './base.js';
 import { BuddyAllocator } from './buddy.js';
+import { FrameError } from './error.js';
 import { findRange } from './regions.js';
 import type { TempSlot } from '../vm/slot.js';
 
 export interface CheckOptions {
-  /** Write a tag into every allocated frame and read them all back (JOS's memset). Default: when usable <= 32768 frames. */
+  /** Write a tag into every allocated frame and read them all back (JOS's memset). Default: usable <= 32768. */
   readonly touch?: boolean;
 }
 
@@ -55,12 +56,18 @@ export function checkFrameAllocator(alloc: FrameAllocator, slot: TempSlot, optio
 function allocateEverything(alloc: FrameAllocator, problems: string[]): PhysAddr[] {
   const frames: PhysAddr[] = [];
   const usable = alloc.stats().usable;
-  for (let f = alloc.alloc(); f !== null; f = alloc.alloc()) {
-    frames.push(f);
-    if (frames.length > usable) {
-      problems.push('alloc() handed out more frames than are usable');
-      break;
+  try {
+    for (let f = alloc.alloc(); f !== null; f = alloc.alloc()) {
+      frames.push(f);
+      if (frames.length > usable) {
+        problems.push('alloc() handed out more frames than are usable');
+        break;
+      }
     }
+  } catch (e) {
+    if (!(e instanceof FrameError && e.kind === 'corrupted')) throw e;
+    problems.push(e.message); // the allocator caught its metadata corrupted: a finding, not a crash
+    return frames;
   }
   const full = alloc.stats();
   if (alloc.alloc() !== null || alloc.stats().free !== 0 || alloc.stats().used !== full.used)
@@ -111,7 +118,7 @@ function checkPoison(slot: TempSlot, frame: PhysAddr, skip: number): string[] {
   return [];
 }
 
-/** checkContiguous: for each order, allocContiguous gives an aligned block of usable frames (or null), freed back cleanly. */
+/** checkContiguous: per order, allocContiguous gives an aligned block of usable frames (or null), freed cleanly. */
 function checkContiguous(alloc: FrameAllocator): string[] {
   const out: string[] = [];
   const free = alloc.stats().free;

@@ -9,19 +9,18 @@
 //     and 4 GiB. Freed frames go on the list, which is used first.
 //   - an allocation bitmap (1 = allocated), so free() can reject a double
 //     free or a never-allocated frame exactly: the list alone cannot tell.
-// Header words: head (physical, 0 = empty: frame 0 is never usable), the
-// frontier's range index and its next pfn. JS keeps write-through copies of
-// the three, of the head frame's link word after a free (so an allocation
-// right after a free needs no slot mapping) and of the allocation-bitmap word
-// last used (so an alloc/free pair reads it once); audit() compares them with
-// RAM. Every write still goes to RAM.
+// Header words: 0x20 head (physical, 0 = empty: frame 0 is never usable),
+// 0x24 the frontier's range index and 0x28 its next pfn, and the common free
+// count. Every one is read from RAM where the C code would read it, and so is
+// each link (through the slot). A link, head or frontier that points nowhere a
+// free frame can be (misaligned, not usable, allocated) is reported by name
+// ("free-list link corrupted", ...) before anything changes; a link that
+// points at another free frame is followed, as C would.
 
-import type { PhysAddr } from '../../hw/addr.js';
-import { PagelabError } from '../../errors.js';
-import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './allocator.js';
+import { hex, type PhysAddr } from '../../hw/addr.js';
+import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './api.js';
 import { FrameAllocatorBase, POISON_BYTE } from './base.js';
-import { FrameError } from './error.js';
-import { findRange } from './regions.js';
+import { FrameError, corrupted } from './error.js';
 import { H_STRATEGY, type FrameSetup } from './setup.js';
 
 export const H_HEAD = H_STRATEGY;
@@ -30,15 +29,8 @@ export const H_FRONT_NEXT = H_STRATEGY + 8;
 
 export class FreeListAllocator extends FrameAllocatorBase implements FrameAllocator {
   readonly strategy = 'list';
-  /** Write-through copies of the three header words (the RAM copy is the state; audit() compares). */
-  private head = 0;
-  private frontIndex = 0;
-  private frontNext = 0;
-  /** The link word stored in the head frame, when known (-1: read it through the slot). */
-  private headLink = -1;
-  /** A write-through copy of the allocation-bitmap word last read or written (-1: none). */
-  private cachedWord = -1;
-  private cachedValue = 0;
+  /** Words in the allocation bitmap: fixed at boot from max_pfn. */
+  private readonly words: number;
 
   /** mapBytes: one allocation bit per frame below maxPfn. */
   static mapBytes(maxPfn: number): number {
@@ -47,83 +39,112 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
 
   constructor(setup: FrameSetup, options: Required<FrameAllocatorOptions>) {
     super(setup, options);
+    this.words = Math.ceil(setup.regions.maxPfn / 32);
     this.stamp('list');
-    for (let w = 0; w < Math.ceil(setup.regions.maxPfn / 32); w++) this.machine.write32(this.map + w * 4, 0);
+    for (let w = 0; w < this.words; w++) this.machine.write32(this.map + w * 4, 0);
     this.setHead(0);
     this.setFrontier(0, this.ranges.length > 0 ? this.ranges[0].start : 0);
   }
 
-  /** setHead sets the list head, in RAM and in its JS copy. */
+  /** head reads the list head from the header. */
+  private head(): number {
+    return this.machine.read32(this.header + H_HEAD);
+  }
+
+  /** setHead writes the list head to the header. */
   private setHead(frame: number): void {
-    this.head = frame;
     this.machine.write32(this.header + H_HEAD, frame);
   }
 
-  /** setFrontier moves the frontier to pfn `next` of range `index`, in RAM and in the JS copies. */
+  /** setFrontier moves the frontier to pfn `next` of range `index`, in the header. */
   private setFrontier(index: number, next: number): void {
-    this.frontIndex = index;
-    this.frontNext = next;
     this.machine.write32(this.header + H_FRONT_INDEX, index);
     this.machine.write32(this.header + H_FRONT_NEXT, next);
   }
 
   /** alloc pops the list head, or else takes the frontier's next frame; null when both are empty. */
   alloc(opts?: AllocOptions): PhysAddr | null {
-    let frame: number;
-    if (this.head !== 0) {
-      frame = this.head;
-      this.setHead(this.headLink >= 0 ? this.headLink : this.nextLink(frame));
-      this.headLink = -1;
-    } else if (this.frontIndex < this.ranges.length) {
-      frame = this.frontNext * 4096;
-      this.advanceFrontier();
-    } else return null;
-    this.markAllocated(frame / 4096);
-    this.nfree--;
-    return this.handOut(frame, 0, opts);
+    const head = this.head();
+    if (head !== 0) return this.popHead(head, opts);
+    const front = this.frontier('alloc');
+    if (front === null) return null;
+    if ((this.allocatedWord(front.pfn) & (1 << (front.pfn & 31))) !== 0)
+      throw corrupted(
+        'alloc',
+        front.pfn * 4096,
+        'frontier',
+        'the frame at the frontier is marked allocated: handed out already, through a corrupted free-list link?',
+      );
+    const free = this.checkTake('alloc', 1, front.pfn * 4096);
+    this.advanceFrontier(front.index, front.pfn);
+    this.markAllocated(front.pfn);
+    this.setFreeCount(free - 1);
+    return this.handOut(front.pfn * 4096, 0, opts);
   }
 
-  /** nextLink reads a free frame's link through the slot and checks it points at a usable frame or is 0. */
-  private nextLink(frame: number): number {
-    const next = this.slot.read32(frame as PhysAddr);
-    if (next !== 0 && (next % 4096 !== 0 || findRange(this.ranges, next / 4096) < 0)) {
-      throw new FrameError(
+  /** popHead takes the head frame: checks it and its link first, so a corrupted list changes nothing. */
+  private popHead(head: number, opts?: AllocOptions): PhysAddr {
+    if (!this.canBeListed(head)) throw corrupted('alloc', head, 'free-list head', this.whyNotListed(head));
+    const next = this.slot.read32(head as PhysAddr);
+    if (next !== 0 && !this.canBeListed(next))
+      throw corrupted(
         'alloc',
-        frame,
-        `free-list link corrupted (${next}): was the frame written after it was freed?`,
+        head,
+        'free-list link',
+        `link ${next} ${this.whyNotListed(next)}: was the frame written after it was freed?`,
       );
-    }
-    return next;
+    const free = this.checkTake('alloc', 1, head);
+    this.setHead(next);
+    this.markAllocated(head / 4096);
+    this.setFreeCount(free - 1);
+    return this.handOut(head, 0, opts);
+  }
+
+  /** canBeListed: a frame-aligned usable frame whose allocation bit is clear (what a list entry must be). */
+  private canBeListed(frame: number): boolean {
+    if (frame % 4096 !== 0 || !this.isUsable(frame / 4096)) return false;
+    return (this.allocatedWord(frame / 4096) & (1 << ((frame / 4096) & 31))) === 0;
+  }
+
+  /** whyNotListed says why a frame cannot be on the free list. */
+  private whyNotListed(frame: number): string {
+    if (frame % 4096 !== 0) return `${hex(frame)} is not frame-aligned`;
+    if (!this.isUsable(frame / 4096)) return `${hex(frame)} is not a usable frame`;
+    return `${hex(frame)} is marked allocated`;
+  }
+
+  /**
+   * frontier reads the frontier from the header: the range index and the next pfn,
+   * null when every range is used up; a frontier outside the range table is corrupted.
+   */
+  private frontier(op: string): { index: number; pfn: number } | null {
+    const index = this.machine.read32(this.header + H_FRONT_INDEX);
+    const pfn = this.machine.read32(this.header + H_FRONT_NEXT);
+    const n = this.rangeCount(op);
+    if (index === n) return null;
+    if (index > n || pfn < this.rangeStart(index) || pfn >= this.rangeEnd(index))
+      throw corrupted(op, null, 'frontier', `range ${index}, pfn ${pfn}: outside the ${n} usable ranges`);
+    return { index, pfn };
   }
 
   /** advanceFrontier moves past the frame just taken, to the next range when this one is used up. */
-  private advanceFrontier(): void {
-    const next = this.frontNext + 1;
-    if (next < this.ranges[this.frontIndex].end) {
-      this.frontNext = next;
-      this.machine.write32(this.header + H_FRONT_NEXT, next);
+  private advanceFrontier(index: number, pfn: number): void {
+    if (pfn + 1 < this.rangeEnd(index)) {
+      this.machine.write32(this.header + H_FRONT_NEXT, pfn + 1);
       return;
     }
-    const index = this.frontIndex + 1;
-    this.setFrontier(index, index < this.ranges.length ? this.ranges[index].start : 0);
+    const next = index + 1;
+    this.setFrontier(next, next < this.rangeCount('alloc') ? this.rangeStart(next) : 0);
   }
 
-  /** allocatedWord reads the allocation-bitmap word holding pfn's bit (from the one-word cache when it holds that word). */
+  /** allocatedWord reads the allocation-bitmap word holding pfn's bit. */
   private allocatedWord(pfn: number): number {
-    const w = pfn >>> 5;
-    if (w === this.cachedWord) return this.cachedValue;
-    const v = this.machine.read32(this.map + w * 4);
-    this.cachedWord = w;
-    this.cachedValue = v;
-    return v;
+    return this.machine.read32(this.map + (pfn >>> 5) * 4);
   }
 
-  /** setAllocatedWord writes a bitmap word to RAM and keeps the cache in step. */
+  /** setAllocatedWord writes the allocation-bitmap word holding pfn's bit. */
   private setAllocatedWord(pfn: number, v: number): void {
-    const w = pfn >>> 5;
-    this.machine.write32(this.map + w * 4, v);
-    this.cachedWord = w;
-    this.cachedValue = v >>> 0;
+    this.machine.write32(this.map + (pfn >>> 5) * 4, v);
   }
 
   /** markAllocated sets a frame's allocation bit. */
@@ -137,31 +158,39 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     const v = this.allocatedWord(pfn);
     const bit = 1 << (pfn & 31);
     if ((v & bit) === 0) {
-      const why = this.beyondFrontier(pfn)
-        ? 'never allocated (the allocator has not handed it out yet)'
-        : 'already free (double free)';
-      throw new FrameError('free', frame, why);
+      if (this.beyondFrontier(pfn))
+        throw new FrameError(
+          'never-allocated',
+          'free',
+          frame,
+          'never allocated (the allocator has not handed it out yet)',
+        );
+      throw new FrameError('double-free', 'free', frame, 'already free (double free)');
     }
+    const free = this.checkGive('free', 1, frame);
     this.setAllocatedWord(pfn, v & ~bit);
     if (this.options.poison) this.slot.fillFrame(frame, POISON_BYTE);
-    this.slot.write32(frame, this.head);
-    this.headLink = this.head;
+    this.slot.write32(frame, this.head());
     this.setHead(frame);
-    this.nfree++;
+    this.setFreeCount(free + 1);
   }
 
   /** beyondFrontier tells whether a usable pfn has never been handed out. */
   private beyondFrontier(pfn: number): boolean {
-    const r = findRange(this.ranges, pfn);
-    return r > this.frontIndex || (r === this.frontIndex && pfn >= this.frontNext);
+    const r = this.findRangeInRam('free', pfn);
+    const index = this.machine.read32(this.header + H_FRONT_INDEX);
+    return r > index || (r === index && pfn >= this.machine.read32(this.header + H_FRONT_NEXT));
   }
 
   /** allocContiguous: the list keeps no order among frames, so only order 0 is offered. */
   allocContiguous(order: number, opts?: AllocOptions): PhysAddr | null {
     this.checkOrder('allocContiguous', order);
     if (order === 0) return this.alloc(opts);
-    throw new PagelabError(
-      `allocContiguous(order ${order}): the free-list allocator hands out single frames; contiguous blocks need --frames buddy (or bitmap)`,
+    throw new FrameError(
+      'unsupported',
+      'allocContiguous',
+      null,
+      `order ${order}: the free-list allocator hands out single frames; contiguous blocks need --frames buddy (or bitmap)`,
     );
   }
 
@@ -169,7 +198,12 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
   freeContiguous(frame: PhysAddr, order: number): void {
     this.checkOrder('freeContiguous', order, frame);
     if (order === 0) return this.free(frame);
-    throw new PagelabError(`freeContiguous(order ${order}): the free-list allocator hands out single frames only`);
+    throw new FrameError(
+      'unsupported',
+      'freeContiguous',
+      frame,
+      `order ${order}: the free-list allocator hands out single frames only`,
+    );
   }
 
   /** isFree: usable and its allocation bit clear. */
@@ -179,50 +213,61 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     return (this.allocatedWord(pfn) & (1 << (pfn & 31))) === 0;
   }
 
-  /** audit walks the list in RAM: every link a usable, unallocated frame behind the frontier, no cycle; counts add up. */
+  /** audit walks the list in RAM: each link a usable, unallocated frame behind the frontier, no cycle; counts. */
   audit(): string[] {
     const out = this.auditRanges();
-    const m = this.machine;
-    if (m.read32(this.header + H_HEAD) !== this.head) out.push('list head in RAM differs from the JS copy');
-    if (this.headLink >= 0 && this.slot.read32(this.head as PhysAddr) !== this.headLink)
-      out.push('cached link of the head frame differs from RAM');
-    if (this.cachedWord >= 0 && m.read32(this.map + this.cachedWord * 4) !== this.cachedValue)
-      out.push(`cached allocation-bitmap word ${this.cachedWord} differs from RAM`);
-    if (
-      m.read32(this.header + H_FRONT_INDEX) !== this.frontIndex ||
-      m.read32(this.header + H_FRONT_NEXT) !== this.frontNext
-    )
-      out.push('frontier in RAM differs from the JS copy');
+    if (!this.rangeTableReadable()) return out;
+    let front: { index: number; pfn: number } | null;
+    try {
+      front = this.frontier('audit');
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      return [...out, e.why];
+    }
+    const listed = this.auditList(out);
+    const fresh = this.freshCount(front);
+    const free = this.freeCount();
+    if (listed >= 0 && listed + fresh !== free)
+      out.push(`free count ${free} but ${listed} listed + ${fresh} beyond the frontier`);
+    const allocated = this.countAllocatedBits();
+    const usable = this.usableCount();
+    if (allocated !== usable - free) out.push(`${allocated} allocation bits set, expected ${usable - free}`);
+    return out;
+  }
+
+  /** auditList walks the list from the head in RAM, reporting into `out`; returns its length (-1 if cut short). */
+  private auditList(out: string[]): number {
     const seen = new Set<number>();
-    for (let f = this.head; f !== 0; f = this.slot.read32(f as PhysAddr)) {
+    const usable = this.usableCount();
+    for (let f = this.head(); f !== 0; f = this.slot.read32(f as PhysAddr)) {
       const pfn = f / 4096;
-      if (seen.has(f) || seen.size > this.usableCount) return [...out, `free list loops at ${f}`];
-      if (!Number.isInteger(pfn) || !this.isUsable(pfn)) return [...out, `free list links to non-usable ${f}`];
+      if (seen.has(f) || seen.size > usable) {
+        out.push(`free list loops at ${f}`);
+        return -1;
+      }
+      if (!Number.isInteger(pfn) || !this.isUsable(pfn)) {
+        out.push(`free list links to non-usable ${f}`);
+        return -1;
+      }
       if (!this.isFree(f as PhysAddr)) out.push(`listed frame ${f} is marked allocated`);
       if (this.beyondFrontier(pfn)) out.push(`listed frame ${f} lies beyond the frontier`);
       seen.add(f);
     }
-    const fresh = this.freshCount();
-    if (seen.size + fresh !== this.nfree)
-      out.push(`free count ${this.nfree} but ${seen.size} listed + ${fresh} beyond the frontier`);
-    const allocated = this.countAllocatedBits();
-    if (allocated !== this.usableCount - this.nfree)
-      out.push(`${allocated} allocation bits set, expected ${this.usableCount - this.nfree}`);
-    return out;
+    return seen.size;
   }
 
   /** freshCount counts frames never handed out (beyond the frontier). */
-  private freshCount(): number {
-    let n = 0;
-    for (let i = this.frontIndex; i < this.ranges.length; i++)
-      n += this.ranges[i].end - (i === this.frontIndex ? this.frontNext : this.ranges[i].start);
+  private freshCount(front: { index: number; pfn: number } | null): number {
+    if (front === null) return 0;
+    let n = this.rangeEnd(front.index) - front.pfn;
+    for (let i = front.index + 1; i < this.rangeCount('audit'); i++) n += this.rangeEnd(i) - this.rangeStart(i);
     return n;
   }
 
   /** countAllocatedBits counts the set bits of the allocation bitmap in RAM. */
   private countAllocatedBits(): number {
     let n = 0;
-    for (let w = 0; w < Math.ceil(this.regions.maxPfn / 32); w++) {
+    for (let w = 0; w < this.words; w++) {
       let v = this.machine.read32(this.map + w * 4);
       while (v !== 0) {
         v &= v - 1;

@@ -1,6 +1,7 @@
 // Which frames are free at boot. From the hand-off: only type-1 memory-map
 // regions, cut to whole frames (start rounded up, end rounded down), minus
-// frame 0, any non-type-1 entry overlapping a type-1 one, the kernel image (from the linker labels), the multiboot structure
+// frame 0, any non-type-1 entry overlapping a type-1 one, the kernel image
+// (from the linker labels), the multiboot structure
 // and its memory map, the modules, everything else the loader reserved, the
 // frames the early allocator gave out (the allocator's own metadata among
 // them) and, by policy, the low 1 MiB. Each withheld frame is counted once,
@@ -19,7 +20,7 @@ export interface ReservedPfnRange extends PfnRange {
   readonly reason: string;
 }
 
-/** The low 1 MiB: 'use' hands out its type-1 frames (frame 0 excepted); 'reserve' withholds them all (Linux since 5.13). */
+/** The low 1 MiB: 'use' hands out its type-1 frames (frame 0 excepted); 'reserve' withholds them (Linux 5.13+). */
 export type LowMemoryPolicy = 'use' | 'reserve';
 
 export interface FrameRegions {
@@ -69,7 +70,7 @@ function availableFrames(info: BootInfo): PfnRange[] {
   return merge(out);
 }
 
-/** claims lists every range withheld from the allocator, in priority order, as pfn ranges (partial frames included whole). */
+/** claims lists every range withheld from the allocator, in priority order, as pfn ranges (partial frames whole). */
 function claims(info: BootInfo, taken: readonly ReservedRange[], low: LowMemoryPolicy): ReservedPfnRange[] {
   const k = info.kernel;
   const out: ReservedPfnRange[] = [{ start: 0, end: 1, reason: REASON_FRAME0 }];
@@ -114,7 +115,7 @@ export function merge(ranges: readonly PfnRange[]): PfnRange[] {
   const sorted = [...ranges].sort((a, b) => a.start - b.start);
   const out: PfnRange[] = [];
   for (const r of sorted) {
-    const last = out[out.length - 1];
+    const last = out.at(-1);
     if (last !== undefined && r.start <= last.end)
       out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
     else out.push(r);

@@ -4,7 +4,7 @@
 // contract's `frames: {total, free, reserved}` and adds the details.
 
 import { hex } from '../../hw/addr.js';
-import type { FrameAllocator, FrameStrategy } from './allocator.js';
+import type { FrameAllocator, FrameStrategy } from './api.js';
 
 export interface FrameReportJson {
   readonly strategy: FrameStrategy;

@@ -5,14 +5,19 @@
 // Metadata layout in RAM (struct frame_allocator, little-endian u32s):
 //   0x00 magic 'PFA1'   0x04 kind (1 bitmap, 2 list, 3 buddy)   strategy words from H_STRATEGY (0x20..0x7F)
 //   0x08 max_pfn        0x0C nranges       0x10 map (physical)   0x14 map bytes
-//   0x80 ranges[nranges] = { u32 start_pfn; u32 end_pfn }  (the usable frames)
+//   0x18 nfree (free frames: decides whether the bitmap scans at all, checked on every alloc and free)
+//   0x1C nusable (frames the allocator manages: the sum of the ranges)
+//   0x80 ranges[nranges] = { u32 start_pfn; u32 end_pfn }  (the usable frames, sorted; nranges <= capacity)
 //   map: the per-frame map, from the next frame boundary (bitmap, state bits or order bytes).
+// The allocator's JS object holds what a C kernel holds in a static pointer or
+// a compile-time constant: the header's and the map's addresses, the range
+// table's capacity. Everything that changes is read from RAM where it is used.
 
 import { PagelabError } from '../../errors.js';
 import type { PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import type { KernelCore } from '../vm/core.js';
-import type { FrameAllocatorOptions, FrameMetadata } from './allocator.js';
+import type { FrameAllocatorOptions, FrameMetadata } from './api.js';
 import { computeRegions, type FrameRegions } from './regions.js';
 
 export const META_MAGIC = 0x31414650; // 'PFA1'
@@ -22,6 +27,8 @@ export const H_MAXPFN = 0x08;
 export const H_NRANGES = 0x0c;
 export const H_MAP = 0x10;
 export const H_MAPBYTES = 0x14;
+export const H_NFREE = 0x18;
+export const H_NUSABLE = 0x1c;
 /** Strategy-specific header words start here. */
 export const H_STRATEGY = 0x20;
 export const H_RANGES = 0x80;
@@ -36,6 +43,8 @@ export interface FrameSetup {
   /** Linear address of the header (KERNEL_BASE + metadata.base) and of the map. */
   readonly headerLinear: number;
   readonly mapLinear: number;
+  /** How many ranges the header's table has room for. */
+  readonly rangeCapacity: number;
 }
 
 /** prepare allocates and initialises the metadata block; mapBytes sizes the per-frame map for maxPfn frames. */
@@ -61,6 +70,7 @@ export function prepare(
     regions,
     headerLinear,
     mapLinear: headerLinear + headerFrames * 4096,
+    rangeCapacity: Math.floor((headerFrames * 4096 - H_RANGES) / 8),
     metadata: { base, frames, bytes: H_RANGES + 8 * regions.usable.length + map },
   };
   writeHeader(setup, (base + headerFrames * 4096) as PhysAddr, map);
@@ -77,6 +87,9 @@ function writeHeader(s: FrameSetup, mapPhys: PhysAddr, mapBytes: number): void {
   m.write32(h + H_NRANGES, s.regions.usable.length);
   m.write32(h + H_MAP, mapPhys);
   m.write32(h + H_MAPBYTES, mapBytes);
+  const usable = s.regions.usable.reduce((n, r) => n + r.end - r.start, 0);
+  m.write32(h + H_NFREE, usable);
+  m.write32(h + H_NUSABLE, usable);
   s.regions.usable.forEach((r, i) => {
     m.write32(h + H_RANGES + 8 * i, r.start);
     m.write32(h + H_RANGES + 8 * i + 4, r.end);

@@ -6,7 +6,7 @@
 import type { PhysAddr } from '../../hw/addr.js';
 import { PTE_P, PTE_RW } from '../../hw/paging.js';
 import type { Machine } from '../../hw/machine.js';
-import type { BootInfo } from '../../boot/handoff.js';
+import { MMAP_AVAILABLE, type BootInfo } from '../../boot/handoff.js';
 import { EarlyAllocator } from '../early.js';
 import { KERNEL_BASE, KERNEL_PDE_FIRST, KERNEL_WINDOW_LIMIT } from './layout.js';
 import { TempSlot } from './slot.js';
@@ -26,13 +26,24 @@ export interface KernelCore {
 /** setupKernelCore prepares the window, the slot and the early allocator from the boot hand-off. */
 export function setupKernelCore(info: BootInfo): KernelCore {
   const machine = info.machine;
-  const limit = Math.min(KERNEL_WINDOW_LIMIT, machine.mem.top);
+  const limit = Math.min(KERNEL_WINDOW_LIMIT, topOfRam(info));
   const window = new KernelWindow(machine, limit);
   const early = new EarlyAllocator(info, limit);
   const firstTable = info.bootPageTable ?? splitLargeKernelPage(machine, window, info.bootDirectory, early);
   trimWindow(machine, window, firstTable);
   const slot = new TempSlot(machine, KERNEL_BASE + firstTable);
   return { machine, info, window, slot, early, directory: info.bootDirectory, firstTable };
+}
+
+/**
+ * topOfRam is where the memory map's available (type-1) memory ends: the end of
+ * its highest type-1 entry (0 with none). The kernel learns its RAM from the
+ * boot loader's map, never from the machine.
+ */
+export function topOfRam(info: BootInfo): number {
+  let top = 0;
+  for (const e of info.memoryMap) if (e.type === MMAP_AVAILABLE) top = Math.max(top, e.base + e.length);
+  return top;
 }
 
 /**

@@ -80,7 +80,7 @@ export class TempSlot implements PhysAccess {
     return this.depth;
   }
 
-  /** quiesce clears the PTE of every slot not in use (the TLB may keep the translation; re-mapping that frame needs no INVLPG). */
+  /** quiesce clears the PTE of every slot not in use (the TLB may keep it: re-mapping that frame needs no INVLPG). */
   quiesce(): void {
     for (let d = this.depth; d < TEMP_SLOT_DEPTH; d++) {
       if (this.mapped[d] === -1) continue;

@@ -17,7 +17,10 @@ import {
   PTE_RW,
   PTE_US,
 } from '../../hw/paging.js';
-import { PagelabError } from '../../errors.js';
+import { VmError } from './error.js';
+import type { RecordRef } from './ramtable.js';
+
+export { VmError, type VmErrorKind } from './error.js';
 import { Flush, type FlushTracker } from './flush.js';
 import type { PtAccess } from './ptaccess.js';
 import { KERNEL_BASE, KERNEL_PDE_FIRST, KERNEL_WINDOW_LIMIT, TEMP_SLOT } from './layout.js';
@@ -25,8 +28,6 @@ import { KERNEL_BASE, KERNEL_PDE_FIRST, KERNEL_WINDOW_LIMIT, TEMP_SLOT } from '.
 /** The temporary-mapping slots (TEMP_SLOT and the nested ones below it) belong to slot.ts alone. */
 const SLOTS_FIRST = KERNEL_BASE + KERNEL_WINDOW_LIMIT;
 const SLOTS_END = TEMP_SLOT + 4096;
-
-export class VmError extends PagelabError {}
 
 /** Flags a caller may ask for; P is implied. */
 export const MAP_FLAGS = PTE_RW | PTE_US | PTE_G | PTE_PWT | PTE_PCD;
@@ -43,6 +44,8 @@ export interface SpaceContext {
   linkKernelPde(pdi: number, pde: number): void;
   /** Extra flags for kernel-half leaves (G when global kernel pages are on). */
   readonly kernelLeafFlags: number;
+  /** Whether the registry in RAM still holds this space's record (same id, directory and count frame). */
+  registered(space: AddressSpace): boolean;
 }
 
 export interface Unmapped {
@@ -59,14 +62,17 @@ export interface SpaceWalk {
 }
 
 export class AddressSpace {
-  private destroyed = false;
-
-  /** `counts` is a frame of 1024 u32: present PTEs per user page table (C layout, in RAM). */
+  /**
+   * `counts` is a frame of 1024 u32: present PTEs per user page table (C layout, in RAM).
+   * `ref` names the space's record in the registry (checked on every operation);
+   * null for the kernel's own space, which is static (a C kernel's kpgdir) and never destroyed.
+   */
   constructor(
     private readonly ctx: SpaceContext,
     readonly directory: PhysAddr,
     readonly counts: PhysAddr,
     private readonly countAccess: { read32(p: PhysAddr): number; write32(p: PhysAddr, v: number): void },
+    readonly ref: RecordRef | null = null,
   ) {}
 
   /** map maps one 4 KiB page to a frame with the given flags (P implied). */
@@ -74,10 +80,11 @@ export class AddressSpace {
     this.enter();
     const pdi = this.checkTarget(page, frame, flags, 4096);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
-    if (pde & PTE_P && pde & PDE_PS && this.ctx.pse()) throw new VmError(`map ${hex(page)}: inside a 4 MiB page`);
+    if (pde & PTE_P && pde & PDE_PS && this.ctx.pse())
+      throw new VmError('already-mapped', `map ${hex(page)}: inside a 4 MiB page`, { address: page });
     const pti = (page >>> 12) & 0x3ff;
     if (pde & PTE_P && this.ctx.pt.readPte(this.directory, pdi, (pde & FRAME_MASK) as PhysAddr, pti) & PTE_P) {
-      throw new VmError(`map ${hex(page)}: already mapped`);
+      throw new VmError('already-mapped', `map ${hex(page)}: already mapped`, { address: page });
     }
     const table = pde & PTE_P ? (((pde & FRAME_MASK) >>> 0) as PhysAddr) : this.linkNewTable(page, pdi);
     this.ctx.pt.writePte(this.directory, pdi, table, pti, frame | PTE_P | flags | this.leafExtra(pdi));
@@ -88,10 +95,11 @@ export class AddressSpace {
   /** mapLarge maps one 4 MiB page (needs CR4.PSE; both addresses 4 MiB-aligned). */
   mapLarge(page: LinAddr, frame: PhysAddr, flags: number): Flush {
     this.enter();
-    if (!this.ctx.pse()) throw new VmError(`map 4 MiB page at ${hex(page)}: CR4.PSE is off`);
+    if (!this.ctx.pse())
+      throw new VmError('no-pse', `map 4 MiB page at ${hex(page)}: CR4.PSE is off`, { address: page });
     const pdi = this.checkTarget(page, frame, flags, 0x400000);
     if (this.ctx.pt.readPde(this.directory, pdi) & PTE_P)
-      throw new VmError(`map 4 MiB page at ${hex(page)}: PDE ${pdi} in use`);
+      throw new VmError('already-mapped', `map 4 MiB page at ${hex(page)}: PDE ${pdi} in use`, { address: page });
     const pde = frame | PTE_P | PDE_PS | flags | this.leafExtra(pdi);
     if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, pde);
     else this.ctx.pt.writePde(this.directory, pdi, pde);
@@ -152,12 +160,14 @@ export class AddressSpace {
     checkPage('unmap', page);
     const pdi = page >>> 22;
     const pde = this.ctx.pt.readPde(this.directory, pdi);
-    if (!(pde & PTE_P)) throw new VmError(`unmap ${hex(page)}: not mapped (PDE ${pdi} not present)`);
+    if (!(pde & PTE_P))
+      throw new VmError('not-mapped', `unmap ${hex(page)}: not mapped (PDE ${pdi} not present)`, { address: page });
     if (pde & PDE_PS && this.ctx.pse()) return this.unmapLarge(page, pdi, pde);
     const table = ((pde & FRAME_MASK) >>> 0) as PhysAddr;
     const pti = (page >>> 12) & 0x3ff;
     const pte = this.ctx.pt.readPte(this.directory, pdi, table, pti);
-    if (!(pte & PTE_P)) throw new VmError(`unmap ${hex(page)}: not mapped (PTE ${pti} not present)`);
+    if (!(pte & PTE_P))
+      throw new VmError('not-mapped', `unmap ${hex(page)}: not mapped (PTE ${pti} not present)`, { address: page });
     this.ctx.pt.writePte(this.directory, pdi, table, pti, 0);
     let release = (): void => {};
     if (pdi < KERNEL_PDE_FIRST && this.addCount(pdi, -1) === 0) {
@@ -175,7 +185,7 @@ export class AddressSpace {
     this.enter();
     const pdi = this.checkTarget(page, 0 as PhysAddr, flags, 4096);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
-    if (!(pde & PTE_P)) throw new VmError(`protect ${hex(page)}: not mapped`);
+    if (!(pde & PTE_P)) throw new VmError('not-mapped', `protect ${hex(page)}: not mapped`, { address: page });
     const keep = (e: number): number => e & ~(MAP_FLAGS | PTE_P);
     if (pde & PDE_PS && this.ctx.pse()) {
       const v = keep(pde) | PTE_P | flags | this.leafExtra(pdi);
@@ -186,7 +196,7 @@ export class AddressSpace {
     const table = ((pde & FRAME_MASK) >>> 0) as PhysAddr;
     const pti = (page >>> 12) & 0x3ff;
     const pte = this.ctx.pt.readPte(this.directory, pdi, table, pti);
-    if (!(pte & PTE_P)) throw new VmError(`protect ${hex(page)}: not mapped`);
+    if (!(pte & PTE_P)) throw new VmError('not-mapped', `protect ${hex(page)}: not mapped`, { address: page });
     this.ctx.pt.writePte(this.directory, pdi, table, pti, keep(pte) | PTE_P | flags | this.leafExtra(pdi));
     return this.obligation([page & ~0xfff], pdi);
   }
@@ -228,20 +238,16 @@ export class AddressSpace {
     return n;
   }
 
-  /** markDestroyed is kvm.ts's: from now on every operation on this space is refused. */
-  markDestroyed(): void {
-    this.destroyed = true;
-  }
-
   /** enter starts a mapping operation: the space must be live and no flush outstanding. */
   private enter(): void {
     this.alive();
     this.ctx.tracker.check();
   }
 
-  /** alive refuses a space that was destroyed (its directory frame may belong to someone else now). */
+  /** alive refuses a space the registry in RAM no longer holds (its directory frame may belong to someone else now). */
   private alive(): void {
-    if (this.destroyed) throw new VmError(`address space ${hex(this.directory)} was destroyed`);
+    if (this.ref !== null && !this.ctx.registered(this))
+      throw new VmError('destroyed', `address space ${hex(this.directory)} was destroyed`, { frame: this.directory });
   }
 
   private unmapLarge(page: LinAddr, pdi: number, pde: number): Unmapped {
@@ -258,28 +264,48 @@ export class AddressSpace {
   private checkTarget(page: LinAddr, frame: PhysAddr, flags: number, size: number): number {
     checkPage('map', page);
     if (!Number.isInteger(frame) || frame < 0 || frame >= 2 ** 32)
-      throw new VmError(`map ${hex(page)}: frame ${String(frame)} is not a 32-bit physical address`);
+      throw new VmError('bad-address', `map ${hex(page)}: frame ${String(frame)} is not a 32-bit physical address`, {
+        address: page,
+        frame,
+      });
     const what = `${size === 4096 ? '' : '4 MiB '}page ${hex(page)}`;
-    if (page % size !== 0) throw new VmError(`${what}: not ${size === 4096 ? '4 KiB' : '4 MiB'}-aligned`);
-    if (frame % size !== 0) throw new VmError(`${what}: frame ${hex(frame)} not aligned`);
+    if (page % size !== 0)
+      throw new VmError('misaligned', `${what}: not ${size === 4096 ? '4 KiB' : '4 MiB'}-aligned`, { address: page });
+    if (frame % size !== 0)
+      throw new VmError('misaligned', `${what}: frame ${hex(frame)} not aligned`, { address: page, frame });
     if ((flags & ~MAP_FLAGS) !== 0)
-      throw new VmError(`${what}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`);
+      throw new VmError('bad-flags', `${what}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`, {
+        address: page,
+      });
     const pdi = page >>> 22;
     if (pdi > this.ctx.pt.lastMappablePde)
-      throw new VmError(`${what}: PDE ${pdi} is reserved for recursive page-table access`);
+      throw new VmError('reserved', `${what}: PDE ${pdi} is reserved for recursive page-table access`, {
+        address: page,
+      });
     if (pdi >= KERNEL_PDE_FIRST && flags & PTE_US)
-      throw new VmError(`${what}: kernel pages (0xC0000000 and up) must not be user-accessible`);
+      throw new VmError('bad-flags', `${what}: kernel pages (0xC0000000 and up) must not be user-accessible`, {
+        address: page,
+      });
     return pdi;
   }
 
   /** linkNewTable allocates a zeroed table and links it at pdi (kernel PDEs into every space). */
   private linkNewTable(page: LinAddr, pdi: number): PhysAddr {
     const table = this.ctx.newTable();
-    if (table === null) throw new VmError(`map ${hex(page)}: out of memory for a page table`);
+    if (table === null)
+      throw new VmError('out-of-memory', `map ${hex(page)}: out of memory for a page table`, { address: page });
     const kernel = pdi >= KERNEL_PDE_FIRST;
     const pde = table | PTE_P | PTE_RW | (kernel ? 0 : PTE_US);
-    if (kernel) this.ctx.linkKernelPde(pdi, pde);
-    else this.ctx.pt.writePde(this.directory, pdi, pde);
+    if (!kernel) {
+      this.ctx.pt.writePde(this.directory, pdi, pde);
+      return table;
+    }
+    try {
+      this.ctx.linkKernelPde(pdi, pde); // reads the whole registry before it writes a PDE
+    } catch (e) {
+      this.ctx.freeTable(table);
+      throw e;
+    }
     return table;
   }
 
@@ -306,18 +332,30 @@ export class AddressSpace {
  */
 function checkPage(op: string, page: number): void {
   if (!Number.isInteger(page) || page < 0 || page >= 2 ** 32)
-    throw new VmError(`${op} ${String(page)}: not a 32-bit linear address`);
-  if (page % 4096 !== 0) throw new VmError(`${op} ${hex(page)}: not 4 KiB-aligned`);
+    throw new VmError('bad-address', `${op} ${String(page)}: not a 32-bit linear address`, { address: page });
+  if (page % 4096 !== 0) throw new VmError('misaligned', `${op} ${hex(page)}: not 4 KiB-aligned`, { address: page });
   if (page >= SLOTS_FIRST && page < SLOTS_END)
-    throw new VmError(`${op} ${hex(page)}: a temporary-mapping slot, reserved for the slot itself`);
+    throw new VmError('reserved', `${op} ${hex(page)}: a temporary-mapping slot, reserved for the slot itself`, {
+      address: page,
+    });
 }
 
 /** checkRange refuses a range that is empty, not whole pages, or runs past 4 GiB. */
 function checkRange(page: number, frame: number, length: number): void {
   if (!Number.isInteger(length) || length <= 0 || length % 4096 !== 0)
-    throw new VmError(`map range at ${String(page)}: length ${length} is not a positive multiple of 4 KiB`);
+    throw new VmError(
+      'bad-address',
+      `map range at ${String(page)}: length ${length} is not a positive multiple of 4 KiB`,
+      {
+        address: page,
+      },
+    );
   checkPage('map', page);
-  if (page + length > 2 ** 32) throw new VmError(`map range ${hex(page)}+${hex(length)}: runs past 4 GiB`);
+  if (page + length > 2 ** 32)
+    throw new VmError('bad-address', `map range ${hex(page)}+${hex(length)}: runs past 4 GiB`, { address: page });
   if (!Number.isInteger(frame) || frame < 0 || frame + length > 2 ** 32)
-    throw new VmError(`map range ${hex(page)}: frames ${String(frame)}+${hex(length)} run past 4 GiB`);
+    throw new VmError('bad-address', `map range ${hex(page)}: frames ${String(frame)}+${hex(length)} run past 4 GiB`, {
+      address: page,
+      frame,
+    });
 }

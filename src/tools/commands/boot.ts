@@ -103,7 +103,9 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
     lowMemory: (o.lowMemory ?? 'use') as KernelOptions['lowMemory'],
     quiet: o.quiet ?? false,
   };
-  return { result: boot(options), kernelOptions };
+  const result = boot(options);
+  const mmu = result.info.machine.mmu; // the CLI owns the machine: it lends the kernel a TLB-miss counter
+  return { result, kernelOptions: { ...kernelOptions, tlbMissCounter: () => mmu.counters().misses } };
 }
 
 /** readModule reads "FILE ARGS...": the whole text is the module's string, as QEMU's -initrd gives it. */

@@ -24,7 +24,7 @@ describe('buddy allocator', () => {
     expect(alloc.stats().used).toBe(0);
   });
 
-  /** splitPair drains the order-0 list, then takes two frames: the second is the first's buddy, split off a larger block. */
+  /** splitPair drains the order-0 list, then takes two frames: the second is the first's buddy (split off a block). */
   function splitPair(alloc: BuddyAllocator): [PhysAddr, PhysAddr] {
     while (alloc.freeBlocks()[0].length > 0) alloc.alloc();
     const a = alloc.alloc()!;

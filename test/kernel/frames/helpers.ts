@@ -78,3 +78,25 @@ export function imageDiff(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>
   }
   return a.size === b.size ? null : -1;
 }
+
+/**
+ * freeFramesInRam counts the free frames by decoding the allocator's map straight from physical
+ * memory (header at metadata.base, map address at +0x10), independently of its code and counters:
+ * bitmap and list, the clear bits of usable frames; buddy, 2^k for each FREE|k state byte.
+ */
+export function freeFramesInRam(
+  mem: { read32(p: number): number; read8(p: number): number },
+  a: FrameAllocator,
+): number {
+  const map = mem.read32(a.metadata.base + 0x10);
+  let free = 0;
+  for (const r of a.regions.usable) {
+    for (let pfn = r.start; pfn < r.end; pfn++) {
+      if (a.strategy === 'buddy') {
+        const s = mem.read8(map + pfn);
+        if (s !== 0xff && (s & 0x80) !== 0) free += 2 ** (s & 0x3f);
+      } else if ((mem.read32(map + (pfn >>> 5) * 4) & (1 << (pfn & 31))) === 0) free++;
+    }
+  }
+  return free;
+}

@@ -64,7 +64,8 @@ describe('frame regions: which frames are free at boot', () => {
     const reserve = computeRegions(info, [], 'reserve');
     expect(use.usable[0].start).toBe(1);
     expect(reserve.usable[0].start).toBeGreaterThanOrEqual(0x100);
-    expect(reserve.reservedByReason[REASON_LOW_MEMORY]).toBe(0x9f - 2); // 159 low frames minus frame 0 and the multiboot info
+    // 159 low frames minus frame 0 and the multiboot info
+    expect(reserve.reservedByReason[REASON_LOW_MEMORY]).toBe(0x9f - 2);
   });
 
   it('ignores memory above 4 GiB and non-type-1 entries overlapping RAM are withheld', () => {

@@ -7,6 +7,7 @@ import { lin, type PhysAddr } from '../../../src/hw/addr.js';
 import { PageFault } from '../../../src/hw/fault.js';
 import { PTE_RW, PTE_US } from '../../../src/hw/paging.js';
 import type { AddressSpace } from '../../../src/kernel/vm/space.js';
+import { freeFramesInRam } from '../frames/helpers.js';
 import { bringUp } from './bringup.js';
 
 /** Pages: 6 user pages over 3 page tables, and 3 kernel-half pages (shared by all spaces). */
@@ -47,6 +48,7 @@ function check(pt: 'slot' | 'recursive', ops: Op[]): void {
   const freeBefore = frames.stats().free;
   const model = spaces.map(() => new Map<number, Mapping>());
   const contents = new Map<number, number>(); // frame -> last dword written at offset 0
+  const kernelPdes = new Set<number>(); // kernel page tables made (kept for good)
   const view = (s: number, page: number): Map<number, Mapping> => model[isKernel(page) ? 0 : s];
   const settle = (space: AddressSpace, f: { flush(): void; ignore(): void }, page: number) =>
     space === vm.current || isKernel(page) ? f.flush() : f.ignore();
@@ -64,6 +66,7 @@ function check(pt: 'slot' | 'recursive', ops: Op[]): void {
       }
       const frame = frames.alloc()!;
       settle(space, space.map(lin(page), frame, flags | user), page);
+      if (isKernel(page)) kernelPdes.add(page >>> 22);
       view(o.space, page).set(page, { frame, writable: o.writable });
       contents.set(frame, 0);
       m.mem.write32(frame, 0);
@@ -110,8 +113,14 @@ function check(pt: 'slot' | 'recursive', ops: Op[]): void {
   }
   for (const s of spaces) expect(s.userTables()).toBe(0);
   const kernelTables = new Set(PAGES.filter(isKernel).map((p) => p >>> 22)).size;
-  expect(frames.stats().free).toBeGreaterThanOrEqual(freeBefore - kernelTables); // only kept kernel tables remain
+  expect(kernelPdes.size).toBeLessThanOrEqual(kernelTables);
+  // exactly the kernel tables made remain: a leaked user table, count frame or data frame fails this
+  expect(frames.stats().free).toBe(freeBefore - kernelPdes.size);
+  expect(freeFramesInRam(m.mem, frames)).toBe(freeBefore - kernelPdes.size);
   expect(frames.audit()).toEqual([]);
+  expect(vm.audit()).toEqual([]);
+  for (const s of spaces.slice(1)) vm.destroySpace(s);
+  expect(frames.stats().free).toBe(freeBefore - kernelPdes.size + 4); // two directories, two count frames
 }
 
 describe('property: kernel VM against a JS model of each address space', () => {
