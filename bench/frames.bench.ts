@@ -87,7 +87,10 @@ function batchPairsPerSecond(a: FrameAllocator, rounds: number): number {
   return (rounds * BATCH) / (cpuSeconds() - c0);
 }
 
-/** churn fills about 3/4 of memory with blocks of order 0..3, frees a random half of them, and reports the largest free order. */
+/**
+ * churn fills about 3/4 of memory with blocks of order 0..3, frees a random half of them, and reports the largest
+ * free order.
+ */
 function churn(a: BuddyAllocator): { order: number; freePct: number } {
   const live: [PhysAddr, number][] = [];
   let x = 0x1234567;

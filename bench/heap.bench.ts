@@ -83,13 +83,12 @@ function replay(p: Pattern, kind: Allocator): Result {
   const machine = k.core.machine;
   const ptrs: LinAddr[] = [];
   const sizes = Array.from(p.warm);
-  let live = 0,
-    peakLive = 0;
+  let live = 0;
   for (const s of p.warm) {
     ptrs.push(heap.kmalloc(s)!);
     live += s;
   }
-  peakLive = live;
+  let peakLive = live;
   const c0 = machine.mmu.counters();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < p.sizes.length; i++) {

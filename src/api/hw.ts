@@ -1,6 +1,6 @@
 // pagelab/hw: the public face of the machine (src/hw). Physical memory, the
 // control registers and the MMU, the TLB, the page walk, the paging flags,
-// addresses and faults. Everything named here is a contract; what is not
+// addresses and faults, segmentation (descriptors, selectors, the GDT/LDT unit). Everything named here is a contract; what is not
 // named (the walk's fast paths, the TLB's rights and slot encodings) is internal.
 // The Mmu and the Tlb are exported as types: a machine is built with `new Machine(options)`.
 
@@ -77,3 +77,38 @@ export {
   type PagingMode,
   type RsvdErrorCode,
 } from '../hw/walk.js';
+export {
+  CS,
+  DS,
+  ES,
+  FS,
+  GS,
+  SEGMENT_NAMES,
+  SS,
+  SegmentFault,
+  Segmentation,
+  type DescriptorBus,
+  type LogicalResult,
+  type SegmentFaultKind,
+  type SegmentRegister,
+  type SegmentationProfile,
+} from '../hw/segments.js';
+export {
+  SEL_RPL,
+  SEL_TI,
+  SYSTEM_TYPE_LDT,
+  TYPE_ACCESSED,
+  TYPE_CODE,
+  TYPE_EXPAND_DOWN_OR_CONFORMING,
+  TYPE_WRITABLE_OR_READABLE,
+  decodeDescriptor,
+  effectiveLimit,
+  encodeDescriptor,
+  isCode,
+  isNullSelector,
+  isReadable,
+  isWritableData,
+  selectorIndex,
+  type DescriptorFields,
+  type SegmentDescriptor,
+} from '../hw/segdesc.js';

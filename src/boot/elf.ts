@@ -203,7 +203,7 @@ function readSymbols(r: ByteReader, sections: readonly SectionHeader[]): ElfSymb
     if (s.type !== SHT_SYMTAB) continue;
     if (s.entsize !== SYM_SIZE || s.size % SYM_SIZE !== 0)
       r.fail(s.headerOffset + 36, `a symbol table of ${SYM_SIZE}-byte entries`);
-    const strtab = sections[s.link];
+    const strtab = sections.at(s.link);
     if (strtab === undefined || strtab.type !== SHT_STRTAB)
       r.fail(s.headerOffset + 24, 'sh_link to name a SHT_STRTAB section');
     for (let o = s.offset; o < s.offset + s.size; o += SYM_SIZE) {

@@ -72,7 +72,7 @@ export interface BootInfo {
   readonly memoryMap: readonly MemoryMapEntry[];
   readonly kernel: KernelExtents;
   readonly modules: readonly BootModule[];
-  /** The multiboot information structure: its address and every range it occupies (info, mmap, strings, module list). */
+  /** The multiboot information structure: its address and every range it occupies (info, mmap, strings, modules). */
   readonly multiboot: { readonly infoAddr: PhysAddr; readonly ranges: readonly ReservedRange[] };
   /** The boot page directory (physical); it stays the kernel's page directory after boot. */
   readonly bootDirectory: PhysAddr;

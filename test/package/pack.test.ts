@@ -21,7 +21,14 @@ const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=er
 const MAX_PACKED = 400_000;
 const MAX_UNPACKED = 1_600_000;
 /** What the package ships besides the build of src/. */
-const SHIPPED = ['LICENSE', 'README.md', 'bin/pagelab.js', 'docs/boot.schema.json', 'kernel/pagelab-kernel.elf', 'package.json'];
+const SHIPPED = [
+  'LICENSE',
+  'README.md',
+  'bin/pagelab.js',
+  'docs/boot.schema.json',
+  'kernel/pagelab-kernel.elf',
+  'package.json',
+];
 
 interface Packed {
   readonly filename: string;

@@ -78,7 +78,7 @@ export function parseControl(spec: string, register: 'cr0' | 'cr4'): number {
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '' && x !== 'none')) {
-    const bit = names[name];
+    const bit = Object.hasOwn(names, name) ? names[name] : undefined;
     if (bit === undefined) {
       throw new PagelabError(
         `--${register} ${spec}: unknown flag "${name}" (known: ${Object.keys(names).join(', ')}, or a number)`,

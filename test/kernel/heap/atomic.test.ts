@@ -181,7 +181,8 @@ describe.each(['kr', 'slab'] as const)('heap rejections are atomic under damage 
             caught = e;
           }
           if (caught === null) return;
-          if (!(caught instanceof HeapError)) throw caught;
+          expect(caught).toBeInstanceOf(HeapError);
+          if (!(caught instanceof HeapError)) return;
           expect(caught.message).toContain(hex(caught.address));
           const changed = changedChunk(before, machineState(b.rig));
           if (changed !== null) expect.fail(`${caught.message}: changed ${changed}`);

@@ -22,6 +22,7 @@ describe('tree and JSON views', () => {
     const c = capture(1);
     const tty = runInspect(c.dump, { regs: c.registers }, true).text;
     expect(tty).toContain('\u001b[1mpage directory at'); // headings in bold on a terminal
+    // eslint-disable-next-line no-control-regex -- the escape codes are what this test strips
     expect(tty.replace(/\u001b\[\d+m/g, '')).toMatch(/^page directory at/);
     /** without a terminal the tree has no escape codes, whatever CI or FORCE_COLOR say */
     expect(runInspect(c.dump, { regs: c.registers, format: 'tree' }, false).text).not.toContain('\u001b');
