@@ -1,7 +1,8 @@
 // pagelab/hw: the public face of the machine (src/hw). Physical memory, the
 // control registers and the MMU, the TLB, the page walk, the paging flags,
-// addresses and faults, segmentation (descriptors, selectors, the GDT/LDT unit). Everything named here is a contract; what is not
-// named (the walk's fast paths, the TLB's rights and slot encodings) is internal.
+// addresses and faults, segmentation (descriptors, selectors, the GDT/LDT unit).
+// Everything named here is a contract; what is not named (the walk's fast paths,
+// the TLB's rights and slot encodings) is internal.
 // The Mmu and the Tlb are exported as types: a machine is built with `new Machine(options)`.
 
 export { PagelabError } from '../errors.js';
