@@ -1,7 +1,9 @@
 // The text trace of valgrind's lackey tool (--trace-mem=yes), parsed as a
 // stream of byte chunks: `I  ADDR,SIZE`, ` L ADDR,SIZE`, ` S ADDR,SIZE`,
 // ` M ADDR,SIZE` (ADDR 1-16 hex digits, SIZE decimal); lines starting with
-// `==` are valgrind's own and skipped. Anything else is a ParseError naming
+// `==` are valgrind's own and skipped, and so are the system-call lines of
+// --trace-syscalls=yes (`SYSCALL[` and their ` --> ` continuations; the
+// `pagelab run` log parser reads them). Anything else is a ParseError naming
 // its line, or, when lenient, counted.
 
 import { ParseError } from '../../errors.js';
@@ -12,6 +14,9 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const COMMA = 0x2c;
 const EQ = 0x3d;
+/** `SYSCALL[` and ` --> `: the prefixes of valgrind's system-call lines. */
+const SYSCALL_PREFIX = new TextEncoder().encode('SYSCALL[');
+const CONTINUATION_PREFIX = new TextEncoder().encode(' --> ');
 const MAX_SIZE_DIGITS = 9;
 /**
  * A record line is at most 29 bytes; a longer unfinished line is kept only up
@@ -100,7 +105,7 @@ export class LackeyParser {
   private parseLine(b: Uint8Array, s: number, e: number): void {
     this.line++;
     if (e > s && b[e - 1] === CR) e--;
-    if (e - s >= 2 && b[s] === EQ && b[s + 1] === EQ) {
+    if ((e - s >= 2 && b[s] === EQ && b[s + 1] === EQ) || isSyscallLine(b, s, e)) {
       this.onSkip?.(this.line, false);
       return;
     }
@@ -148,6 +153,14 @@ export class LackeyParser {
     this.fault.expected = expected;
     return false;
   }
+}
+
+/** isSyscallLine tells whether b[s, e) starts with `SYSCALL[` or ` --> ` (a record starts `I  ` or ` K `). */
+function isSyscallLine(b: Uint8Array, s: number, e: number): boolean {
+  const prefix = b[s] === 0x53 ? SYSCALL_PREFIX : b[s] === SPACE && b[s + 1] === 0x2d ? CONTINUATION_PREFIX : null;
+  if (prefix === null || e - s < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[s + i] !== prefix[i]) return false;
+  return true;
 }
 
 function isDataKind(b: number): boolean {

@@ -61,6 +61,25 @@ describe('lackey text', () => {
     ]);
   });
 
+  it('skips the system-call lines of --trace-syscalls=yes (SYSCALL[ and --> continuations), not look-alikes', () => {
+    const text =
+      ' --> [pre-success] Success(0x0) \nI  08049570,2\n' +
+      'SYSCALL[7,1](120) sys_clone ( 1200011, 0x0, 0x0, 0x0, 0x81023e8 )   clone(fork): process 7 created child 8\n' +
+      ' --> [pre-success] Success(0x8) \n L bec448f0,4\n';
+    const { recs, skipped } = parse(text, [3, 5]);
+    expect(recs).toEqual([
+      [0x08049570, 0, 'I', 2],
+      [0xbec448f0, 0, 'L', 4],
+    ]);
+    expect(skipped).toEqual([
+      [1, false],
+      [3, false],
+      [4, false],
+    ]);
+    expect(errorOf('SYSCAL[7,1](20) sys_getpid ( )\n').message).toMatch(/line 1: expected 'I  '.*column 1/);
+    expect(errorOf(' -> x\n').message).toMatch(/line 1: expected/);
+  });
+
   it('accepts upper-case hex and a last line without a newline', () => {
     expect(parse('I  ABCdef,2').recs).toEqual([[0xabcdef, 0, 'I', 2]]);
   });
