@@ -101,7 +101,7 @@ export class LackeyParser {
     }
   }
 
-  /** parseLine handles one line b[s, e) (no newline; a CR before it is dropped, for files that went through Windows). */
+  /** parseLine handles one line b[s, e) (no newline; a CR before it is dropped: files that went through Windows). */
   private parseLine(b: Uint8Array, s: number, e: number): void {
     this.line++;
     if (e > s && b[e - 1] === CR) e--;
