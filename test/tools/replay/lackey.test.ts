@@ -76,7 +76,7 @@ describe('lackey text', () => {
       [3, false],
       [4, false],
     ]);
-    expect(errorOf('SYSCAL[7,1](20) sys_getpid ( )\n').message).toMatch(/line 1: expected 'I  '.*column 1/);
+    expect(errorOf('SYSCAL[7,1](20) sys_getpid ( )\n').message).toMatch(/line 1: expected 'I {2}'.*column 1/);
     expect(errorOf(' -> x\n').message).toMatch(/line 1: expected/);
   });
 
