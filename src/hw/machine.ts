@@ -7,6 +7,7 @@ import { lin as toLin } from './addr.js';
 import { PhysicalMemory, pcLayout, type RamRange } from './memory.js';
 import { Mmu } from './mmu.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, PageFault, type AccessKind } from './fault.js';
+import { Segmentation, type SegmentationProfile } from './segments.js';
 import { DEFAULT_TLB, parseTlb, type TlbGeometry } from './tlb.js';
 import type { AccessedOrder, MaxPhysAddr, RsvdErrorCode } from './walk.js';
 
@@ -24,6 +25,8 @@ export interface MachineOptions {
   readonly rsvdErrorCode?: RsvdErrorCode;
   /** MAXPHYADDR for PSE-36 4 MiB pages: 40 (default; QEMU's behaviour), 36, or 32 (no PSE-36). */
   readonly maxPhysAddr?: MaxPhysAddr;
+  /** Checks made by accesses through segment registers: 'sdm' (default) or 'qemu' (none, as QEMU's TCG). */
+  readonly segmentation?: SegmentationProfile;
 }
 
 /**
@@ -46,6 +49,8 @@ export const DEFAULT_RAM = 128 * 1024 * 1024;
 export class Machine {
   readonly mem: PhysicalMemory;
   readonly mmu: Mmu;
+  /** The segmentation unit (GDTR, LDTR, segment registers), flat as a multiboot loader leaves it. */
+  readonly seg: Segmentation;
   pageFaultHandler: PageFaultHandler | null = null;
 
   constructor(options: MachineOptions = {}) {
@@ -61,6 +66,28 @@ export class Machine {
       options.rsvdErrorCode ?? 'sdm',
       options.maxPhysAddr ?? 40,
     );
+    this.seg = new Segmentation(
+      {
+        readSystem32: (l) => this.system(() => this.read32(l)),
+        writeSystem32: (l, v) => this.system(() => this.write32(l, v)),
+      },
+      options.segmentation ?? 'sdm',
+    );
+  }
+
+  /**
+   * system runs a descriptor-table access as the implicit supervisor-mode access it is (SDM 4.6: reads of the
+   * GDT or LDT are supervisor accesses whatever the CPL).
+   */
+  private system<T>(access: () => T): T {
+    const cpl = this.mmu.cpl;
+    if (cpl === 0) return access();
+    this.mmu.setCpl(0);
+    try {
+      return access();
+    } finally {
+      this.mmu.setCpl(cpl);
+    }
   }
 
   /** read reads `size` bytes at a linear address (little-endian, unsigned). */

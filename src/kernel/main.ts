@@ -15,6 +15,7 @@ import { frameReport } from './frames/report.js';
 import type { HeapKind, KernelHeap } from './heap/api.js';
 import { createHeap } from './heap/heap.js';
 import { heapDemo } from './heap/report.js';
+import { gdtInit, gdtJson, gdtLines, type Gdt } from './gdt.js';
 import { KernelHeapBackend } from './heapbackend.js';
 import { setupKernelCore, type KernelCore } from './vm/core.js';
 import { KernelVm } from './vm/kvm.js';
@@ -43,6 +44,7 @@ export interface Kernel {
   readonly frames: FrameAllocator;
   readonly vm: KernelVm;
   readonly heap: KernelHeap;
+  readonly gdt: Gdt;
 }
 
 export interface KernelReport {
@@ -51,7 +53,7 @@ export interface KernelReport {
   readonly kernel: Kernel;
 }
 
-/** kernelInit brings up the memory manager: core, frames, VM (with the fault handler), heap. */
+/** kernelInit brings up the memory manager: core, frames, VM (with the fault handler), heap, then the GDT. */
 export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel {
   const core = setupKernelCore(info);
   const frames = createFrameAllocator(core, options.frames ?? 'bitmap', { lowMemory: options.lowMemory ?? 'use' });
@@ -60,7 +62,8 @@ export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel 
   protectKernelImage(vm, info.segments);
   installPageFaultHandler(info.machine);
   const heap = createHeap(new KernelHeapBackend(vm, frames), options.heap ?? 'kr');
-  return { core, frames, vm, heap };
+  const gdt = gdtInit(info.machine, heap);
+  return { core, frames, vm, heap, gdt };
 }
 
 /** kernelMain brings up the memory manager on a booted machine and reports each stage. */
@@ -80,13 +83,14 @@ export function kernelMain(info: BootInfo, options: KernelOptions = {}): KernelR
       { title: 'physical memory: frame allocator (at bring-up)', lines: frames.lines },
       { title: 'kernel virtual memory', lines: vm.lines },
       { title: 'kernel heap', lines: quiet ? heap.lines.filter((l) => !l.startsWith('  ')) : heap.lines },
+      { title: 'segmentation', lines: gdtLines(kernel.gdt) },
       { title: 'page-fault test', lines: fault.lines },
       {
         title: 'at the end',
         lines: [`frames: ${end.free} free, ${end.used} used (${end.used - frames.json.used} more than at bring-up)`],
       },
     ],
-    json: { frames: end, framesAtBringUp: frames.json, vm: vm.json, heap: heap.json, pageFault: fault.json },
+    json: { frames: end, framesAtBringUp: frames.json, vm: vm.json, heap: heap.json, gdt: gdtJson(kernel.gdt), pageFault: fault.json },
     kernel,
   };
 }

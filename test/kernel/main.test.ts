@@ -23,6 +23,7 @@ describe('kernelMain after the real boot', () => {
             'physical memory: frame allocator (at bring-up)',
             'kernel virtual memory',
             'kernel heap',
+            'segmentation',
             'page-fault test',
             'at the end',
           ]);

@@ -10,6 +10,8 @@ import { hex } from '../../hw/addr.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/fault.js';
 import { PagelabError } from '../../errors.js';
 import { kernelMain } from '../../kernel/main.js';
+import { SEL_UCODE, SEL_UDATA } from '../../kernel/gdt.js';
+import { formatSegmentStep, parseLogical, segmentJson, segmentStep, type Logical } from '../logical.js';
 import { formatWalk, walkJson } from '../walkfmt.js';
 import { addBootOptions, bootFromCliOptions, type BootCliOptions } from './boot.js';
 
@@ -35,7 +37,7 @@ export function parseLinear(text: string): number {
 export function registerTranslate(program: Command): void {
   const cmd = program
     .command('translate')
-    .argument('<addr>', 'linear address, hex (0x...) or decimal')
+    .argument('<addr>', 'linear address, hex (0x...) or decimal; or a logical address SEL:OFFSET')
     .description('boot the machine and show how one linear address translates');
   addBootOptions(cmd)
     .addOption(new Option('--space <name>', 'address space to walk').choices(['kernel']).default('kernel'))
@@ -48,7 +50,8 @@ export function registerTranslate(program: Command): void {
 
 /** runTranslate boots, walks `addr` without side effects (no A/D, no TLB) and prints it. */
 export function runTranslate(addr: string, o: TranslateOptions, out: (line: string) => void): void {
-  const linear = parseLinear(addr);
+  const logical = parseLogical(addr);
+  let linear = logical === null ? parseLinear(addr) : 0;
   if (o.write === true && o.fetch === true)
     throw new PagelabError('--write and --fetch ask about different accesses: give one');
   const kind: AccessKind = o.write === true ? ACCESS_WRITE : o.fetch === true ? ACCESS_FETCH : ACCESS_READ;
@@ -58,6 +61,16 @@ export function runTranslate(addr: string, o: TranslateOptions, out: (line: stri
   kernel.vm.switchTo(space);
   const mmu = result.info.machine.mmu;
   const user = o.cpl === '3';
+  if (logical !== null) {
+    const step = segmentStep(result.info.machine, logical, kind, user ? 3 : 0, { code: SEL_UCODE, data: SEL_UDATA });
+    if (step.linear === null) return printSegmentFault(logical, step, o.json === true, out);
+    linear = step.linear;
+    if (o.json !== true) for (const l of formatSegmentStep(logical, step)) out(l);
+    else
+      return out(
+        JSON.stringify({ ...walkJson(mmu.probe(linear, kind, user), linear), logical: segmentJson(logical, step) }),
+      );
+  }
   const walk = mmu.probe(linear, kind, user);
   if (o.json === true) {
     out(JSON.stringify(walkJson(walk, linear)));
@@ -65,4 +78,25 @@ export function runTranslate(addr: string, o: TranslateOptions, out: (line: stri
   }
   out(`address space '${o.space}': page directory ${hex(space.directory)} (CR3=${hex(mmu.cr3)})`);
   for (const l of formatWalk(walk, linear, { kind, user, pse: mmu.pse })) out(l);
+}
+
+/** printSegmentFault reports a logical address whose segment step faults: no linear address, so no walk. */
+function printSegmentFault(
+  l: Logical,
+  step: ReturnType<typeof segmentStep>,
+  json: boolean,
+  out: (s: string) => void,
+): void {
+  if (!json) for (const line of formatSegmentStep(l, step)) out(line);
+  else
+    out(
+      JSON.stringify({
+        linear: null,
+        pde: null,
+        pte: null,
+        physical: null,
+        fault: null,
+        logical: segmentJson(l, step),
+      }),
+    );
 }
