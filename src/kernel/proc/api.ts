@@ -216,6 +216,12 @@ export interface ProcessKernel {
   frames(): FrameFigures;
   /** The event hook: called synchronously for each event (null: none). */
   onEvent: ((e: ProcessEvent) => void) | null;
+  /**
+   * kernelMode returns the CPU to CPL 0 (access() leaves it at CPL 3, as a CPU running user code is;
+   * every other call here enters the kernel itself). Call it before using the kernel's own objects
+   * (kernel.vm, kernel.heap, machine.read32 of kernel addresses) directly.
+   */
+  kernelMode(): void;
   /** audit checks the process kernel's state in RAM (table, descriptors, regions, reference counts vs PTEs). */
   audit(): string[];
 }

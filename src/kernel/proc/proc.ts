@@ -91,6 +91,10 @@ class Processes implements ProcessKernel {
     return this.cur;
   }
 
+  kernelMode(): void {
+    this.enter();
+  }
+
   /** enter is the kernel entry: CPL 0. */
   private enter(): void {
     if (this.mmu.cpl !== 0) this.mmu.setCpl(0);

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { ACCESS_READ, ACCESS_WRITE } from '../../../src/hw/fault.js';
+import { PF_P, PF_U, PF_W } from '../../../src/hw/paging.js';
+import { ACCESS_KILLED } from '../../../src/kernel/proc/api.js';
+import { DATA, STACK_TOP, TEXT, rig, sampleElf, start } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+describe('stack growth', () => {
+  it('grows page by page down to 8 MiB below the top, as stack faults', () => {
+    const r = rig();
+    const pid = start(r);
+    const low = r.pk.regions(pid).find((v) => v.kind === 'stack')!.start;
+    const before = r.pk.stats(pid).faults.stack;
+    r.pk.access(pid, low - 4, 4, ACCESS_WRITE, 1);
+    r.pk.access(pid, STACK_TOP - 8 * MiB, 4, ACCESS_WRITE, 2); // the last page the limit allows
+    expect(r.pk.access(pid, STACK_TOP - 8 * MiB, 4, ACCESS_READ)).toBe(2);
+    expect(r.pk.regions(pid).find((v) => v.kind === 'stack')!.start).toBe(STACK_TOP - 8 * MiB);
+    expect(r.pk.stats(pid).faults.stack - before).toBe(2);
+    expect(r.pk.audit()).toEqual([]);
+  });
+
+  it('kills a process that runs past the limit, reported as such', () => {
+    const r = rig();
+    const pid = start(r);
+    const addr = STACK_TOP - 8 * MiB - 4;
+    expect(r.pk.access(pid, addr, 4, ACCESS_WRITE, 1)).toBe(ACCESS_KILLED);
+    expect(r.pk.stats(pid).killed).toEqual({
+      address: addr,
+      errorCode: PF_U | PF_W,
+      reason: 'stack limit',
+      region: 'no region',
+    });
+    expect(r.pk.stats(pid).faults.protection).toBe(1);
+  });
+});
+
+describe('isolation', () => {
+  it('CPL 3 cannot touch the kernel half: #PF with U/S, killed, the others go on', () => {
+    const r = rig();
+    const a = start(r);
+    r.pk.access(a, DATA, 4, ACCESS_WRITE, 0xa);
+    const b = r.pk.fork(a);
+    r.pk.switchTo(b);
+    expect(r.pk.access(b, 0xc0001000, 4, ACCESS_READ)).toBe(ACCESS_KILLED); // present kernel page
+    expect(r.pk.stats(b).killed).toMatchObject({
+      address: 0xc0001000,
+      errorCode: PF_P | PF_U,
+      reason: 'kernel address',
+    });
+    expect(r.events.at(-1)).toMatchObject({ type: 'kill', pid: b, reason: 'kernel address' });
+    r.pk.switchTo(a);
+    expect(r.pk.access(a, DATA, 4, ACCESS_READ)).toBe(0xa);
+    expect(r.pk.access(a, 0xd8000000, 4, ACCESS_WRITE, 1)).toBe(ACCESS_KILLED); // absent kernel page
+    expect(r.pk.stats(a).killed).toMatchObject({ errorCode: PF_U | PF_W, reason: 'kernel address' });
+    expect(r.pk.frames().freeNow).toBe(r.pk.frames().freeBefore);
+  });
+
+  it('a read-only page cannot be written', () => {
+    const r = rig();
+    const pid = start(r);
+    expect(r.pk.access(pid, TEXT + 8, 4, ACCESS_READ)).not.toBe(ACCESS_KILLED);
+    expect(r.pk.access(pid, TEXT + 8, 4, ACCESS_WRITE, 0)).toBe(ACCESS_KILLED);
+    expect(r.pk.stats(pid).killed).toEqual({
+      address: TEXT + 8,
+      errorCode: PF_P | PF_W | PF_U,
+      reason: 'write to read-only',
+      region: '0x08048000-0x0804A000 r-x file',
+    });
+  });
+
+  it("a process never sees another process's data, nor a freed frame's", () => {
+    const r = rig({ ram: 8 << 20 });
+    const a = start(r);
+    for (let i = 0; i < 5; i++) r.pk.access(a, DATA + i * 4096, 4, ACCESS_WRITE, 0x5ec12e7);
+    for (let off = 0; off < 4096; off += 4) r.pk.access(a, DATA + 0x3000 + off, 4, ACCESS_WRITE, 0x5ec12e7);
+    r.pk.exit(a, 0);
+    const b = start(r);
+    const c = r.pk.fork(b);
+    // b's pages are all fresh: zero where a wrote its secret
+    for (let i = 2; i < 5; i++) expect(r.pk.access(b, DATA + i * 4096, 4, ACCESS_READ)).toBe(0);
+    for (let off = 0; off < 4096; off += 4) expect(r.pk.access(b, DATA + 0x3000 + off, 4, ACCESS_READ)).toBe(0);
+    r.pk.access(b, DATA + 0x4000, 4, ACCESS_WRITE, 0xbbbb);
+    r.pk.switchTo(c);
+    expect(r.pk.access(c, DATA + 0x4000, 4, ACCESS_READ)).toBe(0); // b touched it after the fork: c's own zero page
+  });
+
+  it('an access by a process that is not current is refused, changing nothing', () => {
+    const r = rig();
+    const a = start(r);
+    const { pid: b } = r.pk.exec(sampleElf(), ['b'], [], { stackTop: STACK_TOP });
+    expect(() => r.pk.access(b, DATA, 4, ACCESS_READ)).toThrow(/not current/);
+    expect(() => r.pk.access(99, DATA, 4, ACCESS_READ)).toThrow(/not current/);
+    expect(r.pk.stats(b).accesses).toBe(0);
+    expect(r.pk.current).toBe(a);
+  });
+});
