@@ -8,6 +8,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerReplay } from './commands/replay.js';
 import { registerTrace } from './commands/trace.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerRun } from './commands/run.js';
 
 /**
  * main parses argv (without node and script) and runs the chosen command.
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerReplay(program);
   registerTrace(program);
   registerPolicy(program);
+  registerRun(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync(argv, { from: 'user' });

@@ -8,14 +8,15 @@ cd "$(dirname "$0")"
 programs=("$@")
 [ ${#programs[@]} -gt 0 ] || programs=(compute malloc stack fork fault)
 
-# trace NAME [ARG]: runs ./NAME [ARG] under lackey with the 3 GiB user layout, then renames the logs so that
-# they sort by process and gzips them (-n: no name or time stamp, so a rebuild gives the same bytes).
+# trace NAME [ARG]: runs ./NAME [ARG] under lackey with the 3 GiB user layout (mmap above 1 GiB, as Linux's legacy
+# i386 layout puts it), one log per process, and gzips them (-n: no name or time stamp in the gzip header).
 trace() {
   local name=$1 tag=$1${2:+.$2}
   rm -f "logs/$tag".*.lk.gz
   local tmp
   tmp=$(mktemp -d)
   setarch i386 --3gb valgrind --tool=lackey --trace-mem=yes --trace-syscalls=yes --trace-children=yes \
+    --aspace-minaddr=0x40000000 \
     --log-file="$tmp/$tag.%p.lk" "./$name" ${2:+"$2"} || true
   for f in "$tmp"/*.lk; do gzip -9n <"$f" >"logs/$(basename "$f").gz"; done
   rm -rf "$tmp"

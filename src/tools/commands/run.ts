@@ -1,0 +1,62 @@
+// `pagelab run LOG...`: run a traced program's processes on the kernel (README.md, "Processes").
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { PagelabError } from '../../errors.js';
+import { checkOutputPath } from '../outfile.js';
+import { addBootOptions, type BootCliOptions } from './boot.js';
+import { DEFAULT_QUANTUM, runLogs } from '../run/run.js';
+import { summaryLines } from '../run/report.js';
+
+interface RunCliOptions extends BootCliOptions {
+  quantum: string;
+  json?: boolean;
+  events?: string;
+  verify?: boolean;
+  pge: boolean;
+  elf?: string;
+}
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description("run a traced i386 program's processes (valgrind lackey logs with system calls) on the kernel")
+    .argument('<log...>', 'the logs of one program, one per process (prog.PID.lk, plain or gzip)');
+  addBootOptions(cmd)
+    .option('--elf <file>', "the program's ELF file (default: the first log's Command: line)")
+    .option('--quantum <n>', 'accesses per time slice', String(DEFAULT_QUANTUM))
+    .option('--verify', 'stores write values, loads check them (prints loads checked and mismatches)')
+    .option('--no-pge', 'turn CR4.PGE off after bring-up: kernel pages leave the TLB at every switch')
+    .option('--events <file>', 'write what happened as JSON lines (faults, switches, forks, exits, kills)')
+    .option('--json', 'print one JSON document')
+    .action((logs: string[], o: RunCliOptions) => runCommand(logs, o));
+}
+
+/** runCommand runs the logs and prints the summary (or JSON); a progress bar only on a terminal. */
+async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
+  if (!/^\d+$/.test(o.quantum)) throw new PagelabError(`--quantum ${o.quantum}: expected a whole number >= 1`);
+  if (o.events !== undefined) checkOutputPath(o.events, '--events');
+  const tty = process.stderr.isTTY === true && o.json !== true;
+  let bar: cliProgress.SingleBar | null = null;
+  const { json } = await runLogs(logs, {
+    ...o,
+    quantum: Number(o.quantum),
+    onProgress: !tty
+      ? undefined
+      : (done, total) => {
+          bar ??= newBar(total);
+          bar.update(done);
+        },
+  });
+  (bar as cliProgress.SingleBar | null)?.stop();
+  if (o.json === true) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  else process.stdout.write(summaryLines(json).join('\n') + '\n');
+}
+
+function newBar(total: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    { format: 'run [{bar}] {percentage}% | {value}/{total} accesses', clearOnComplete: true, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
