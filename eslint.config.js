@@ -14,6 +14,7 @@ export default tseslint.config(
       'test/conformance/build/',
       'bench/out/',
       'web/dist/',
+      'tmp/',
     ],
   },
   js.configs.recommended,
@@ -35,6 +36,13 @@ export default tseslint.config(
         'error',
         { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
       ],
+    },
+  },
+  {
+    // The page: DOM types and Vite's, from its own project (web/tsconfig.json).
+    files: ['web/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
   },
 );

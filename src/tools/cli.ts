@@ -9,6 +9,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerTrace } from './commands/trace.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerRun } from './commands/run.js';
+import { registerWeb } from './commands/web.js';
 
 /**
  * main parses argv (without node and script) and runs the chosen command.
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTrace(program);
   registerPolicy(program);
   registerRun(program);
+  registerWeb(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync(argv, { from: 'user' });

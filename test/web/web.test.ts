@@ -1,0 +1,110 @@
+// The web visualizer in a real browser (Debian's chromium, headless): the boot
+// stepped to the end, walks compared with `pagelab translate`, the directory
+// grid compared with the machine booted here, and no console errors anywhere.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boot } from '../../src/boot/boot.js';
+import { kernelMain } from '../../src/kernel/main.js';
+import { FRAME_MASK, PTE_P } from '../../src/hw/paging.js';
+import { cli, missingBrowser, openPage, startHarness, type Harness, type WatchedPage } from './harness.js';
+
+const skip = missingBrowser();
+if (skip !== null) console.log(`test/web: ${skip}`);
+
+/** nodeBoot boots as the page and `pagelab translate` do, in this process. */
+function nodeBoot(): ReturnType<typeof kernelMain> & { steps: ReturnType<typeof boot>['steps'] } {
+  const r = boot({ ram: 128 * 1024 * 1024 });
+  const report = kernelMain(r.info, { quiet: true, tlbMissCounter: () => r.info.machine.mmu.counters().misses });
+  report.kernel.vm.switchTo(report.kernel.vm.kernel);
+  return { ...report, steps: r.steps };
+}
+
+describe.skipIf(skip !== null)('the web visualizer in chromium', () => {
+  let h: Harness;
+  const pages: WatchedPage[] = [];
+  const node = nodeBoot();
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    for (const p of pages) expect(p.errors, 'console errors').toEqual([]);
+    await h.close();
+  });
+
+  /** open opens a watched page (its console errors are checked at the end). */
+  async function open(hash: string): Promise<WatchedPage['page']> {
+    const w = await openPage(h, hash);
+    pages.push(w);
+    return w.page;
+  }
+
+  it('boots the default kernel and steps through the boot to the end', async () => {
+    const page = await open('#view=boot&step=0');
+    const names = [...node.steps.map((s) => s.name), "the memory manager's bring-up (kmain)"];
+    for (let i = 0; i < names.length; i++) {
+      expect(await page.textContent('#boot-step-name')).toBe(`${i + 1}. ${names[i]}`);
+      if (i < names.length - 1) await page.click('#boot-next');
+    }
+    expect(await page.isDisabled('#boot-next')).toBe(true);
+    await page.click('#boot-first');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.textContent('#boot-step-name')).toBe(`3. ${names[2]}`);
+    const cr3 = await page.textContent('#boot-detail tr[data-reg="cr3"].changed td:nth-child(3)');
+    expect(Number(cr3)).toBe(node.steps[2].cr3); // enable paging loads CR3
+    await page.keyboard.press('ArrowRight');
+    const ops = await page.textContent('#boot-detail .ops');
+    expect(ops).toContain('INVLPG 0x00000000'); // the identity mapping dropped
+    const writes = await page.textContent('#boot-detail table.writes');
+    expect(writes).toContain('boot page directory, PDE 0'); // PDE 0 cleared through the MMU
+  });
+
+  it('walks 0xC0100000 exactly as `pagelab translate` prints it', async () => {
+    const [text, json] = await Promise.all([cli('translate', '0xC0100000'), cli('translate', '0xC0100000', '--json')]);
+    const page = await open('#view=walk&addr=0xC0100000');
+    expect(await page.textContent('#walk-text')).toBe(text.trimEnd());
+    const doc = JSON.parse(json) as { pde: { value: number }; pte: { value: number }; physical: number };
+    const result = page.locator('#walk-result');
+    expect(Number(await result.getAttribute('data-pde'))).toBe(doc.pde.value);
+    expect(Number(await result.getAttribute('data-pte'))).toBe(doc.pte.value);
+    expect(Number(await page.textContent('#walk-phys'))).toBe(doc.physical);
+    expect(await page.locator('[data-entry="PTE"] .chip.on').allTextContents()).toEqual(['P', 'A', 'G']);
+  });
+
+  it('shows the error code of a faulting access and why, as translate does', async () => {
+    const json = await cli('translate', '0xC0100000', '--cpl', '3', '--write', '--json');
+    const page = await open('#view=walk&addr=0x00100000');
+    expect(await page.getAttribute('#walk-fault', 'data-error-code')).toBe('0'); // the identity map is gone
+    await page.check('#walk-user');
+    await page.fill('#walk-addr', '0xC0100000');
+    await page.selectOption('#walk-access', 'write');
+    await page.waitForFunction("location.hash.includes('access=write') && location.hash.includes('user=1')");
+    const code = (JSON.parse(json) as { fault: { errorCode: number } }).fault.errorCode;
+    expect(Number(await page.getAttribute('#walk-fault', 'data-error-code'))).toBe(code);
+    expect(await page.textContent('#walk-fault')).toContain('protection violation, write, user');
+    expect(await page.textContent('#walk-fault')).toContain('a user write is not allowed here');
+  });
+
+  it('draws the directory grid with the present PDEs of the machine and opens a table', async () => {
+    const mem = node.kernel.core.machine.mem;
+    const dir = node.kernel.vm.kernel.directory;
+    const present = [...Array(1024).keys()].filter((i) => (mem.read32(dir + i * 4) & PTE_P) !== 0);
+    const page = await open('#view=dir');
+    const cells = page.locator('#dir-grid .cell');
+    expect(await cells.count()).toBe(1024);
+    const shown = await Promise.all(
+      (await page.locator('#dir-grid .cell.p').all()).map(async (c) => Number(await c.getAttribute('data-index'))),
+    );
+    expect(shown).toEqual(present);
+    expect(await page.getAttribute('#dir-grid .cell[data-index="768"]', 'class')).toContain('slot');
+    await page.click('#dir-grid .cell[data-index="768"]');
+    const table = (mem.read32(dir + 768 * 4) & FRAME_MASK) >>> 0;
+    expect(await page.textContent('#table-view')).toContain(
+      `page table at 0x${table.toString(16).toUpperCase().padStart(8, '0')}`,
+    );
+    const presentPtes = [...Array(1024).keys()].filter((j) => (mem.read32(table + j * 4) & PTE_P) !== 0).length;
+    expect(await page.locator('#pt-grid .cell.p').count()).toBe(presentPtes);
+    expect(await page.evaluate('location.hash')).toBe('#view=dir&pde=768');
+  });
+});
