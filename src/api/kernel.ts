@@ -39,3 +39,34 @@ export type { PtAccess, PtAccessKind } from '../kernel/vm/ptaccess.js';
 export type { TempSlot } from '../kernel/vm/slot.js';
 export { MAP_FLAGS, VmError, type AddressSpace, type SpaceWalk, type Unmapped } from '../kernel/vm/space.js';
 export type { KernelWindow } from '../kernel/vm/window.js';
+export {
+  ACCESS_KILLED,
+  EFAULT,
+  EINVAL,
+  ENOMEM,
+  FAULT_KINDS,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+  ProcError,
+  type ExecOptions,
+  type ExecResult,
+  type FaultCounts,
+  type FaultKind,
+  type FrameFigures,
+  type KernelTotals,
+  type KillReason,
+  type KillReport,
+  type MmapFile,
+  type ProcErrorKind,
+  type ProcState,
+  type ProcessEvent,
+  type ProcessKernel,
+  type ProcessKernelOptions,
+  type ProcessStats,
+  type RegionInfo,
+  type RegionKind,
+} from '../kernel/proc/api.js';
+export { STACK_MAX, USER_BASE } from '../kernel/proc/layout.js';
+export { createProcessKernel } from '../kernel/proc/proc.js';
