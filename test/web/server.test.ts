@@ -46,7 +46,7 @@ describe('pagelab web: the static server', () => {
   it('refuses a bad port with one line and status 2', async () => {
     const errors: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => errors.push(s) > 0);
+    process.stderr.write = (s: string) => errors.push(s) > 0;
     try {
       expect(await main(['web', '--port', '70000'])).toBe(2);
     } finally {

@@ -5,7 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boot } from '../../src/boot/boot.js';
 import { kernelMain } from '../../src/kernel/main.js';
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { FRAME_MASK, PTE_P } from '../../src/hw/paging.js';
+import { BufferImage } from '../../src/tools/inspect/image.js';
+import { parseRegistersFile } from '../../src/tools/inspect/regs.js';
+import { scanDirectory } from '../../src/tools/inspect/scan.js';
+import { formatTree } from '../../src/tools/inspect/tree.js';
 import { cli, missingBrowser, openPage, startHarness, type Harness, type WatchedPage } from './harness.js';
 
 const skip = missingBrowser();
@@ -106,5 +112,51 @@ describe.skipIf(skip !== null)('the web visualizer in chromium', () => {
     const presentPtes = [...Array(1024).keys()].filter((j) => (mem.read32(table + j * 4) & PTE_P) !== 0).length;
     expect(await page.locator('#pt-grid .cell.p').count()).toBe(presentPtes);
     expect(await page.evaluate('location.hash')).toBe('#view=dir&pde=768');
+  });
+
+  it('marks the stale TLB entry after a PTE edit without INVLPG, and INVLPG clears it', async () => {
+    const page = await open('#view=tlb');
+    expect(await page.locator('#tlb-grid .tlb-entry.stale').count()).toBe(0);
+    await page.click('#tlb-demo');
+    const stale = page.locator('#tlb-grid .tlb-entry.stale');
+    expect(await stale.count()).toBe(1);
+    expect(Number(await stale.getAttribute('data-vpn'))).toBe(0xc8000000 / 4096);
+    const log = (await page.textContent('#tlb-log')) ?? '';
+    expect(log).toMatch(/read32 0xC8000000 = 0xAAAAAAAA: TLB hit\n/); // the old frame, through the cached entry
+    await page.click('#tlb-invlpg');
+    expect(await page.locator('#tlb-grid .tlb-entry.stale').count()).toBe(0);
+    expect(await page.textContent('#tlb-log')).toMatch(/read32 0xC8000000 = 0xBBBBBBBB: TLB miss/);
+  });
+
+  it('reads a dropped QEMU dump and its registers and shows its tables as inspect does', async () => {
+    const dir = 'test/fixtures/inspect/layout2';
+    const img = new BufferImage(gunzipSync(readFileSync(`${dir}/dump.bin.gz`)));
+    const view = scanDirectory(img, parseRegistersFile(readFileSync(`${dir}/registers.txt`, 'utf8'), 'registers'));
+    const page = await open('#view=dump');
+    await page.setInputFiles('#dump-files', [`${dir}/dump.bin.gz`, `${dir}/registers.txt`]);
+    await page.waitForSelector('#view-dir');
+    expect(await page.textContent('#target-label')).toContain('dump.bin.gz (8 MiB) with registers.txt');
+    const shown = await Promise.all(
+      (await page.locator('#dir-grid .cell.p').all()).map(async (c) => Number(await c.getAttribute('data-index'))),
+    );
+    expect(shown).toEqual(view.pdes.map((p) => p.index));
+    expect(await page.textContent('#dir-tree')).toBe(formatTree(view).join('\n'));
+    await page.click('[data-view="walk"]');
+    const text = await cli(
+      'inspect',
+      `${dir}/dump.bin.gz`,
+      '--regs',
+      `${dir}/registers.txt`,
+      '--translate',
+      '0xC0100000',
+    );
+    expect(await page.textContent('#walk-text')).toBe(text.trimEnd());
+  });
+
+  it('refuses a dump without registers with a clear message', async () => {
+    const page = await open('#view=dump');
+    await page.setInputFiles('#dump-files', ['test/fixtures/inspect/layout1/dump.bin.gz']);
+    await page.waitForSelector('#dump-status.error');
+    expect(await page.textContent('#dump-status')).toContain('no registers among the files');
   });
 });

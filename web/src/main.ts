@@ -98,7 +98,7 @@ function mainView(): HTMLElement {
     case 'tlb':
     case 'dump':
     case 'procs':
-      return extraView(s.view, { session: app.session, target: t, state: s, setState, setDump });
+      return extraView(s.view, { session: app.session, target: t, state: s, setState, setDump, rerender: render });
   }
 }
 

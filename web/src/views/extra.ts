@@ -1,9 +1,11 @@
-// The views still to come, behind one entry so main.ts stays small.
+// The views past the boot, walk and tables, behind one entry so main.ts stays small.
 
 import { h } from '../dom.js';
 import type { Session } from '../session.js';
 import type { ViewName, ViewState } from '../state.js';
 import type { Target } from '../target.js';
+import { dumpView } from './dump.js';
+import { tlbView } from './tlb.js';
 
 export interface ExtraContext {
   readonly session: Session;
@@ -11,9 +13,21 @@ export interface ExtraContext {
   readonly state: ViewState;
   readonly setState: (patch: Partial<ViewState>) => void;
   readonly setDump: (t: Target | null) => void;
+  readonly rerender: () => void;
 }
 
 /** extraView renders the frames, TLB, dump and processes views. */
 export function extraView(view: Exclude<ViewName, 'boot' | 'walk' | 'dir'>, ctx: ExtraContext): HTMLElement {
-  return h('section', { class: 'view', id: `view-${view}` }, h('p', {}, `not yet (${ctx.target.label})`));
+  switch (view) {
+    case 'tlb':
+      return tlbView(ctx.session, ctx.rerender);
+    case 'dump':
+      return dumpView(ctx.target, (t) => {
+        ctx.setDump(t);
+        ctx.setState({ view: 'dir', pde: null });
+      });
+    case 'frames':
+    case 'procs':
+      return h('section', { class: 'view', id: `view-${view}` }, h('p', {}, 'coming next'));
+  }
 }
