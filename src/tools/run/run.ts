@@ -32,6 +32,8 @@ export interface RunResult {
   readonly json: RunJson;
   readonly kernel: ProcessKernel;
   readonly driver: Driver;
+  /** Wall-clock seconds of the run itself (after boot and reading the logs). */
+  readonly seconds: number;
 }
 
 export const DEFAULT_QUANTUM = 10_000;
@@ -59,11 +61,13 @@ export async function runLogs(paths: readonly string[], o: RunOptions = {}): Pro
     ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
   });
   const before = machine.mmu.counters();
+  const t0 = performance.now();
   try {
     driver.run();
   } finally {
     events?.close();
   }
+  const seconds = (performance.now() - t0) / 1000;
   const json = runJson(kernel, {
     procs: driver.procs,
     divergences: driver.divergences,
@@ -71,7 +75,7 @@ export async function runLogs(paths: readonly string[], o: RunOptions = {}): Pro
     stack: { pointer: driver.stackPointer, top: driver.stackTop },
     options: { quantum, tlb: o.tlb ?? 'sa:16x4', pge: machine.mmu.pge, frames: o.frames ?? 'bitmap' },
   });
-  return { json, kernel, driver };
+  return { json, kernel, driver, seconds };
 }
 
 function readElf(path: string): Uint8Array {
