@@ -4,8 +4,9 @@
 // a reason (the caller kills the process, or a copy-out returns -EFAULT).
 // No fault-around, no shared zero page: each first touch takes its own zeroed frame.
 
-import { hex, PAGE_SIZE, pageAlignDown, type LinAddr, type PhysAddr } from '../../hw/addr.js';
+import { hex, PAGE_SIZE, pageAlignDown, type PhysAddr } from '../../hw/addr.js';
 import { FRAME_MASK, PF_P, PF_U, PF_W, PTE_RW, PTE_US } from '../../hw/paging.js';
+import { VmError } from '../vm/error.js';
 import { ProcError, PROT_WRITE, type FaultKind, type KillReason } from './api.js';
 import { emit, kadd, kread, kwrite, type ProcCtx, type ProcHandle } from './ctx.js';
 import {
@@ -17,14 +18,13 @@ import {
   KIND_STACK,
   P_FAULTS,
   P_PAGE_INS,
-  P_RESIDENT,
   P_STACK_TOP,
   STACK_GUARD,
   STACK_MAX,
   USER_END,
   V_START,
 } from './layout.js';
-import { mapUser, protectUser, settle, userPte } from './pages.js';
+import { mapUser, protectUser, replaceFrame, userPte } from './pages.js';
 import { findRegion, regionList, type Vma } from './vma.js';
 
 /** What the handler made of a fault. */
@@ -96,7 +96,7 @@ function pageIn(k: ProcCtx, h: ProcHandle, v: Vma, page: number): FaultOutcome {
     mapUser(k, h, page, frame, PTE_US | (v.prot & PROT_WRITE ? PTE_RW : 0));
   } catch (e) {
     k.frames.free(frame);
-    if (e instanceof Error && 'kind' in e && e.kind === 'out-of-memory') return refuse('out of memory', v);
+    if (e instanceof VmError && e.kind === 'out-of-memory') return refuse('out of memory', v);
     throw e;
   }
   k.refs.set(frame, 1);
@@ -139,10 +139,8 @@ function copyOnWrite(k: ProcCtx, h: ProcHandle, page: number): FaultOutcome {
   const frame = k.frames.alloc();
   if (frame === null) return refuse('out of memory', null);
   copyFrame(k, old, frame);
-  settle(k, h.space, h.space.unmap(page as LinAddr).flush);
-  kadd(k, h.desc + P_RESIDENT, -1); //: mapUser counts the new mapping again
+  replaceFrame(k, h, page, frame, PTE_US | PTE_RW);
   k.refs.set(old, count - 1);
-  mapUser(k, h, page, frame, PTE_US | PTE_RW);
   k.refs.set(frame, 1);
   kadd(k, k.globals + G_COW_COPIES, 1);
   return { ok: true, kind: 'cow' };

@@ -45,6 +45,22 @@ export function protectUser(k: ProcCtx, h: ProcHandle, page: number, flags: numb
   settle(k, h.space, h.space.protect(page as LinAddr, flags));
 }
 
+/**
+ * replaceFrame points a present user PTE at another frame (COW's copy), as Linux's set_pte and
+ * flush_tlb_page: the table stays (its present count is unchanged), the old translation is dropped
+ * with INVLPG when the space is current (SDM 4.10.4.1). Nothing to allocate, so nothing can fail.
+ */
+export function replaceFrame(k: ProcCtx, h: ProcHandle, page: number, frame: PhysAddr, flags: number): void {
+  const dir = h.space.directory;
+  const pdi = page >>> 22;
+  const table = ((k.vm.pt.readPde(dir, pdi) & FRAME_MASK) >>> 0) as PhysAddr;
+  k.vm.pt.writePte(dir, pdi, table, (page >>> 12) & 0x3ff, frame | PTE_P | flags);
+  if ((k.machine.mmu.cr3 & FRAME_MASK) >>> 0 === dir) {
+    k.machine.mmu.invlpg(page);
+    k.vm.tracker.invlpgs++;
+  }
+}
+
 /** presentPages lists the present user pages in [start, end) with their PTEs (visiting only present tables). */
 export function presentPages(k: ProcCtx, space: AddressSpace, start: number, end: number): [number, number][] {
   const out: [number, number][] = [];
