@@ -14,6 +14,7 @@ import {
 import { BuddyAllocator } from '../src/kernel/frames/buddy.js';
 import type { Machine } from '../src/hw/machine.js';
 import { fakeBoot } from '../test/kernel/fakeboot.js';
+import { BenchTable } from './table.js';
 
 const MiB = 1 << 20;
 const SIZES: [string, number][] = [
@@ -127,11 +128,19 @@ function warmUp(): void {
   }
 }
 
-console.log(`frames: ${PAIRS / 1e6}M alloc+free pairs per case, node ${process.version}`);
 warmUp();
-console.log(
-  'strategy  machine   init ms  first alloc: accesses    us  pairs M/s wall  M/s cpu  accesses/pair  batch-1024 M/s cpu  metadata B/frame',
-);
+const table = new BenchTable(`Frame allocators: ${PAIRS / 1e6}M alloc+free pairs per case`, [
+  { name: 'strategy', width: 8, left: true },
+  { name: 'machine', width: 8, left: true },
+  { name: 'init ms', width: 7 },
+  { name: 'first alloc: accesses', width: 21 },
+  { name: 'µs', width: 5 },
+  { name: 'pairs M/s wall', width: 14 },
+  { name: 'M/s cpu', width: 7 },
+  { name: 'accesses/pair', width: 13 },
+  { name: 'batch-1024 M/s cpu', width: 18 },
+  { name: 'metadata B/frame', width: 16 },
+]);
 for (const strategy of FRAME_STRATEGIES) {
   for (const [name, ram] of SIZES) {
     const b = bootAllocator(ram, strategy);
@@ -147,25 +156,26 @@ for (const strategy of FRAME_STRATEGIES) {
     const pairs = pairsPerSecond(b.alloc);
     const batch = batchPairsPerSecond(b.alloc, Math.max(1, Math.floor(PAIRS / BATCH / 4)));
     const meta = b.alloc.metadata.bytes / b.alloc.stats().total;
-    const cols = [
-      strategy.padEnd(9),
-      name.padEnd(9),
-      b.initMs.toFixed(1).padStart(7),
-      String(f.n).padStart(21),
-      f.us.toFixed(1).padStart(5),
-      (pairs.wall / 1e6).toFixed(2).padStart(14),
-      (pairs.cpu / 1e6).toFixed(2).padStart(8),
-      per.toFixed(1).padStart(14),
-      (batch / 1e6).toFixed(2).padStart(19),
-      meta.toFixed(3).padStart(17),
-    ];
-    console.log(cols.join(' '));
+    table.row([
+      strategy,
+      name,
+      b.initMs.toFixed(1),
+      String(f.n),
+      f.us.toFixed(1),
+      (pairs.wall / 1e6).toFixed(2),
+      (pairs.cpu / 1e6).toFixed(2),
+      per.toFixed(1),
+      (batch / 1e6).toFixed(2),
+      meta.toFixed(3),
+    ]);
   }
 }
 for (const [name, ram] of SIZES.slice(0, 2)) {
   const b = bootAllocator(ram, 'buddy');
   const r = churn(b.alloc as BuddyAllocator);
-  console.log(
-    `buddy churn on ${name}: largest free block order ${r.order} (${4 * 2 ** r.order} KiB) with ${r.freePct.toFixed(1)}% of frames free`,
+  table.note(
+    `buddy churn on ${name}: largest free block order ${r.order} (${4 * 2 ** r.order} KiB) with ` +
+      `${r.freePct.toFixed(1)}% of frames free`,
   );
 }
+table.end();

@@ -14,6 +14,7 @@ import { SlabHeap } from '../src/kernel/heap/slab.js';
 import { KernelHeapBackend } from '../src/kernel/heapbackend.js';
 import { kernelInit, type Kernel } from '../src/kernel/main.js';
 import { fakeBoot } from '../test/kernel/fakeboot.js';
+import { BenchTable } from './table.js';
 
 interface Pattern {
   readonly name: string;
@@ -112,21 +113,27 @@ function replay(p: Pattern, kind: Allocator): Result {
 // Warm-up: a short replay of each allocator first, so that no row pays for compiling code the next one reuses.
 for (const kind of ['kr', 'slab', 'slab+rz'] as const) replay(makePattern('warm-up', 200, 2000, small), kind);
 
-console.log(
-  'pattern              allocator   pairs/s  accesses/pair  peak live  peak frames  overhead (frames*4K / live)',
-);
+const table = new BenchTable('Kernel heap: kmalloc/kfree pairs replayed per pattern', [
+  { name: 'pattern', width: 20, left: true },
+  { name: 'allocator', width: 9, left: true },
+  { name: 'pairs/s', width: 8 },
+  { name: 'accesses/pair', width: 13 },
+  { name: 'peak live', width: 9 },
+  { name: 'peak frames', width: 11 },
+  { name: 'overhead (frames*4K / live)', width: 27 },
+]);
 for (const p of PATTERNS) {
   for (const kind of ['kr', 'slab', 'slab+rz'] as const) {
     const r = replay(p, kind);
-    const line = [
-      p.name.padEnd(20),
-      kind.padEnd(10),
-      Math.round(r.pairsPerSec).toString().padStart(8),
-      r.accessesPerPair.toFixed(0).padStart(14),
-      `${(r.peakLive / 1024).toFixed(0)} KiB`.padStart(10),
-      r.peakFrames.toString().padStart(12),
-      ((r.peakFrames * 4096) / r.peakLive).toFixed(2).padStart(10),
-    ];
-    console.log(line.join(' '));
+    table.row([
+      p.name,
+      kind,
+      Math.round(r.pairsPerSec).toString(),
+      r.accessesPerPair.toFixed(0),
+      `${(r.peakLive / 1024).toFixed(0)} KiB`,
+      r.peakFrames.toString(),
+      ((r.peakFrames * 4096) / r.peakLive).toFixed(2),
+    ]);
   }
 }
+table.end();

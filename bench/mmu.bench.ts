@@ -5,6 +5,7 @@
 import { Machine } from '../src/hw/machine.js';
 import { ACCESS_READ } from '../src/hw/fault.js';
 import { CR0_PE, CR0_PG, CR4_PSE, PDE_PS, PTE_P, PTE_RW } from '../src/hw/paging.js';
+import { BenchTable } from './table.js';
 
 const N = Number(process.env.MMU_N ?? 20_000_000);
 /** The access kind as this module's own constant: V8 reloads an imported one on every use. */
@@ -64,12 +65,11 @@ function timeTranslate(m: Machine, a: Uint32Array): number {
   return a.length / dt;
 }
 
-function row(name: string, perSec: number, m: Machine): void {
+/** row adds one case: its rate in millions of accesses per second and the TLB hit rate it ran at. */
+function row(t: BenchTable, name: string, perSec: number, m: Machine): void {
   const c = m.mmu.counters();
   const hitRate = c.hits / Math.max(1, c.hits + c.misses);
-  console.log(
-    `${name.padEnd(58)} ${(perSec / 1e6).toFixed(1).padStart(7)} M/s   hit rate ${(hitRate * 100).toFixed(2)}%`,
-  );
+  t.row([name, (perSec / 1e6).toFixed(1), `${(hitRate * 100).toFixed(2)}%`]);
 }
 
 const cases: [string, boolean, string, number, boolean, 'read' | 'translate'][] = [
@@ -83,7 +83,11 @@ const cases: [string, boolean, string, number, boolean, 'read' | 'translate'][] 
   ['TLB-miss walks: read32, tlb none, random in 16384 pages, 4 MiB', true, 'none', 16384, true, 'read'],
   ['Mostly misses: read32, sa:16x4, random in 16384 pages, 4 KiB', false, 'sa:16x4', 16384, true, 'read'],
 ];
-console.log(`mmu: ${N / 1e6}M accesses per case, best of 5 (node ${process.version})`);
+const rates = new BenchTable(`Accesses through the MMU: ${N / 1e6}M per case, best of 5`, [
+  { name: 'case', width: 62, left: true },
+  { name: 'M accesses/s', width: 12 },
+  { name: 'hit rate', width: 8 },
+]);
 for (const [name, large, tlb, pages, random, kind] of cases) {
   const a = addresses(pages, random);
   let best = 0;
@@ -92,8 +96,9 @@ for (const [name, large, tlb, pages, random, kind] of cases) {
     m = setup(large, tlb);
     best = Math.max(best, kind === 'read' ? timeReads(m, a) : timeTranslate(m, a));
   }
-  row(name, best, m);
+  row(rates, name, best, m);
 }
+rates.end();
 
 /**
  * timeCreate returns microseconds per machine: created (128 MiB, paging on),
@@ -117,9 +122,11 @@ function timeCreate(tlb: string, firstFill: boolean): number {
   return best;
 }
 
-console.log('machine creation (128 MiB, page tables written, paging on), µs per machine, best of 3 x 200:');
-for (const tlb of ['none', 'dm:64', 'fa:64', 'sa:16x4']) {
-  console.log(
-    `  ${tlb.padEnd(8)} created ${timeCreate(tlb, false).toFixed(0).padStart(5)}   + first TLB fill ${timeCreate(tlb, true).toFixed(0).padStart(5)}`,
-  );
-}
+const create = new BenchTable('Machine creation (128 MiB, page tables written, paging on), µs, best of 3 x 200', [
+  { name: 'TLB', width: 8, left: true },
+  { name: 'created µs', width: 10 },
+  { name: '+ first TLB fill µs', width: 19 },
+]);
+for (const tlb of ['none', 'dm:64', 'fa:64', 'sa:16x4'])
+  create.row([tlb, timeCreate(tlb, false).toFixed(0), timeCreate(tlb, true).toFixed(0)]);
+create.end();

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchTraces, type BenchTrace } from './replay/traces.js';
+import { BenchTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -93,20 +94,36 @@ function measure(exe: string, t: BenchTrace, tlb: string): { c: Result; js: Resu
 async function mainBench(): Promise<void> {
   const exe = buildC();
   const traces = await benchTraces(out, KIB);
-  const rows: string[] = [];
   const json: unknown[] = [];
-  console.log('Macc/s = million accesses per second, wall clock (and CPU time); ratio = pagelab / C');
-  console.log('trace     records  tlb         misses  phys_hash   C Macc/s       pagelab Macc/s  ratio (cpu)');
+  const table = new BenchTable(
+    'Trace replay beside the C implementation (bench/replay/bare.c); Macc/s = million accesses per second, wall (CPU)',
+    [
+      { name: 'trace', width: 5, left: true },
+      { name: 'records', width: 10 },
+      { name: 'tlb', width: 8, left: true },
+      { name: 'misses', width: 9 },
+      { name: 'phys_hash', width: 10 },
+      { name: 'C Macc/s', width: 11 },
+      { name: 'pagelab Macc/s', width: 14 },
+      { name: 'ratio pagelab/C (cpu)', width: 21 },
+    ],
+  );
   for (const t of traces) {
     for (const tlb of CONFIGS) {
       const { c, js } = measure(exe, t, tlb);
       const ratio = rate(js, 'seconds') / rate(c, 'seconds');
       const cpuRatio = rate(js, 'cpu_seconds') / rate(c, 'cpu_seconds');
-      const both = (r: Result): string =>
-        `${rate(r, 'seconds').toFixed(0).padStart(5)} (${rate(r, 'cpu_seconds').toFixed(0).padStart(4)})`;
-      const row = `${t.name.padEnd(5)} ${String(t.records).padStart(10)}  ${tlb.padEnd(8)} ${String(js.misses).padStart(9)}  ${js.phys_hash}  ${both(c).padStart(13)}  ${both(js).padStart(19)}  ${ratio.toFixed(2)} (${cpuRatio.toFixed(2)})`;
-      console.log(row);
-      rows.push(row);
+      const both = (r: Result): string => `${rate(r, 'seconds').toFixed(0)} (${rate(r, 'cpu_seconds').toFixed(0)})`;
+      table.row([
+        t.name,
+        String(t.records),
+        tlb,
+        String(js.misses),
+        String(js.phys_hash),
+        both(c),
+        both(js),
+        `${ratio.toFixed(2)} (${cpuRatio.toFixed(2)})`,
+      ]);
       json.push({
         trace: t.name,
         command: t.command,
@@ -124,7 +141,9 @@ async function mainBench(): Promise<void> {
     }
   }
   writeFileSync(join(out, 'replay.json'), JSON.stringify(json, null, 2) + '\n');
-  console.log(`all counters and phys_hash agree between C and pagelab; results in ${join(out, 'replay.json')}`);
+  table.note('all counters and phys_hash agree between C and pagelab');
+  table.end();
+  console.log(`results in ${join(out, 'replay.json')}`);
 }
 
 await mainBench();
