@@ -4,7 +4,7 @@
 // one section per bench, headed by the commit, the date, Node's version, the
 // machine and the command; sections of benches not run this time are kept.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ const TITLES: Readonly<Record<string, string>> = {
   frames: 'Frame allocators: bitmap, free list, buddy',
   heap: 'Kernel heap: K&R and slab',
   replay: 'Trace replay against C',
+  procaccess: "Processes: the kernel's user-access path and demand-zero faults",
   run: 'Processes: `pagelab run` beside `replay`',
   swap: 'Swap: paging heavily and not',
 };
@@ -33,12 +34,21 @@ function benchNames(): string[] {
     .sort();
 }
 
-/** runBench runs one bench in its own process; its tables go to `out` when given. */
-function runBench(name: string, out: string | null): boolean {
+/** runBench runs one bench in its own process, echoing its output; its tables go to `out` when given. */
+async function runBench(name: string, out: string | null): Promise<{ ok: boolean; stdout: string }> {
   console.log(`\n=== ${name}.bench.ts`);
   const env = out === null ? process.env : { ...process.env, PAGELAB_BENCH_OUT: out };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], { stdio: 'inherit', env });
-  return r.status === 0;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], {
+    stdio: ['inherit', 'pipe', 'inherit'],
+    env,
+  });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => {
+    chunks.push(b);
+    process.stdout.write(b);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { ok: code === 0, stdout: Buffer.concat(chunks).toString('utf8') };
 }
 
 /** git runs a git command in the repository and returns its trimmed output ('' if git fails). */
@@ -83,9 +93,9 @@ function tableMarkdown(t: TableRecord): string[] {
   return [...lines, ''];
 }
 
-/** sectionMarkdown renders one bench's section, between markers the next run finds. */
-function sectionMarkdown(name: string, tables: readonly TableRecord[], where: string): string {
-  const body = tables.length > 0 ? tables.flatMap(tableMarkdown) : ['(this bench records no table)', ''];
+/** sectionMarkdown renders one bench's section (its tables, else its output), between markers the next run finds. */
+function sectionMarkdown(name: string, tables: readonly TableRecord[], stdout: string, where: string): string {
+  const body = tables.length > 0 ? tables.flatMap(tableMarkdown) : ['```', stdout.trimEnd(), '```', ''];
   const head = [`<!-- bench:${name} -->`, `## ${TITLES[name] ?? name}`, ''];
   const cmd = [`\`${knobs()}npm run bench -- ${name}\` · ${where}`, ''];
   return [...head, ...cmd, ...body, `<!-- /bench:${name} -->`].join('\n');
@@ -119,7 +129,7 @@ function writeMarkdown(fresh: Map<string, string>): void {
 }
 
 /** main runs the chosen benches, and writes BENCHMARKS.md with --markdown. */
-function main(): number {
+async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const markdown = args.includes('--markdown');
   const filters = args.filter((a) => a !== '--markdown');
@@ -135,8 +145,9 @@ function main(): number {
   for (const name of chosen) {
     const out = dir === null ? null : join(dir, `${name}.jsonl`);
     const where = provenance();
-    if (!runBench(name, out)) failed++;
-    else if (out !== null) fresh.set(name, sectionMarkdown(name, readTables(out), where));
+    const r = await runBench(name, out);
+    if (!r.ok) failed++;
+    else if (out !== null) fresh.set(name, sectionMarkdown(name, readTables(out), r.stdout, where));
   }
   if (dir !== null) {
     if (failed === 0) writeMarkdown(fresh);
@@ -155,4 +166,4 @@ function readTables(file: string): TableRecord[] {
     .map((l) => JSON.parse(l) as TableRecord);
 }
 
-process.exit(main());
+process.exit(await main());
