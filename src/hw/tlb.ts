@@ -52,8 +52,8 @@ const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n -
 export function parseTlb(spec: string): TlbGeometry {
   const m = /^(?:(none)|(dm|fa):(\d+)|sa:(\d+)x(\d+))$/.exec(spec);
   if (m === null) throw new PagelabError(`bad TLB spec '${spec}': expected none, dm:N, fa:N or sa:SETSxWAYS`);
-  if (m[1] !== undefined) return { kind: 'none' };
-  if (m[2] !== undefined) {
+  if (m[1] === 'none') return { kind: 'none' };
+  if (m[2] === 'dm' || m[2] === 'fa') {
     const n = Number(m[3]);
     if (m[2] === 'dm' && !isPow2(n)) throw new PagelabError(`bad TLB spec '${spec}': dm:N needs N a power of two`);
     if (n < 1 || n > 65536) throw new PagelabError(`bad TLB spec '${spec}': N must be 1..65536`);

@@ -90,7 +90,14 @@ export function kernelMain(info: BootInfo, options: KernelOptions = {}): KernelR
         lines: [`frames: ${end.free} free, ${end.used} used (${end.used - frames.json.used} more than at bring-up)`],
       },
     ],
-    json: { frames: end, framesAtBringUp: frames.json, vm: vm.json, heap: heap.json, gdt: gdtJson(kernel.gdt), pageFault: fault.json },
+    json: {
+      frames: end,
+      framesAtBringUp: frames.json,
+      vm: vm.json,
+      heap: heap.json,
+      gdt: gdtJson(kernel.gdt),
+      pageFault: fault.json,
+    },
     kernel,
   };
 }

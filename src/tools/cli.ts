@@ -30,9 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   registerRun(program);
   registerWeb(program);
   try {
-    process.exitCode = undefined;
+    process.exitCode = 0; // a command sets it when it fails without throwing
     await program.parseAsync(argv, { from: 'user' });
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+    return Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof PagelabError) {

@@ -87,7 +87,8 @@ describe('SDM 4.8/4.10.2: dirty state in the TLB', () => {
     expect(m.mem.read32(0x600000)).toBe(5);
     expect(m.mem.read32(0x300000)).toBe(0);
     expect(m.mem.read32(pteAddr(0x40000000)) & (PTE_A | PTE_D | 0xfffff000)).toBe(0x600000 | PTE_A | PTE_D);
-    expect(m.mmu.counters()).toMatchObject({ dirtySets: 1, walks: 1, misses: 1 }); // the re-walk is a dirty set, not a miss
+    // the re-walk is a dirty set, not a miss
+    expect(m.mmu.counters()).toMatchObject({ dirtySets: 1, walks: 1, misses: 1 });
     expect(m.read32(0x40000000)).toBe(5); // the TLB now holds the new translation
   });
 
@@ -275,7 +276,8 @@ describe('LRU clock', () => {
     m.read32(0x40000000);
     m.read32(0x40001000); // page 1 stamped last, with a huge stamp
     m.mmu.invlpg(0x40001000);
-    m.mmu.tlb.clock = 0x3fffffff; // the next batch renumbers first: page 0 becomes 1; page 1, not cached, keeps its stamp
+    // the next batch renumbers first: page 0 becomes 1; page 1, not cached, keeps its stamp
+    m.mmu.tlb.clock = 0x3fffffff;
     const lin = Uint32Array.of(0x40001000);
     expect(m.mmu.translateDigest(lin, Uint8Array.of(0), 0, 1, 0)).toBe(1); // refills page 1 right after the renumber
     m.read32(0x40002000); // fills page 2, evicting page 0: recency 1, 2
