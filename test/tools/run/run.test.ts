@@ -9,6 +9,12 @@ import { PF_P, PF_U, PF_W } from '../../../src/hw/paging.js';
 import { readProcessLog } from '../../../src/tools/run/read.js';
 import { runLogs, type RunResult } from '../../../src/tools/run/run.js';
 import { main } from '../../../src/tools/cli.js';
+import { bootFromCliOptions } from '../../../src/tools/commands/boot.js';
+import { kernelInit } from '../../../src/kernel/main.js';
+import { createProcessKernel } from '../../../src/kernel/proc/proc.js';
+import { Driver } from '../../../src/tools/run/driver.js';
+import { Program } from '../../../src/tools/run/program.js';
+import { ACCESS_WRITE, type AccessKind } from '../../../src/hw/fault.js';
 
 const LOGS = new URL('../../programs/logs/', import.meta.url).pathname;
 const logsOf = (prefix: string): string[] =>
@@ -160,6 +166,30 @@ describe('pagelab run: output', () => {
     }
   });
 
+  it('--events: the exec (after its stack pages), then the kill with its address, error code and reason', async () => {
+    const file = join(tmpdir(), `pagelab-run-kill-${process.pid}.jsonl`);
+    try {
+      await runLogs(logsOf('fault.kernel'), { events: file });
+      const events = readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const exec = events.findIndex((e) => e.type === 'exec');
+      expect(events[exec]).toMatchObject({ pid: 1 });
+      expect(events.slice(0, exec).every((e) => e.type === 'fault' && e.kernel === true)).toBe(true); // its stack
+      const kill = events.find((e) => e.type === 'kill')!;
+      expect(kill).toMatchObject({
+        pid: 1,
+        address: 0xc0001000,
+        errorCode: PF_P | PF_W | PF_U,
+        reason: 'kernel address',
+      });
+      expect(events.indexOf(kill)).toBeGreaterThan(exec);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('CR4.PGE keeps kernel pages across switches: --no-pge misses more, on the same switches', async () => {
     const pge = await runLogs(logsOf('fork'), { quantum: 500 });
     const none = await runLogs(logsOf('fork'), { quantum: 500, pge: false });
@@ -174,8 +204,8 @@ describe('pagelab run: output', () => {
     const err: string[] = [];
     const w1 = process.stdout.write.bind(process.stdout);
     const w2 = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((s: string) => out.push(s) > 0);
-    process.stderr.write = ((s: string) => err.push(s) > 0);
+    process.stdout.write = (s: string) => out.push(s) > 0;
+    process.stderr.write = (s: string) => err.push(s) > 0;
     try {
       expect(await main(['run', ...logsOf('fault.null')])).toBe(0);
       expect(await main(['run', '--quantum', 'x', ...logsOf('fault.null')])).toBe(2);
@@ -189,5 +219,38 @@ describe('pagelab run: output', () => {
     expect(err).toHaveLength(2);
     expect(err[0]).toMatch(/^pagelab: --quantum x: expected a whole number/);
     expect(err[1]).toMatch(/^pagelab: .*missing\.lk/);
+  });
+});
+
+describe('pagelab run: --verify can fail', () => {
+  it('finds a kernel that writes a wrong byte, and names the first such load', async () => {
+    const path = logsOf('compute')[0];
+    const log = await readProcessLog(path);
+    const elf = new URL('../../programs/compute', import.meta.url).pathname;
+    const { result, kernelOptions } = bootFromCliOptions({});
+    const kernel = createProcessKernel(kernelInit(result.info, { ...kernelOptions, quiet: true }));
+    let bad = -1;
+    const broken = new Proxy(kernel, {
+      get(t, key) {
+        if (key === 'access')
+          return (pid: number, l: number, size: 1 | 2 | 4, kind: AccessKind, value?: number): number => {
+            if (kind === ACCESS_WRITE && bad < 0 && l >= 0x08100000 && l < 0xb0000000) bad = l; // a heap store
+            return t.access(pid, l, size, kind, kind === ACCESS_WRITE && l === bad ? (value ?? 0) ^ 1 : value);
+          };
+        const v: unknown = Reflect.get(t, key, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+      set: (t, key, v) => Reflect.set(t, key, v, t),
+    });
+    const driver = new Driver(broken, new Program(new Uint8Array(readFileSync(elf)), elf), [{ name: path, log }], {
+      quantum: 10_000,
+      verify: true,
+    });
+    driver.run();
+    const shadow = driver.procs[0].shadow!;
+    expect(bad).toBeGreaterThan(0);
+    expect(shadow.mismatches).toBeGreaterThan(0);
+    expect(shadow.first!.address).toBe(bad);
+    expect(shadow.first!.got ^ shadow.first!.expected).toBe(1);
   });
 });
