@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boot } from '../../src/boot/boot.js';
 import { kernelMain } from '../../src/kernel/main.js';
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FRAME_MASK, PTE_P } from '../../src/hw/paging.js';
 import { BufferImage } from '../../src/tools/inspect/image.js';
 import { parseRegistersFile } from '../../src/tools/inspect/regs.js';
@@ -158,5 +160,48 @@ describe.skipIf(skip !== null)('the web visualizer in chromium', () => {
     await page.setInputFiles('#dump-files', ['test/fixtures/inspect/layout1/dump.bin.gz']);
     await page.waitForSelector('#dump-status.error');
     expect(await page.textContent('#dump-status')).toContain('no registers among the files');
+  });
+
+  it('maps the frames by owner, free ones as the allocator counts them, and zooms to one frame', async () => {
+    const page = await open('#view=frames');
+    const count = async (kind: string): Promise<number> =>
+      Number(await page.getAttribute(`#view-frames [data-kind="${kind}"]`, 'data-count'));
+    expect(await count('free')).toBe(node.kernel.frames.stats().free);
+    const info = node.kernel.core.info;
+    const k = info.kernel;
+    const inImage = (p: number | null): boolean => p !== null && p >= k.physicalStart && p < k.physicalEnd;
+    const tablesInImage = [info.bootDirectory, info.bootPageTable].filter(inImage).length; // shown as tables
+    expect(tablesInImage).toBe(2);
+    expect(await count('kernel')).toBe(Math.ceil((k.physicalEnd - k.physicalStart) / 4096) - tablesInImage);
+    await page.click('#frame-map', { position: { x: 1, y: 4 } }); // frame 256: 1 MiB, the kernel's first page
+    expect(await page.textContent('#frame-title')).toBe('frame 256 at 0x00100000: kernel image');
+    expect(await page.evaluate('location.hash')).toBe('#view=frames&frame=256');
+    const first = [...Array(16).keys()].map((i) => node.kernel.core.machine.mem.read8(0x100000 + i));
+    const line = (await page.textContent('#frame-bytes'))!.split('\n')[0];
+    expect(line.startsWith(`00100000  ${first.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`)).toBe(true);
+  });
+
+  it('shows the processes of a `pagelab run --events` file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-events-'));
+    try {
+      const logs = readdirSync('test/programs/logs').filter((f) => f.startsWith('fork.'));
+      const file = join(dir, 'fork-events.jsonl');
+      await cli('run', ...logs.map((f) => `test/programs/logs/${f}`), '--events', file);
+      const events = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Partial<Record<string, number>>);
+      const page = await open('#view=procs');
+      await page.setInputFiles('#proc-file', file);
+      await page.waitForSelector('#proc-totals');
+      const pids = [...new Set(events.map((e) => Number(e.pid ?? e.to ?? e.child)))].sort((a, b) => a - b);
+      expect(await page.locator('#proc-totals tr[data-pid]').count()).toBe(pids.length);
+      const forks = events.filter((e) => (e.type as unknown) === 'fork').length;
+      expect(forks).toBeGreaterThan(0);
+      const text = (await page.textContent('#proc-totals')) ?? '';
+      expect([...text.matchAll(/fork (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0)).toBe(forks);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

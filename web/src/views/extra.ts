@@ -1,11 +1,12 @@
 // The views past the boot, walk and tables, behind one entry so main.ts stays small.
 
-import { h } from '../dom.js';
 import type { Session } from '../session.js';
 import type { ViewName, ViewState } from '../state.js';
 import type { Target } from '../target.js';
 import { dumpView } from './dump.js';
 import { tlbView } from './tlb.js';
+import { framesView } from './frames.js';
+import { procsView } from './procs.js';
 
 export interface ExtraContext {
   readonly session: Session;
@@ -27,7 +28,8 @@ export function extraView(view: Exclude<ViewName, 'boot' | 'walk' | 'dir'>, ctx:
         ctx.setState({ view: 'dir', pde: null });
       });
     case 'frames':
+      return framesView(ctx.session, ctx.state.frame, (frame) => ctx.setState({ frame }));
     case 'procs':
-      return h('section', { class: 'view', id: `view-${view}` }, h('p', {}, 'coming next'));
+      return procsView(ctx.rerender);
   }
 }
