@@ -170,8 +170,8 @@ function readPdpte(
   const i = linear >>> 30;
   out.pdpteAddr = ((mode.cr3 & PAE_CR3_MASK) >>> 0) + i * 8;
   const fromRegs = mode.profile === 'sdm';
-  out.pdpteLo = fromRegs ? mode.pdptes.lo[i]! : mem.read32(out.pdpteAddr);
-  out.pdpteHi = fromRegs ? mode.pdptes.hi[i]! : mem.read32(out.pdpteAddr + 4);
+  out.pdpteLo = fromRegs ? mode.pdptes.lo[i] : mem.read32(out.pdpteAddr);
+  out.pdpteHi = fromRegs ? mode.pdptes.hi[i] : mem.read32(out.pdpteAddr + 4);
   // SDM 4.4.1: a PDPTE with P=0 maps nothing: a not-present page fault.
   if ((out.pdpteLo & PTE_P) === 0) return failed(out, faultCode(kind, user, false, false, mode));
   if (fromRegs) return true; // SDM 4.4.1: reserved bits were checked when the register was loaded.
