@@ -1,4 +1,5 @@
 // One test per rule of PAE paging (SDM 4.4) in src/hw/pae.ts, under both profiles where they differ.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, GeneralProtection } from '../../src/hw/fault.js';
 import { PhysicalMemory, pcLayout } from '../../src/hw/memory.js';
@@ -315,5 +316,39 @@ describe('SDM 4.8: accessed and dirty flags under PAE', () => {
     map4k(mem, 0x1000, 0x12_0000_7000, URW, URW, PAE_XD_HI);
     paeWalk(mem, mode, 0x1000, ACCESS_WRITE, true, true, new PaeWalkState());
     expect(mem.read32(pteAt(0x1000) + 4)).toBe((PAE_XD_HI | 0x12) >>> 0);
+  });
+});
+
+describe('PAE walk properties (fast-check)', () => {
+  it('a look (no commit) writes nothing, and both profiles agree when the PDPTEs are clean and A is set', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xfff }),
+        fc.integer({ min: 0, max: 0xfff }),
+        fc.constantFrom(0, PAE_XD_HI, 0x10),
+        fc.constantFrom(ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH),
+        fc.boolean(),
+        (linear, pteFlags, pdeFlags, pteHi, kind, user) => {
+          const sdm = machineOf({ nx: true });
+          const qemu = machineOf({ nx: true, profile: 'qemu' });
+          for (const { mem } of [sdm, qemu]) {
+            mem.write32(PDPT + (linear >>> 30) * 8, pdOf(linear >>> 30) | PTE_P | PTE_A);
+            map4k(mem, linear, 0x300000, pteFlags, (pdeFlags & ~PDE_PS) | PTE_P, pteHi);
+          }
+          loadPdptes(sdm.mem, PDPT, 36, sdm.mode.pdptes);
+          const before = [sdm.mem.read32(pteAt(linear)), sdm.mem.read32(pdeAt(linear))];
+          const a = new PaeWalkState();
+          const b = new PaeWalkState();
+          const pa = paeWalk(sdm.mem, sdm.mode, linear, kind, user, false, a);
+          const pb = paeWalk(qemu.mem, qemu.mode, linear, kind, user, false, b);
+          expect([sdm.mem.read32(pteAt(linear)), sdm.mem.read32(pdeAt(linear))]).toEqual(before);
+          expect(pa).toBe(pb);
+          expect(a.errorCode & ~PF_P).toBe(b.errorCode & ~PF_P);
+          if (pa >= 0) expect(pa).toBe(0x300000 + (linear & 0xfff));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
