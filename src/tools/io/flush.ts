@@ -19,7 +19,8 @@ export function watchOutput(): void {
 
 /** flushOutput waits until stdout and stderr have written everything queued; gives the exit status to use. */
 export async function flushOutput(code: number): Promise<number> {
-  await new Promise((resolve) => setImmediate(resolve)); // a failed synchronous write reports its error on the next tick
+  // a failed synchronous write reports its error on the next tick
+  await new Promise((resolve) => setImmediate(resolve));
   await drained(process.stdout);
   if (writeError !== null && !pipeClosed) {
     process.stderr.write(`pagelab: cannot write the output: ${writeError}\n`);

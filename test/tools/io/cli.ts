@@ -23,7 +23,7 @@ export function pagelab(args: string[], input?: string | Buffer, nodeFlags: stri
     maxBuffer: 1 << 30,
     timeout: 60_000,
   });
-  return { status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+  return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
 /** shell runs a bash command line in which `PAGELAB` is the executable. */
@@ -34,7 +34,7 @@ export function shell(script: string): Run {
     maxBuffer: 1 << 30,
     timeout: 60_000,
   });
-  return { status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+  return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
 /** tempDir makes a fresh directory for one test's files. */
@@ -44,7 +44,8 @@ export function tempDir(): string {
 
 /**
  * tablesDump writes a memory image whose page directory at 0 has `tables` full page tables (at 0x1000, 0x2000, ...)
- * mapping every other frame (so no two pages merge into one run), and `pastEnd` further PDEs naming tables past the image's end. Returns its path.
+ * mapping every other frame (so no two pages merge into one run), and `pastEnd` further PDEs naming tables past
+ * the image's end. Returns its path.
  */
 export function tablesDump(dir: string, tables: number, pastEnd = 0, size = 8 << 20): string {
   const img = Buffer.alloc(size);
