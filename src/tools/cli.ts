@@ -20,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('x86 virtual memory, from page walk to kernel heap, on a bit-exact IA-32 paging model')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'pagelab: ')) })
     .showHelpAfterError('(pagelab help COMMAND, or COMMAND --help, shows its options)');
   registerBoot(program);
   registerTranslate(program);
@@ -29,6 +30,11 @@ export async function main(argv: string[]): Promise<number> {
   registerPolicy(program);
   registerRun(program);
   registerWeb(program);
+  const refusal = refuseEmpty(program, argv);
+  if (refusal !== null) {
+    process.stderr.write(`pagelab: ${refusal}\n(pagelab help lists the commands; pagelab help COMMAND shows one)\n`);
+    return 2;
+  }
   try {
     process.exitCode = 0; // a command sets it when it fails without throwing
     await program.parseAsync(argv, { from: 'user' });
@@ -54,4 +60,27 @@ function packageVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * refuseEmpty says what is wrong with a command line that names no command, a command group without its
+ * subcommand, or `help` of an unknown command (commander would print a page of help and no reason); else null.
+ */
+function refuseEmpty(program: Command, argv: readonly string[]): string | null {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const flags = argv.filter((a) => a.startsWith('-'));
+  if (argv.length === 0) return 'no command given';
+  if (words.length === 0 || flags.some((f) => f === '-h' || f === '--help' || f === '-V' || f === '--version'))
+    return null;
+  const names = program.commands.map((c) => c.name());
+  const [first, second] = words;
+  if (first === 'help') return words.length < 2 || names.includes(second) ? null : unknown(second, names);
+  const group = program.commands.find((c) => c.name() === first);
+  if (group === undefined || group.commands.length === 0 || argv.length > 1) return null;
+  return `${first}: give one of its commands (${group.commands.map((c) => c.name()).join(', ')})`;
+}
+
+/** unknown names a command that does not exist, with the list of those that do. */
+function unknown(name: string, names: readonly string[]): string {
+  return `unknown command '${name}' (the commands: ${names.join(', ')})`;
 }

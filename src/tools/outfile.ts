@@ -6,13 +6,23 @@ import { statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { PagelabError } from '../errors.js';
 
-/** checkOutputPath throws a PagelabError if `path` cannot be a file we create or overwrite. */
-export function checkOutputPath(path: string, option: string): void {
+/**
+ * checkOutputPath throws a PagelabError if `path` cannot be a file we create or overwrite, or if it is one of the
+ * command's `inputs` (the same file by device and inode, whatever the path says): no command writes over its input.
+ */
+export function checkOutputPath(path: string, option: string, inputs: readonly string[] = []): void {
   const dir = dirname(path);
   const parent = statOrNull(dir);
   if (parent === null) throw new PagelabError(`${option} ${path}: the directory ${dir} does not exist`);
   if (!parent.isDirectory()) throw new PagelabError(`${option} ${path}: ${dir} is not a directory`);
-  if (statOrNull(path)?.isDirectory() === true) throw new PagelabError(`${option} ${path}: it is a directory`);
+  const out = statOrNull(path);
+  if (out?.isDirectory() === true) throw new PagelabError(`${option} ${path}: it is a directory`);
+  if (out === null || !out.isFile()) return;
+  for (const input of inputs) {
+    const s = input === '-' ? null : statOrNull(input);
+    if (s !== null && s.dev === out.dev && s.ino === out.ino)
+      throw new PagelabError(`${option} ${path}: that is the input ${input}; writing it would destroy it`);
+  }
 }
 
 /** writeOutput writes a whole output file, turning I/O errors into PagelabError. */

@@ -31,7 +31,7 @@ describe('the pagelab executable', () => {
     const r = pagelab(['boot', '--bogus']);
     expect(r.status).toBe(2);
     expect(r.err).toBe(
-      "error: unknown option '--bogus'\n(pagelab help COMMAND, or COMMAND --help, shows its options)\n",
+      "pagelab: unknown option '--bogus'\n(pagelab help COMMAND, or COMMAND --help, shows its options)\n",
     );
   });
 

@@ -1,7 +1,6 @@
 // `pagelab boot`: boot the machine from a multiboot kernel and print the log:
 // the memory map, the kernel's extents, each bootstrap step with the control
 // registers, the boot page directory, then what the memory manager reports.
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createColors } from 'picocolors';
@@ -18,12 +17,12 @@ import {
   MMAP_RESERVED,
   type MemoryMapEntry,
 } from '../../boot/handoff.js';
-import { PagelabError } from '../../errors.js';
 import { hex } from '../../hw/addr.js';
 import { parseTlb } from '../../hw/tlb.js';
 import { flagNames, FRAME_MASK, LARGE_FRAME_MASK, PDE_PS } from '../../hw/paging.js';
 import { kernelMain, type KernelOptions, type KernelReport } from '../../kernel/main.js';
 import { formatSize, parseSize } from '../args.js';
+import { INPUT_LIMITS, readInput } from '../io/input.js';
 
 /** The options `addBootOptions` declares, as commander hands them over. */
 export interface BootCliOptions {
@@ -89,7 +88,9 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
   parseTlb(tlb);
   const options: BootOptions = {
     ...(o.ram === undefined ? {} : { ram: parseSize(o.ram) }),
-    ...(o.kernel === undefined ? {} : { kernel: { name: basename(o.kernel), bytes: readInput(o.kernel, '--kernel') } }),
+    ...(o.kernel === undefined
+      ? {}
+      : { kernel: { name: basename(o.kernel), bytes: readInput(o.kernel, '--kernel', INPUT_LIMITS.kernel) } }),
     ...(o.multiboot === undefined ? {} : { multiboot: parseCapture(readText(o.multiboot), o.multiboot) }),
     pse: o.pse ?? false,
     tlb,
@@ -111,21 +112,12 @@ export function bootFromCliOptions(o: BootCliOptions): { result: BootResult; ker
 /** readModule reads "FILE ARGS...": the whole text is the module's string, as QEMU's -initrd gives it. */
 function readModule(spec: string): { name: string; bytes: Uint8Array; cmdline: string } {
   const file = spec.split(' ')[0];
-  return { name: file, bytes: readInput(file, '--module'), cmdline: spec };
-}
-
-/** readInput reads a file, turning a missing file into a user error. */
-function readInput(path: string, option: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new PagelabError(`${option} ${path}: ${(e as Error).message}`);
-  }
+  return { name: file, bytes: readInput(file, '--module', INPUT_LIMITS.module), cmdline: spec };
 }
 
 /** readText reads a text file. */
 function readText(path: string): string {
-  return Buffer.from(readInput(path, '--multiboot')).toString('latin1');
+  return Buffer.from(readInput(path, '--multiboot', INPUT_LIMITS.multiboot)).toString('latin1');
 }
 
 export function registerBoot(program: Command): void {
@@ -142,7 +134,7 @@ export function registerBoot(program: Command): void {
 
 /** runBoot boots, runs the memory manager and prints the log (or JSON). */
 export function runBoot(o: BootCommandOptions, out: (line: string) => void, tty: boolean): void {
-  if (o.dump !== undefined) checkOutputPath(o.dump, '--dump');
+  if (o.dump !== undefined) checkOutputPath(o.dump, '--dump', bootInputs(o));
   const { result, kernelOptions } = bootFromCliOptions(o);
   const report = kernelMain(result.info, kernelOptions);
   if (o.json === true) out(JSON.stringify(bootJson(result, report), null, 2));
@@ -252,4 +244,10 @@ export function bootJson(r: BootResult, report: KernelReport): Record<string, un
     steps: r.steps.map((s) => ({ name: s.name, cr0: s.cr0, cr3: s.cr3, cr4: s.cr4, lines: s.lines })),
     ...report.json,
   };
+}
+
+/** bootInputs lists the files a boot reads (kernel, modules, captured multiboot), which no output may overwrite. */
+function bootInputs(o: BootCliOptions): string[] {
+  const modules = (o.module ?? []).map((spec) => spec.split(' ')[0]);
+  return [o.kernel, o.multiboot, ...modules].filter((p): p is string => p !== undefined);
 }

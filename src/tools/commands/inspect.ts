@@ -2,7 +2,6 @@
 // pmemsave, or `pagelab boot --dump`) and show them as QEMU's monitor does
 // (info mem, info tlb), as a tree or JSON, walk one address, or lint them.
 
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { createColors } from 'picocolors';
 import { colorWanted } from '../term.js';
@@ -22,6 +21,7 @@ import { parseSize } from '../args.js';
 import { scanDirectory } from '../inspect/scan.js';
 import { PLAIN, formatTree, sizeText, type TreeStyle } from '../inspect/tree.js';
 import { formatWalk, walkJson } from '../walkfmt.js';
+import { INPUT_LIMITS, readInputText } from '../io/input.js';
 
 export const FORMATS = ['tree', 'json', 'info-mem', 'info-tlb'] as const;
 export type InspectFormat = (typeof FORMATS)[number];
@@ -164,13 +164,9 @@ export function registersFrom(opts: InspectOptions): Registers {
   return checkMode({ cr0, cr3, cr4, ...(base?.eip === undefined ? {} : { eip: base.eip }) });
 }
 
-/** readText reads a small text file, turning I/O errors into PagelabError. */
+/** readText reads a register file (a file, a pipe or `-`), within its bound. */
 function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new PagelabError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  return readInputText(path, '--regs', INPUT_LIMITS.registers);
 }
 
 /** show prints the mappings in the chosen format. */

@@ -3,7 +3,6 @@
 // through each policy with each frame budget; every access is printed (hit or
 // miss, the frames, the victim) with the totals that OS courses grade by.
 
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { PagelabError } from '../../errors.js';
 import { EMPTY } from '../policy/frames.js';
@@ -11,6 +10,7 @@ import { logRefs } from '../policy/logrefs.js';
 import { parsePolicies, type PolicyName, type PolicySettings } from '../policy/policies.js';
 import { parseRefs, type RefString } from '../policy/refs.js';
 import { simulate, type PolicyResult, type Step } from '../policy/simulate.js';
+import { readInput } from '../io/input.js';
 
 interface PolicyOptions {
   pages?: string;
@@ -114,16 +114,9 @@ async function readRefs(o: PolicyOptions): Promise<RefString> {
   return refs;
 }
 
-/** readText reads a reference-string file of at most MAX_REF_FILE bytes. */
+/** readText reads a reference-string file (a file, a pipe or `-`) of at most MAX_REF_FILE bytes. */
 function readText(path: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new PagelabError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  if (bytes.length > MAX_REF_FILE) throw new PagelabError(`${path}: longer than ${MAX_REF_FILE} bytes`);
-  return bytes.toString('latin1');
+  return Buffer.from(readInput(path, '--file', MAX_REF_FILE)).toString('latin1');
 }
 
 /** parseList reads a comma-separated list of whole numbers in [min, max]. */

@@ -62,7 +62,7 @@ async function runReplay(path: string, f: ReplayFlags): Promise<void> {
   if (f.plot !== undefined && f.sweep === undefined) throw new PagelabError('--plot needs --sweep');
   if (f.plot !== undefined && !/\.(svg|html?)$/i.test(f.plot))
     throw new PagelabError(`--plot ${f.plot}: the file must end in .svg or .html`);
-  if (f.plot !== undefined) checkOutputPath(f.plot, '--plot');
+  if (f.plot !== undefined) checkOutputPath(f.plot, '--plot', [path]);
   const configs = f.sweep === undefined ? [parseTlb(f.tlb)] : parseSweep(f.sweep);
   const tty = f.progress && process.stderr.isTTY === true;
   const trace = await load(path, f.lenient ?? false, tty);

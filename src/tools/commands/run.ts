@@ -34,7 +34,7 @@ export function registerRun(program: Command): void {
 /** runCommand runs the logs and prints the summary (or JSON); a progress bar only on a terminal. */
 async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
   if (!/^\d+$/.test(o.quantum)) throw new PagelabError(`--quantum ${o.quantum}: expected a whole number >= 1`);
-  if (o.events !== undefined) checkOutputPath(o.events, '--events');
+  if (o.events !== undefined) checkOutputPath(o.events, '--events', [...logs, ...(o.elf === undefined ? [] : [o.elf])]);
   const tty = process.stderr.isTTY === true && o.json !== true;
   let bar: cliProgress.SingleBar | null = null;
   const { json } = await runLogs(logs, {

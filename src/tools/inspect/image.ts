@@ -134,6 +134,12 @@ export function openImage(path: string, options: OpenOptions = {}): FileImage | 
     closeSync(fd);
     throw new PagelabError(`cannot open memory image ${path}: it is a directory`);
   }
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new PagelabError(
+      `memory image ${path}: a pipe or device; an image is read by random access, so save it to a file first`,
+    );
+  }
   const size = stat.size;
   const head = Buffer.alloc(2);
   readSync(fd, head, 0, Math.min(2, size), 0);

@@ -23,6 +23,8 @@ const MAX_SIZE_DIGITS = 9;
  * to this many bytes (enough to tell a `==` line or the error).
  */
 const MAX_CARRY = 256;
+/** No line of a lackey log (a `==` or system-call line included) comes near this: past it the input is refused. */
+const MAX_LINE = 1 << 20;
 
 /** HEX[b] is the value of hex digit byte b, or 255. */
 const HEX = new Uint8Array(256).fill(255);
@@ -47,6 +49,8 @@ export class LackeyParser {
   private readonly lenient: boolean;
   private readonly onSkip: ((line: number, malformed: boolean) => void) | undefined;
   private carry: Uint8Array = new Uint8Array(0);
+  /** Bytes of the unfinished line so far (the carry keeps only its first MAX_CARRY). */
+  private carried = 0;
   private line = 0;
   private fault: LineFault = { column: 0, expected: '' };
   records = 0;
@@ -69,20 +73,42 @@ export class LackeyParser {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
         this.carry = concat(this.carry, chunk).subarray(0, MAX_CARRY);
+        this.carried += chunk.length;
+        this.checkUnfinished();
         return;
       }
       const joined = concat(this.carry, chunk.subarray(0, nl));
       this.carry = new Uint8Array(0);
+      this.carried = 0;
       this.parseLine(joined, 0, joined.length);
       start = nl + 1;
     }
     const last = chunk.lastIndexOf(NL);
     if (last < start) {
       this.carry = chunk.slice(start, start + MAX_CARRY);
+      this.carried = chunk.length - start;
+      this.checkUnfinished();
       return;
     }
     this.parseLines(chunk, start, last);
     this.carry = chunk.slice(last + 1, last + 1 + MAX_CARRY);
+    this.carried = chunk.length - last - 1;
+    this.checkUnfinished();
+  }
+
+  /**
+   * checkUnfinished judges a line still waiting for its newline as soon as it is longer than any record: a line
+   * that cannot be a `==` or system-call line is refused at its first wrong byte now (so `/dev/zero` ends at once),
+   * and no line may exceed MAX_LINE.
+   */
+  private checkUnfinished(): void {
+    if (this.carried > MAX_LINE)
+      throw new ParseError('lackey trace', this.line + 1, `a newline within ${MAX_LINE} bytes`, 'line');
+    if (this.carried < MAX_CARRY || this.lenient) return;
+    const b = this.carry;
+    if ((b[0] === EQ && b[1] === EQ) || isSyscallLine(b, 0, b.length)) return;
+    if (this.parseRecord(b, 0, b.length)) this.fail(b.length, 'a newline after the record');
+    throw new ParseError('lackey trace', this.line + 1, `${this.fault.expected} (column ${this.fault.column})`, 'line');
   }
 
   /** end parses a last line that had no newline. */

@@ -15,7 +15,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { PagelabError, ParseError } from '../../errors.js';
 import { BinaryParser, BinaryWriter } from './binary.js';
 import { LackeyParser, type LackeyOptions } from './lackey.js';
@@ -43,7 +43,7 @@ export function formatOf(path: string): TraceFormat {
   return /\.bin(\.gz)?$/i.test(path) ? 'binary' : 'lackey';
 }
 
-/** isGzip tells whether a file starts with the gzip magic bytes 1f 8b. */
+/** isGzip tells whether a regular file starts with the gzip magic bytes 1f 8b. */
 export function isGzip(path: string): boolean {
   const fd = openFile(path);
   try {
@@ -52,6 +52,35 @@ export function isGzip(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * sniffGzip waits for a stream's first chunk and tells whether it starts with
+ * the gzip magic; the returned stream yields every byte, that chunk included.
+ * No seek: pipes, /dev/stdin and process substitution work as files do.
+ */
+async function sniffGzip(raw: Readable): Promise<{ gz: boolean; stream: Readable }> {
+  const first = await new Promise<Buffer | null>((resolve, reject) => {
+    const done = (): void => {
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('error', onError);
+    };
+    const onData = (c: Buffer): void => {
+      raw.pause();
+      done();
+      resolve(c);
+    };
+    const onEnd = (): void => (done(), resolve(null));
+    const onError = (e: Error): void => (done(), reject(e));
+    raw.on('data', onData).once('end', onEnd).once('error', onError);
+  });
+  const src = new PassThrough({ highWaterMark: CHUNK });
+  raw.on('error', (e) => src.destroy(e));
+  if (first === null) return { gz: false, stream: src.end() };
+  src.write(first);
+  raw.pipe(src);
+  return { gz: first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b, stream: src };
 }
 
 /** readTrace decodes a whole trace file into typed arrays. */
@@ -92,9 +121,10 @@ async function convertInto(
   options: ReadOptions,
 ): Promise<ConvertResult> {
   const file = createWriteStream(tmp);
-  let failure: Error | null = null;
+  /** The first write error, set by the streams' error events (a holder: a closure writes it). */
+  const state: { failure: Error | null } = { failure: null };
   const fail = (e: Error): void => {
-    failure ??= new PagelabError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+    state.failure ??= new PagelabError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
   };
   file.on('error', fail);
   const gzip = /\.gz$/i.test(out) ? createGzip() : null;
@@ -104,7 +134,7 @@ async function convertInto(
   const writer = new BinaryWriter((bytes) => pending.push(bytes));
   const drain = async (): Promise<void> => {
     for (const bytes of pending.splice(0)) {
-      if (failure !== null) throw failure;
+      if (state.failure !== null) throw state.failure;
       if (!dest.write(bytes)) await Promise.race([once(dest, 'drain'), once(file, 'close')]);
     }
   };
@@ -125,9 +155,10 @@ async function convertInto(
     if (!file.closed) await once(file, 'close');
   } catch (e) {
     file.destroy();
-    throw failure ?? e;
+    if (!file.closed) await once(file, 'close'); // the file may be created only now: the caller removes it after
+    throw state.failure ?? e;
   }
-  if (failure !== null) throw failure;
+  if (state.failure !== null) throw state.failure;
   return { records: writer.records, clampedSizes: writer.clampedSizes, ...stats };
 }
 
@@ -151,15 +182,18 @@ async function parseFile(
   options: ReadOptions,
   between?: () => Promise<void>,
 ): Promise<void> {
-  const gz = isGzip(path);
-  const size = statSync(path).size;
-  const raw = createReadStream(path, { highWaterMark: CHUNK });
+  const size = inputSize(path);
+  const raw = path === '-' ? process.stdin : createReadStream('', { fd: openFile(path), highWaterMark: CHUNK });
   let read = 0;
   raw.on('data', (c: Buffer | string) => {
     read += c.length;
   });
-  const stream: Readable = gz ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw;
-  raw.on('error', (e) => stream.destroy(e));
+  const sniffed = await sniffGzip(raw).catch((e: unknown) => {
+    throw fileError(path, false, e);
+  });
+  const gz = sniffed.gz;
+  const stream: Readable = gz ? sniffed.stream.pipe(createGunzip({ chunkSize: CHUNK })) : sniffed.stream;
+  sniffed.stream.on('error', (e) => stream.destroy(e));
   const parser =
     formatOf(path) === 'binary' ? new BinaryParser(sink) : new LackeyParser(sink, skipOptions(stats, options));
   const afterChunk = async (): Promise<void> => {
@@ -213,6 +247,14 @@ function skipOptions(stats: SkipStats, options: ReadOptions): LackeyOptions {
   };
 }
 
+/** inputSize is a regular file's size, 0 for a pipe or device (its length is not known in advance). */
+function inputSize(path: string): number {
+  if (path === '-') return 0;
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st?.isFile() === true ? st.size : 0;
+}
+
+/** openFile opens a trace for reading, with a user error naming it when it cannot be. */
 function openFile(path: string): number {
   try {
     if (statSync(path).isDirectory()) throw new PagelabError(`cannot open trace ${path}: it is a directory`);

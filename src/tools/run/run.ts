@@ -1,7 +1,7 @@
 // `pagelab run`'s work without the CLI: boot the machine as `pagelab boot` does, bring up the process kernel,
 // read the logs, run them, and gather the report. Tests and the benchmark call runLogs directly.
 
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { PagelabError } from '../../errors.js';
 import { CR4_PGE } from '../../hw/paging.js';
 import type { MmuCounters } from '../../hw/mmu.js';
@@ -14,6 +14,7 @@ import { Driver, type NamedLog } from './driver.js';
 import { Program } from './program.js';
 import { findElf, readProcessLog } from './read.js';
 import { runJson, type RunJson } from './report.js';
+import { INPUT_LIMITS, readInput } from '../io/input.js';
 
 export interface RunOptions extends BootCliOptions {
   /** Records per time slice (default 10,000). */
@@ -78,12 +79,9 @@ export async function runLogs(paths: readonly string[], o: RunOptions = {}): Pro
   return { json, kernel, driver, seconds };
 }
 
+/** readElf reads the program's ELF (a file, a pipe or `-`) within its bound. */
 function readElf(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new PagelabError(`--elf ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return readInput(path, '--elf', INPUT_LIMITS.elf);
 }
 
 /** delta is after - before, counter by counter. */

@@ -257,6 +257,6 @@ describe('pagelab policy: the command', () => {
     expect(await bad({ pages: '1', frames: '0' })).toMatch(/--frames: expected whole numbers from 1/);
     expect(await bad({ pages: '1', policy: 'lfu' })).toMatch(/unknown policy 'lfu'/);
     expect(await bad({ pages: '1', file: 'x' })).toMatch(/one of --pages, --file or --log/);
-    expect(await bad({ file: '/nonexistent/refs' })).toMatch(/cannot read \/nonexistent\/refs: ENOENT/);
+    expect(await bad({ file: '/nonexistent/refs' })).toMatch(/--file \/nonexistent\/refs: cannot open it \(ENOENT\)/);
   });
 });
