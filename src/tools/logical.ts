@@ -28,7 +28,7 @@ export interface SegmentStep {
 }
 
 /** parseNumber reads hex (0x...) or decimal digits up to `max`, else NaN. */
-function parseNumber(t: string, max: number): number {
+export function parseNumber(t: string, max: number): number {
   const ok = /^0x[0-9a-f]{1,8}$/i.test(t) || /^\d{1,10}$/.test(t);
   const v = ok ? Number(t) : NaN;
   return Number.isInteger(v) && v <= max ? v : NaN;

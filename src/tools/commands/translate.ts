@@ -11,7 +11,15 @@ import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../
 import { PagelabError } from '../../errors.js';
 import { kernelMain } from '../../kernel/main.js';
 import { SEL_UCODE, SEL_UDATA } from '../../kernel/gdt.js';
-import { formatSegmentStep, parseLogical, segmentJson, segmentStep, type Logical } from '../logical.js';
+import {
+  formatSegmentStep,
+  parseLogical,
+  parseNumber,
+  segmentJson,
+  segmentStep,
+  type Logical,
+  type SegmentStep,
+} from '../logical.js';
 import { formatWalk, walkJson } from '../walkfmt.js';
 import { addBootOptions, bootFromCliOptions, type BootCliOptions } from './boot.js';
 
@@ -25,10 +33,8 @@ interface TranslateOptions extends BootCliOptions {
 
 /** parseLinear reads a 32-bit linear address: 0x-prefixed hex or decimal. */
 export function parseLinear(text: string): number {
-  const t = text.trim().replace(/_/g, '');
-  const ok = /^0x[0-9a-f]{1,8}$/i.test(t) || /^\d{1,10}$/.test(t);
-  const v = ok ? Number(t) : NaN;
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+  const v = parseNumber(text.trim().replace(/_/g, ''), 0xffffffff);
+  if (Number.isNaN(v)) {
     throw new PagelabError(`bad address '${text}': expected a 32-bit linear address, hex (0xC0100000) or decimal`);
   }
   return v;
@@ -81,12 +87,7 @@ export function runTranslate(addr: string, o: TranslateOptions, out: (line: stri
 }
 
 /** printSegmentFault reports a logical address whose segment step faults: no linear address, so no walk. */
-function printSegmentFault(
-  l: Logical,
-  step: ReturnType<typeof segmentStep>,
-  json: boolean,
-  out: (s: string) => void,
-): void {
+function printSegmentFault(l: Logical, step: SegmentStep, json: boolean, out: (s: string) => void): void {
   if (!json) for (const line of formatSegmentStep(l, step)) out(line);
   else
     out(

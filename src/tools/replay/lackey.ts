@@ -107,7 +107,7 @@ export class LackeyParser {
     if (this.carried < MAX_CARRY || this.lenient) return;
     const b = this.carry;
     if ((b[0] === EQ && b[1] === EQ) || isSyscallLine(b, 0, b.length)) return;
-    if (this.parseRecord(b, 0, b.length)) this.fail(b.length, 'a newline after the record');
+    this.parseRecord(b, 0, b.length); // fails (a record is at most 32 bytes) and records where the line goes wrong
     throw new ParseError('lackey trace', this.line + 1, `${this.fault.expected} (column ${this.fault.column})`, 'line');
   }
 

@@ -2,16 +2,7 @@
 // .bin.gz), each plain or gzip (by its magic bytes), streamed in chunks
 // into a parser so that only the decoded typed arrays stay in memory.
 
-import {
-  createReadStream,
-  createWriteStream,
-  openSync,
-  readSync,
-  closeSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -41,17 +32,6 @@ export interface ReadOptions {
 /** formatOf decides the format from the file name: binary for .bin and .bin.gz. */
 export function formatOf(path: string): TraceFormat {
   return /\.bin(\.gz)?$/i.test(path) ? 'binary' : 'lackey';
-}
-
-/** isGzip tells whether a regular file starts with the gzip magic bytes 1f 8b. */
-export function isGzip(path: string): boolean {
-  const fd = openFile(path);
-  try {
-    const head = new Uint8Array(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -183,17 +163,8 @@ async function parseFile(
   between?: () => Promise<void>,
 ): Promise<void> {
   const size = inputSize(path);
-  const raw = path === '-' ? process.stdin : createReadStream('', { fd: openFile(path), highWaterMark: CHUNK });
   let read = 0;
-  raw.on('data', (c: Buffer | string) => {
-    read += c.length;
-  });
-  const sniffed = await sniffGzip(raw).catch((e: unknown) => {
-    throw fileError(path, false, e);
-  });
-  const gz = sniffed.gz;
-  const stream: Readable = gz ? sniffed.stream.pipe(createGunzip({ chunkSize: CHUNK })) : sniffed.stream;
-  sniffed.stream.on('error', (e) => stream.destroy(e));
+  const { raw, gz, stream } = await openInputStream(path, (n) => (read += n));
   const parser =
     formatOf(path) === 'binary' ? new BinaryParser(sink) : new LackeyParser(sink, skipOptions(stats, options));
   const afterChunk = async (): Promise<void> => {
@@ -245,6 +216,24 @@ function skipOptions(stats: SkipStats, options: ReadOptions): LackeyOptions {
       else if (stats.badLines++ === 0) stats.firstBadLine = line;
     },
   };
+}
+
+/**
+ * openInputStream opens a file, pipe or device (`-`: standard input) for streaming, gzip undone when its first
+ * bytes say so; `onBytes` counts the raw bytes read. The caller destroys `raw` when done.
+ */
+export async function openInputStream(
+  path: string,
+  onBytes?: (n: number) => void,
+): Promise<{ raw: Readable; gz: boolean; stream: Readable }> {
+  const raw = path === '-' ? process.stdin : createReadStream('', { fd: openFile(path), highWaterMark: CHUNK });
+  if (onBytes !== undefined) raw.on('data', (c: Buffer | string) => onBytes(c.length));
+  const sniffed = await sniffGzip(raw).catch((e: unknown) => {
+    throw fileError(path, false, e);
+  });
+  const stream = sniffed.gz ? sniffed.stream.pipe(createGunzip({ chunkSize: CHUNK })) : sniffed.stream;
+  sniffed.stream.on('error', (e) => stream.destroy(e));
+  return { raw, gz: sniffed.gz, stream };
 }
 
 /** inputSize is a regular file's size, 0 for a pipe or device (its length is not known in advance). */

@@ -1,21 +1,14 @@
 // Reading process logs from files (plain or gzip, streamed in chunks) and finding the program each one ran.
 
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { PagelabError, ParseError } from '../../errors.js';
-import { isGzip } from '../replay/source.js';
+import { openInputStream } from '../replay/source.js';
 import { ProcessLogParser, type ProcessLog } from './log.js';
 
-const CHUNK = 1 << 20;
-
-/** readProcessLog parses one log file (gzip recognised by its magic bytes) without holding its text. */
+/** readProcessLog parses one log (a file, pipe or `-`; gzip recognised by its first bytes) without holding its text. */
 export async function readProcessLog(path: string): Promise<ProcessLog> {
-  const gz = isGzip(path);
-  const raw = createReadStream(path, { highWaterMark: CHUNK });
-  const stream: Readable = gz ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw;
-  raw.on('error', (e) => stream.destroy(e));
+  const { raw, gz, stream } = await openInputStream(path);
   const parser = new ProcessLogParser(path);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) parser.push(chunk);

@@ -39,6 +39,18 @@ describe('inputs from pipes, standard input and devices', () => {
     }
   });
 
+  it('run reads a gzip process log from standard input as it reads the file', () => {
+    const log = join(FIXTURES, '..', 'programs', 'logs', 'compute.20334.lk.gz');
+    const elf = join(FIXTURES, '..', 'programs', 'compute');
+    const exits = (out: string): unknown =>
+      (JSON.parse(out) as { processes: { exitCode: number }[] }).processes.map((p) => p.exitCode);
+    const fromFile = pagelab(['run', log, '--elf', elf, '--json']);
+    const fromPipe = shell(`cat ${log} | $PAGELAB run - --elf ${elf} --json`);
+    expect(fromFile.status).toBe(0);
+    expect(fromPipe.err).toBe('');
+    expect(exits(fromPipe.out)).toEqual(exits(fromFile.out));
+  });
+
   it('a register file may come from standard input', () => {
     const dir = tempDir();
     const dump = join(dir, 'm.img');
