@@ -179,6 +179,7 @@ function placeCaptured(m: Machine, c: CapturedBoot, kernel: LoadedKernel): { eax
   const ks = kernel.extents.physicalStart;
   const klen = kernel.extents.physicalEnd - ks;
   for (const r of c.physical) {
+    checkInRam(m, r.addr, r.bytes.length);
     if (overlaps(r.addr, r.bytes.length, ks, klen)) {
       throw new PagelabError(
         `the captured multiboot data at ${hex(r.addr)}+${r.bytes.length} overlaps the kernel image [${hex(ks)}, ${hex(kernel.extents.physicalEnd)})`,
@@ -189,6 +190,15 @@ function placeCaptured(m: Machine, c: CapturedBoot, kernel: LoadedKernel): { eax
   if (c.eax !== MULTIBOOT_BOOTLOADER_MAGIC)
     throw new PagelabError(`the captured EAX is ${hex(c.eax)}, not the multiboot magic 0x2BADB002`);
   return { eax: c.eax, ebx: c.ebx };
+}
+
+/** checkInRam refuses a captured region that the machine's RAM (sized by the captured memory map) does not hold. */
+function checkInRam(m: Machine, addr: number, length: number): void {
+  if (m.mem.ranges.some((r) => addr >= r.base && addr + length <= r.base + r.length)) return;
+  const ram = m.mem.ranges.map((r) => `[${hex(r.base)}, ${hex(r.base + r.length)})`).join(' and ');
+  throw new PagelabError(
+    `the captured multiboot data at ${hex(addr)}+${length} lies outside the machine's RAM ${ram}, which the captured memory map sizes`,
+  );
 }
 
 /**

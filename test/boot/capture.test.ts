@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseCapture } from '../../src/boot/capture.js';
+import { capturedBytes, parseCapture } from '../../src/boot/capture.js';
 import { ParseError } from '../../src/errors.js';
 import { allFixtures } from './qemu-fixtures.js';
 
@@ -24,6 +24,33 @@ describe('the capture text format', () => {
     expect(() => parseCapture('X 1 2\n')).toThrow(/line 1: expected a line starting with R, D, C, V or #/);
     expect(() => parseCapture('D 0 1 00\n')).toThrow(/line 1: expected an R line/);
     expect(() => parseCapture('R 1 2\nD ffffffff 2 0000\n')).toThrow(/line 2: expected a region that ends by 4 GiB/);
+  });
+
+  it('names the byte of a region that is not two hex digits', () => {
+    expect(() => parseCapture('R 1 2\nD 9500 3 01z203\n')).toThrow(
+      /line 2: expected two hex digits for byte 1 .* got z2/,
+    );
+  });
+
+  it('captured bytes: exact per byte across page edges, a later region wins, the rest is not RAM', () => {
+    const c = parseCapture('R 2badb002 9500\nD 0ffe 4 11223344\nD 0fff 2 aabb\nD 5000 1 7f\n');
+    const mem = capturedBytes(c);
+    expect([0xffd, 0xffe, 0xfff, 0x1000, 0x1001, 0x1002].map((p) => mem.isRam(p))).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(mem.read32(0xffe)).toBe(0x44bbaa11);
+    expect(mem.read8(0x1002)).toBe(0xff);
+    expect([mem.isRam(0x5000), mem.read8(0x5000), mem.isRam(0x4fff), mem.isRam(0x5001)]).toEqual([
+      true,
+      0x7f,
+      false,
+      false,
+    ]);
   });
 
   it('fuzz: any text parses or gives a ParseError', () => {
