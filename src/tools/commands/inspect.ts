@@ -13,7 +13,7 @@ import { WalkState, largeReservedMask, walk } from '../../hw/walk.js';
 import { KERNEL_BASE } from '../../kernel/vm/layout.js';
 import { contains, openImage, type PhysReader } from '../inspect/image.js';
 import { codeRangesOfElf } from '../inspect/code.js';
-import { toJson } from '../inspect/json.js';
+import { jsonPieces } from '../inspect/json.js';
 import { formatFinding, lint, type AddressRange } from '../inspect/lint.js';
 import { infoMem, infoTlb } from '../inspect/qemu.js';
 import { checkMode, parseAddress, parseControl, parseRegistersFile, type Registers } from '../inspect/regs.js';
@@ -22,6 +22,8 @@ import { scanDirectory } from '../inspect/scan.js';
 import { PLAIN, formatTree, sizeText, type TreeStyle } from '../inspect/tree.js';
 import { formatWalk, walkJson } from '../walkfmt.js';
 import { INPUT_LIMITS, readInputText } from '../io/input.js';
+import { jsonDocument } from '../io/json.js';
+import { writePieces } from '../io/write.js';
 
 export const FORMATS = ['tree', 'json', 'info-mem', 'info-tlb'] as const;
 export type InspectFormat = (typeof FORMATS)[number];
@@ -85,9 +87,9 @@ export function registerInspect(program: Command): void {
     .option('--kernel-base <addr>', 'for --lint: where the kernel half starts', hex(KERNEL_BASE))
     .option('--ram <size>', 'for --lint: RAM size (default: the image size), e.g. 128M')
     .option('--size <size>', 'the size the image must have (pmemsave SIZE); a shorter file is an error')
-    .action((dump: string, opts: InspectOptions) => {
+    .action(async (dump: string, opts: InspectOptions) => {
       const out = runInspect(dump, opts, process.stdout.isTTY === true);
-      if (out.text !== '') process.stdout.write(out.text);
+      await writePieces(process.stdout, out.pieces());
       for (const w of out.warnings) process.stderr.write(`pagelab: warning: ${w}\n`);
       if (out.exitCode !== 0) process.exitCode = out.exitCode;
     });
@@ -99,9 +101,29 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export interface InspectResult {
+  /** The whole output as one string (JSON of many full tables can be too long for one: use pieces). */
   readonly text: string;
+  /** The output in order, a piece at a time (each call starts again). */
+  readonly pieces: () => Iterable<string>;
   readonly warnings: string[];
   readonly exitCode: number;
+}
+
+/** streamed is the result whose output `pieces` gives; its text is joined only when asked for. */
+function streamed(pieces: () => Iterable<string>, warnings: string[], exitCode: number): InspectResult {
+  return {
+    get text() {
+      return [...pieces()].join('');
+    },
+    pieces,
+    warnings,
+    exitCode,
+  };
+}
+
+/** whole is the result of an output made as one string. */
+function whole(text: string, warnings: string[], exitCode: number): InspectResult {
+  return { text, pieces: () => [text], warnings, exitCode };
 }
 
 /** runInspect does the work of the command and returns what it prints. */
@@ -176,12 +198,13 @@ function show(img: PhysReader, regs: Registers, opts: InspectOptions, tty: boole
   const warnings = structureWarnings(img, view.pdes, regs);
   if (format === 'info-mem' || format === 'info-tlb') {
     const text = format === 'info-mem' ? infoMem(img, regs) : infoTlb(img, regs);
-    return { text: opts.crlf === true ? text.replace(/\n/g, '\r\n') : text, warnings, exitCode: 0 };
+    return whole(opts.crlf === true ? text.replace(/\n/g, '\r\n') : text, warnings, 0);
   }
-  if (format === 'json') return { text: JSON.stringify(toJson(view), null, 2) + '\n', warnings: [], exitCode: 0 };
+  if (format === 'json') return streamed(() => jsonPieces(view), [], 0);
   const pc = createColors(colorWanted(tty));
   const style: TreeStyle = tty ? { heading: pc.bold, dim: pc.dim, warn: pc.yellow } : PLAIN;
-  return { text: formatTree(view, style).join('\n') + '\n', warnings: [], exitCode: 0 };
+  const lines = formatTree(view, style);
+  return streamed(() => lines.map((l) => `${l}\n`), [], 0);
 }
 
 /** structureWarnings names the paging structures the image does not hold (they read as 0, as in QEMU). */
@@ -224,11 +247,10 @@ function translate(img: PhysReader, regs: Registers, opts: InspectOptions): Insp
     false,
     w,
   );
-  if (opts.json === true || opts.format === 'json')
-    return { text: JSON.stringify(walkJson(w, linear)) + '\n', warnings: [], exitCode: 0 };
+  if (opts.json === true || opts.format === 'json') return whole(JSON.stringify(walkJson(w, linear)) + '\n', [], 0);
   const annotate = (addr: number): string | undefined =>
     contains(img, addr, 4) ? undefined : `past the end of the ${sizeText(img.size)} image: read as 0`;
-  return { text: formatWalk(w, linear, { kind, user, pse, annotate }).join('\n') + '\n', warnings: [], exitCode: 0 };
+  return whole(formatWalk(w, linear, { kind, user, pse, annotate }).join('\n') + '\n', [], 0);
 }
 
 /** parseRange reads START-END (inclusive) or START+LENGTH. */
@@ -252,13 +274,10 @@ function lintImage(img: PhysReader, regs: Registers, opts: InspectOptions): Insp
   const errors = findings.filter((f) => f.severity === 'error').length;
   const exitCode = errors > 0 ? 1 : 0;
   if (opts.json === true || opts.format === 'json') {
-    return {
-      text: JSON.stringify({ findings, errors, warnings: findings.length - errors }, null, 2) + '\n',
-      warnings: [],
-      exitCode,
-    };
+    const doc = { findings, errors, warnings: findings.length - errors };
+    return streamed(() => jsonDocument(doc), [], exitCode);
   }
   const lines = findings.map(formatFinding);
   lines.push(findings.length === 0 ? 'no findings' : `${errors} error(s), ${findings.length - errors} warning(s)`);
-  return { text: lines.join('\n') + '\n', warnings: [], exitCode };
+  return streamed(() => lines.map((l) => `${l}\n`), [], exitCode);
 }

@@ -83,3 +83,28 @@ function pdeJson(pde: PdeView): PdeJson {
         }));
   return { ...base, kind: 'table', table: { address: pde.table!, inImage: pde.ptes !== null, runs } };
 }
+
+const PDES_OPEN = '{\n  "pdes": [\n';
+const PDES_CLOSE = '\n  ]\n}';
+
+/**
+ * jsonPieces gives `JSON.stringify(toJson(view), null, 2) + '\n'` a directory entry at a time, so a document larger
+ * than one string may be (1,024 full tables) is written out whole; the bytes are the same.
+ */
+export function* jsonPieces(view: DirectoryView): Generator<string> {
+  const top = JSON.stringify(toJson({ ...view, pdes: [] }), null, 2); // ends with "pdes": []\n}
+  if (view.pdes.length === 0) {
+    yield `${top}\n`;
+    return;
+  }
+  yield `${top.slice(0, -'[]\n}'.length)}[\n`;
+  for (let i = 0; i < view.pdes.length; i++) {
+    // stringified where it stands in the document, so JSON.stringify indents it (twice as fast as re-indenting)
+    const entry = JSON.stringify({ pdes: [pdeJson(view.pdes[i])] }, null, 2).slice(
+      PDES_OPEN.length,
+      -PDES_CLOSE.length,
+    );
+    yield `${entry}${i + 1 < view.pdes.length ? ',' : ''}\n`;
+  }
+  yield '  ]\n}\n';
+}

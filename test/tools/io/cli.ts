@@ -45,17 +45,20 @@ export function tempDir(): string {
 /**
  * tablesDump writes a memory image whose page directory at 0 has `tables` full page tables (at 0x1000, 0x2000, ...)
  * mapping every other frame (so no two pages merge into one run), and `pastEnd` further PDEs naming tables past
- * the image's end. Returns its path.
+ * the image's end; `extraFlags` are set in every PTE. Returns its path.
  */
-export function tablesDump(dir: string, tables: number, pastEnd = 0, size = 8 << 20): string {
+export function tablesDump(dir: string, tables: number, pastEnd = 0, size = 8 << 20, extraFlags = 0): string {
   const img = Buffer.alloc(size);
   for (let t = 0; t < tables; t++) {
     img.writeUInt32LE(((t + 1) * 0x1000) | 0x7, t * 4);
     for (let e = 0; e < 1024; e++)
-      img.writeUInt32LE((((t * 1024 + e) * 0x2000) | (e % 2 === 0 ? 0x7 : 0x5)) >>> 0, (t + 1) * 0x1000 + e * 4);
+      img.writeUInt32LE(
+        (((t * 1024 + e) * 0x2000) | (e % 2 === 0 ? 0x7 : 0x5) | extraFlags) >>> 0,
+        (t + 1) * 0x1000 + e * 4,
+      );
   }
   for (let p = tables; p < tables + pastEnd; p++) img.writeUInt32LE((0x80000000 + p * 0x1000 + 0x7) >>> 0, p * 4);
-  const path = join(dir, `tables${tables}-${pastEnd}.img`);
+  const path = join(dir, `tables${tables}-${pastEnd}-${extraFlags.toString(16)}.img`);
   writeFileSync(path, img);
   return path;
 }
