@@ -1,10 +1,10 @@
 // The real HeapBackend: frames from the frame allocator, mappings in the
 // kernel address space (shared kernel half), flushes applied at once.
 
-import type { LinAddr, PhysAddr } from '../hw/addr.js';
-import { PTE_RW } from '../hw/paging.js';
+import { pageAlignDown, phys, type LinAddr, type PhysAddr } from '../hw/addr.js';
+import { FRAME_MASK, PTE_RW } from '../hw/paging.js';
 import type { FrameAllocator } from './frames/api.js';
-import type { HeapBackend } from './heap/backend.js';
+import type { HeapBackend, HeapMapping } from './heap/backend.js';
 import type { KernelVm } from './vm/kvm.js';
 import { VmError } from './vm/error.js';
 
@@ -46,5 +46,13 @@ export class KernelHeapBackend implements HeapBackend {
   /** isMapped walks the kernel's page tables through its page-table access (slot or recursive). */
   isMapped(page: LinAddr): boolean {
     return this.vm.kernel.translate(page) !== null;
+  }
+
+  /** mapping reads the leaf entry of `page` from the kernel's page tables (the same walk as isMapped). */
+  mapping(page: LinAddr): HeapMapping | null {
+    const w = this.vm.kernel.walk(page);
+    if (w.physical === null) return null;
+    const entry = w.pte === null ? w.pde.value : w.pte.value;
+    return { frame: phys(pageAlignDown(w.physical)), flags: entry & ~FRAME_MASK };
   }
 }

@@ -25,4 +25,13 @@ export interface HeapBackend {
   unmapPage(page: LinAddr): PhysAddr;
   /** Whether the kernel's page tables map `page` (the kernel's own walk, the seeds' vmem_get_phys_addr). */
   isMapped(page: LinAddr): boolean;
+  /** The entry the kernel's own walk of its page tables finds mapping `page` (PTE, or PDE of a 4 MiB page), or null. */
+  mapping(page: LinAddr): HeapMapping | null;
+}
+
+/** What the page tables say of one mapped heap page: its frame and the flags of the entry that maps it. */
+export interface HeapMapping {
+  readonly frame: PhysAddr;
+  /** The leaf entry's flag bits (P, RW, US, A, D, ...): the PTE's, or the PDE's for a 4 MiB page. */
+  readonly flags: number;
 }

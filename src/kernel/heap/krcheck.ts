@@ -2,8 +2,7 @@
 // "check heap" mode): every header, the free list, the holes, the mappings
 // and the statistics in the control block must agree. Returns the problems.
 
-import { hex } from '../../hw/addr.js';
-import { ACCESS_WRITE } from '../../hw/fault.js';
+import { hex, lin, pageAlignDown } from '../../hw/addr.js';
 import { PTE_RW, PTE_US } from '../../hw/paging.js';
 import { readFree, readUsed } from './header.js';
 import { CB, interior, type KrHeap } from './kr.js';
@@ -99,14 +98,14 @@ function walkBlocks(heap: KrHeap, brk: number, free: Map<number, number>, proble
   return tally;
 }
 
-/** mappedPages counts the heap's mapped pages, requiring them kernel-only and writable, and nothing just above the break. */
+/** mappedPages counts the mapped heap pages (kernel-only and writable, as required) and finds none above the break. */
 function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
   let n = 0;
   for (let page = heap.base; page < brk; page += PAGE) {
-    if (!isMapped(heap, page)) continue;
+    const m = heap.backend.mapping(lin(page));
+    if (m === null) continue;
     n++;
-    const w = heap.machine.mmu.probe(page, ACCESS_WRITE, false);
-    if ((w.pte & PTE_US) !== 0 || (w.pte & PTE_RW) === 0)
+    if ((m.flags & PTE_US) !== 0 || (m.flags & PTE_RW) === 0)
       problems.push(`page ${hex(page)} is not mapped kernel-only read/write`);
   }
   for (let page = brk; page < Math.min(heap.limit, brk + 16 * PAGE); page += PAGE) {
@@ -115,7 +114,7 @@ function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
   return n;
 }
 
-/** isMapped says whether the page tables map the page of `addr` (a side-effect-free walk). */
+/** isMapped says whether the kernel's page tables map the page of `addr` (its own walk, read-only). */
 function isMapped(heap: KrHeap, addr: number): boolean {
-  return heap.machine.mmu.probe(addr, ACCESS_WRITE, false).phys >= 0;
+  return heap.backend.mapping(lin(pageAlignDown(addr))) !== null;
 }

@@ -9,7 +9,7 @@ import { hex, phys, type LinAddr, type PhysAddr } from '../../../src/hw/addr.js'
 import type { Machine } from '../../../src/hw/machine.js';
 import { FRAME_MASK, PTE_P, PTE_RW, pdIndex, ptIndex } from '../../../src/hw/paging.js';
 import type { BootInfo } from '../../../src/boot/handoff.js';
-import type { HeapBackend } from '../../../src/kernel/heap/backend.js';
+import type { HeapBackend, HeapMapping } from '../../../src/kernel/heap/backend.js';
 import { setupKernelCore, type KernelCore } from '../../../src/kernel/vm/core.js';
 import { fakeBoot } from '../fakeboot.js';
 
@@ -105,6 +105,11 @@ export class TestHeapBackend implements HeapBackend {
 
   isMapped(page: LinAddr): boolean {
     return (this.pteOf(page) & PTE_P) !== 0;
+  }
+
+  mapping(page: LinAddr): HeapMapping | null {
+    const pte = this.pteOf(page);
+    return (pte & PTE_P) === 0 ? null : { frame: phys(pte & FRAME_MASK), flags: pte & ~FRAME_MASK };
   }
 
   /** pteOf reads the PTE for `page` through the slot (0 if there is no page table). */
