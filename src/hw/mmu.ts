@@ -4,6 +4,7 @@
 // linear address in CR2 and the error code in faultCode.
 
 import { hex } from './addr.js';
+import { FNV_OFFSET } from './fnv.js';
 import type { PhysicalMemory } from './memory.js';
 import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
 import {
@@ -46,10 +47,8 @@ const G_BIT = PTE_G;
 const D_BIT = PTE_D;
 const PGE_BIT = CR4_PGE;
 const TLB_GLOBAL = TLBF_GLOBAL;
+const TLB_LARGE = TLBF_LARGE;
 
-/** FNV-1a's 32-bit prime and offset basis (translateDigest). */
-export const FNV_PRIME = 16777619;
-export const FNV_OFFSET = 2166136261;
 /** translateDigest handles at most this many accesses per call (the TLB's int32 LRU clock stays in range). */
 export const MAX_DIGEST_RUN = 1 << 24;
 
@@ -194,7 +193,7 @@ export class Mmu implements PagingMode {
     if (this.paging === false) {
       let d = h | 0;
       let i = start;
-      for (; i < stop; i++) d = Math.imul(d ^ lin[i], 16777619);
+      for (; i < stop; i++) d = Math.imul(d ^ lin[i], 16777619); // fnvStep, inlined (fnv.ts)
       this.digest = d >>> 0;
       return i;
     }
@@ -224,7 +223,7 @@ export class Mmu implements PagingMode {
       this.misses++;
       this.walks++;
       this.fillFast(a, pte, write);
-      d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619) >>> 0;
+      d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619) >>> 0; // fnvStep, inlined (fnv.ts)
       i++;
     }
     this.digest = d;
@@ -247,7 +246,7 @@ export class Mmu implements PagingMode {
       const write = (kind[i] & 1) === 1;
       const pte = walkFast(mem, pdBase, a, write === true ? writeBits : readBits, write);
       if (pte === 0) break;
-      d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619);
+      d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619); // fnvStep, inlined (fnv.ts)
     }
     this.misses += i - start;
     this.walks += i - start;
@@ -293,11 +292,27 @@ export class Mmu implements PagingMode {
   private fillFast(linear: number, pte: number, write: boolean): void {
     const pde = this.mem.readEntry(fastPdeAddr(this.pdBase, linear));
     const allowed = this.rightsByFlags[(pde & pte & RW_US_BITS) >>> 1];
-    /** SDM 4.10.2.4: G is honoured only with CR4.PGE. */
-    const flags = (pte & G_BIT) !== 0 && (this._cr4 & PGE_BIT) !== 0 ? TLB_GLOBAL : 0;
-    /** SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set. */
+    // SDM 4.8: the leaf is dirty after a write (walkFast found D set) or if D was set.
     const dirty = write === true || (pte & D_BIT) !== 0;
-    this.tlb.insert(linear >>> 12, pte >>> 12, allowed, dirty, flags, fastPteAddr(pde, linear) >>> 0);
+    this.fill(linear, pte >>> 12, allowed, dirty, (pte & G_BIT) !== 0, false, fastPteAddr(pde, linear) >>> 0);
+  }
+
+  /**
+   * fill caches one translation of the page holding `linear`, for fillFast and fillFrom alike.
+   * SDM 4.10.2.4: G is honoured only with CR4.PGE. SDM 4.10.2.3: a 4 MiB page may be cached as
+   * 4 KiB pieces (marked large, so that INVLPG drops them all).
+   */
+  private fill(
+    linear: number,
+    pfn: number,
+    allowed: number,
+    dirty: boolean,
+    global: boolean,
+    large: boolean,
+    leafAddr: number,
+  ): void {
+    const flags = (large === true ? TLB_LARGE : 0) | (global === true && (this._cr4 & PGE_BIT) !== 0 ? TLB_GLOBAL : 0);
+    this.tlb.insert(linear >>> 12, pfn, allowed, dirty, flags, leafAddr);
   }
 
   /**
@@ -343,12 +358,7 @@ export class Mmu implements PagingMode {
   /** fillFrom caches the translation lastWalk found for `linear` (an entry already caching its page is replaced). */
   private fillFrom(linear: number, phys: number): void {
     const w = this.lastWalk;
-    /**
-     * SDM 4.10.2.3: a 4 MiB page may be cached as 4 KiB pieces; INVLPG drops them all.
-     * SDM 4.10.2.4: G is honoured only with CR4.PGE.
-     */
-    const flags = (w.large ? TLBF_LARGE : 0) | (w.global && this.pge ? TLBF_GLOBAL : 0);
-    this.tlb.insert(linear >>> 12, Math.floor(phys / 4096), w.allowed, w.dirty, flags, w.leafAddr);
+    this.fill(linear, Math.floor(phys / 4096), w.allowed, w.dirty, w.global, w.large, w.leafAddr);
   }
 
   /**

@@ -4,6 +4,7 @@
 // lookup is a few array reads and allocates nothing.
 
 import { PagelabError } from '../errors.js';
+import { FNV_OFFSET } from './fnv.js';
 
 export type TlbGeometry =
   | { readonly kind: 'none' }
@@ -119,7 +120,7 @@ export class Tlb {
   /** The page stamped last (-1: none): it is already most recently used, so its hits need no new stamp. */
   private mru = -1;
   /** The digest hitDigest() ended with (a double from the start, as Mmu.digest explains). */
-  digest = 0x811c9dc5;
+  digest = FNV_OFFSET;
   private largeCount = 0;
   // Counters.
   fills = 0;
@@ -231,7 +232,7 @@ export class Tlb {
       const a = lin[i];
       const word = hitWord[a >>> 12];
       if ((word & (needRead << (kind[i] & 1))) === 0) break;
-      d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619);
+      d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619); // fnvStep, inlined (fnv.ts)
     }
     this.digest = d >>> 0;
     return i;
@@ -265,7 +266,7 @@ export class Tlb {
         stampOf[vpn] = ++clock;
         mru = vpn;
       }
-      d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619);
+      d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619); // fnvStep, inlined (fnv.ts)
     }
     this.clock = clock;
     this.mru = mru;

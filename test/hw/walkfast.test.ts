@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../src/hw/fault.js';
+import { fnvStep } from '../../src/hw/fnv.js';
 import { FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../src/hw/paging.js';
 import type { Machine } from '../../src/hw/machine.js';
 import { fastEntryBits, needOf, walk, walkFast, WalkState } from '../../src/hw/walk.js';
@@ -73,7 +74,7 @@ describe('walkFast: the read-only common case of the walk (SDM 4.3, 4.6, 4.8)', 
 });
 
 /** fold mixes one translation into an FNV-1a digest, as the trace replay does. */
-const fold = (h: number, p: number): number => Math.imul(h ^ p, 16777619) >>> 0;
+const fold = fnvStep;
 
 /**
  * byDigest runs the accesses as the trace replay does: translateDigest, then

@@ -7,13 +7,13 @@
 import { PagelabError } from '../../errors.js';
 import { type AccessKind } from '../../hw/fault.js';
 import { Machine } from '../../hw/machine.js';
-import { FNV_OFFSET } from '../../hw/mmu.js';
+import { FNV_OFFSET, fnvStep } from '../../hw/fnv.js';
 import { CR0_PE, CR0_PG, FRAME_MASK, PTE_D, PTE_P, PTE_RW, PTE_US, pdIndex, ptIndex } from '../../hw/paging.js';
 import type { TlbGeometry } from '../../hw/tlb.js';
 import type { Trace } from './trace.js';
 
 export const DIRECTORY = 0x1000;
-export { FNV_OFFSET, FNV_PRIME } from '../../hw/mmu.js';
+export { FNV_OFFSET, FNV_PRIME } from '../../hw/fnv.js';
 const ENTRY_FLAGS = PTE_P | PTE_RW | PTE_US;
 export const DEFAULT_REPLAY_RAM = 256 * 1024 * 1024;
 /** Records per call of the MMU's digest loop. */
@@ -91,7 +91,7 @@ export class BareModel {
       if (i === stop) continue;
       const p = mmu.translate(addr[i], kind[i] as AccessKind);
       if (p < 0) break;
-      h = Math.imul(h ^ p, 16777619) >>> 0; // the prime written out: V8 reloads an imported constant
+      h = fnvStep(h, p);
       i++;
     }
     this.hash = h;
