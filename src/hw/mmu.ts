@@ -76,15 +76,13 @@ export class Mmu implements PagingMode {
   private _cr3 = 0;
   private _cr4 = 0;
   private _cpl: 0 | 3 = 0;
-  /** CR2: the linear address of the last page fault (SDM 4.7). */
-  cr2 = 0;
-  /** Error code of the last page fault. */
-  faultCode = 0;
-  hits = 0;
-  misses = 0;
-  walks = 0;
-  dirtySets = 0;
-  faults = 0;
+  private _cr2 = 0;
+  private _faultCode = 0;
+  private _hits = 0;
+  private _misses = 0;
+  private _walks = 0;
+  private _dirtySets = 0;
+  private _faults = 0;
   private paging = false;
   private needRead = 1;
   private needWrite = 2;
@@ -102,7 +100,7 @@ export class Mmu implements PagingMode {
    * representation mid-replay, which sends every later machine's optimized
    * replay code back to a slower recompilation ("wrong map").
    */
-  digest = FNV_OFFSET;
+  private _digest = FNV_OFFSET;
   /** What the last full walk (not a walkFast one) saw (reused; copy it if you keep it). */
   readonly lastWalk = new WalkState();
 
@@ -146,6 +144,38 @@ export class Mmu implements PagingMode {
   get pagingEnabled(): boolean {
     return this.paging;
   }
+  /** CR2: the linear address of the last page fault (SDM 4.7). */
+  get cr2(): number {
+    return this._cr2;
+  }
+  /** The error code of the last page fault. */
+  get faultCode(): number {
+    return this._faultCode;
+  }
+  /** Accesses translated from the TLB (counters: read here or in counters(), zeroed by resetCounters()). */
+  get hits(): number {
+    return this._hits;
+  }
+  /** Accesses that missed the TLB. */
+  get misses(): number {
+    return this._misses;
+  }
+  /** Page walks made for misses. */
+  get walks(): number {
+    return this._walks;
+  }
+  /** Re-walks that set D for the first write through a clean cached translation. */
+  get dirtySets(): number {
+    return this._dirtySets;
+  }
+  /** Page faults. */
+  get faults(): number {
+    return this._faults;
+  }
+  /** The digest the last translateDigest() ended with. */
+  get digest(): number {
+    return this._digest;
+  }
 
   /**
    * translate maps a linear address for one access at the current CPL:
@@ -173,7 +203,7 @@ export class Mmu implements PagingMode {
     const word = tlb.hitWord[vpn];
     if ((word & (this.needRead << (kind & 1))) === 0) return -1;
     if (tlb.lru === true) tlb.touchPage(vpn);
-    this.hits++;
+    this._hits++;
     return (word >>> 5) * 4096 + (linear & 0xfff);
   }
 
@@ -194,7 +224,7 @@ export class Mmu implements PagingMode {
       let d = h | 0;
       let i = start;
       for (; i < stop; i++) d = Math.imul(d ^ lin[i], 16777619); // fnvStep, inlined (fnv.ts)
-      this.digest = d >>> 0;
+      this._digest = d >>> 0;
       return i;
     }
     return this.tlb.sets === 0
@@ -212,7 +242,7 @@ export class Mmu implements PagingMode {
     let i = start;
     for (;;) {
       const j = tlb.hitDigest(lin, kind, i, stop, this.needRead, d);
-      this.hits += j - i;
+      this._hits += j - i;
       d = tlb.digest;
       i = j;
       if (i === stop || tlb.hitWord[lin[i] >>> 12] !== 0) break; // cached but short of a right: translate() decides
@@ -220,13 +250,13 @@ export class Mmu implements PagingMode {
       const write = (kind[i] & 1) === 1;
       const pte = walkFast(this.mem, this.pdBase, a, write === true ? this.fastWrite : this.fastRead, write);
       if (pte === 0) break;
-      this.misses++;
-      this.walks++;
+      this._misses++;
+      this._walks++;
       this.fillFast(a, pte, write);
       d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619) >>> 0; // fnvStep, inlined (fnv.ts)
       i++;
     }
-    this.digest = d;
+    this._digest = d;
     return i;
   }
 
@@ -248,9 +278,9 @@ export class Mmu implements PagingMode {
       if (pte === 0) break;
       d = Math.imul(d ^ ((pte & FRAME_BITS) | (a & 0xfff)), 16777619); // fnvStep, inlined (fnv.ts)
     }
-    this.misses += i - start;
-    this.walks += i - start;
-    this.digest = d >>> 0;
+    this._misses += i - start;
+    this._walks += i - start;
+    this._digest = d >>> 0;
     return i;
   }
 
@@ -263,13 +293,13 @@ export class Mmu implements PagingMode {
     const slot = tlb.find(linear >>> 12);
     if (slot >= 0) {
       if ((tlb.rights[slot] & need) !== 0) {
-        this.hits++;
+        this._hits++;
         return tlb.pfn[slot] * 4096 + (linear & 0xfff);
       }
       if ((tlb.allowed[slot] & need) !== 0) return this.setDirty(linear, kind);
       // The cached rights forbid it: walk again before faulting, as QEMU does.
     }
-    this.misses++;
+    this._misses++;
     return this.walkAndFill(linear, kind);
   }
 
@@ -278,7 +308,7 @@ export class Mmu implements PagingMode {
    * common case, walk() for everything else (faults, A/D updates, 4 MiB pages).
    */
   private walkAndFill(linear: number, kind: AccessKind): number {
-    this.walks++;
+    this._walks++;
     const write = kind === ACCESS_WRITE;
     const pte = walkFast(this.mem, this.pdBase, linear, write === true ? this.fastWrite : this.fastRead, write);
     if (pte !== 0) {
@@ -326,8 +356,8 @@ export class Mmu implements PagingMode {
   private setDirty(linear: number, kind: AccessKind): number {
     const phys = this.walkOnly(linear, kind);
     if (phys < 0) return -1;
-    this.dirtySets++;
-    this.hits++;
+    this._dirtySets++;
+    this._hits++;
     this.fillFrom(linear, phys); // replaces the clean entry in place (Tlb.insert reuses its slot)
     return phys;
   }
@@ -342,9 +372,9 @@ export class Mmu implements PagingMode {
     if (phys >= 0) return phys;
     // SDM 4.10.4.1: a page fault invalidates the TLB entries for the faulting page.
     this.tlb.dropPage(linear);
-    this.cr2 = linear >>> 0;
-    this.faultCode = w.errorCode;
-    this.faults++;
+    this._cr2 = linear >>> 0;
+    this._faultCode = w.errorCode;
+    this._faults++;
     return -1;
   }
 
@@ -437,11 +467,11 @@ export class Mmu implements PagingMode {
   counters(): MmuCounters {
     const t = this.tlb;
     return {
-      hits: this.hits,
-      misses: this.misses,
-      walks: this.walks,
-      dirtySets: this.dirtySets,
-      faults: this.faults,
+      hits: this._hits,
+      misses: this._misses,
+      walks: this._walks,
+      dirtySets: this._dirtySets,
+      faults: this._faults,
       fills: t.fills,
       evictions: t.evictions,
       flushes: t.flushes,
@@ -451,7 +481,7 @@ export class Mmu implements PagingMode {
 
   /** resetCounters zeroes every counter (not the TLB contents). */
   resetCounters(): void {
-    this.hits = this.misses = this.walks = this.dirtySets = this.faults = 0;
-    this.tlb.fills = this.tlb.evictions = this.tlb.flushes = this.tlb.invlpgs = 0;
+    this._hits = this._misses = this._walks = this._dirtySets = this._faults = 0;
+    this.tlb.resetCounters();
   }
 }

@@ -113,20 +113,20 @@ export class Tlb {
    * there are no entries) it is a shared array of zeros: a machine that never
    * caches a translation allocates none of the per-page arrays.
    */
-  hitWord: Int32Array = NO_HIT_WORDS;
+  private _hitWord: Int32Array = NO_HIT_WORDS;
   /** Whether hits must record recency (more than one way per set). */
   readonly lru: boolean;
-  clock = 0;
+  private _clock = 0;
   /** The page stamped last (-1: none): it is already most recently used, so its hits need no new stamp. */
   private mru = -1;
   /** The digest hitDigest() ended with (a double from the start, as Mmu.digest explains). */
-  digest = FNV_OFFSET;
+  private _digest = FNV_OFFSET;
   private largeCount = 0;
-  // Counters.
-  fills = 0;
-  evictions = 0;
-  flushes = 0;
-  invlpgs = 0;
+  // Counters (read through their getters, zeroed by resetCounters).
+  private _fills = 0;
+  private _evictions = 0;
+  private _flushes = 0;
+  private _invlpgs = 0;
 
   constructor(geometry: TlbGeometry = DEFAULT_TLB) {
     this.geometry = geometry;
@@ -153,7 +153,7 @@ export class Tlb {
 
   /** allocatePages gives the TLB its own per-page arrays, at its first fill. */
   private allocatePages(): void {
-    this.hitWord = new Int32Array(PAGES);
+    this._hitWord = new Int32Array(PAGES);
     if (this.lru === false) return;
     this.slotOf = new Uint16Array(PAGES);
     this.stampOf = new Int32Array(PAGES);
@@ -161,6 +161,50 @@ export class Tlb {
 
   get entries(): number {
     return this.sets * this.ways;
+  }
+
+  /** The per-page hit words (read-only outward: the MMU's hit test reads them; insert and drop keep them). */
+  get hitWord(): Int32Array {
+    return this._hitWord;
+  }
+  /** The LRU clock: the last stamp given. */
+  get clock(): number {
+    return this._clock;
+  }
+  /** The digest hitDigest() ended with. */
+  get digest(): number {
+    return this._digest;
+  }
+  /** Translations cached. */
+  get fills(): number {
+    return this._fills;
+  }
+  /** Valid entries replaced by another page's. */
+  get evictions(): number {
+    return this._evictions;
+  }
+  /** Whole-TLB flushes (MOV to CR3, CR0, CR4). */
+  get flushes(): number {
+    return this._flushes;
+  }
+  /** INVLPGs. */
+  get invlpgs(): number {
+    return this._invlpgs;
+  }
+
+  /**
+   * advanceClock moves the LRU clock on to `stamp`, as that many hits would (a billion hits take a test
+   * too long): the stamps already given keep their order. The clock never goes back.
+   */
+  advanceClock(stamp: number): void {
+    if (!Number.isInteger(stamp) || stamp < this._clock || stamp > CLOCK_LIMIT)
+      throw new PagelabError(`LRU clock: cannot move from ${this._clock} to ${stamp}`);
+    this._clock = stamp;
+  }
+
+  /** resetCounters zeroes the counters (not the entries). */
+  resetCounters(): void {
+    this._fills = this._evictions = this._flushes = this._invlpgs = 0;
   }
 
   /** find returns the slot caching virtual page `vpn`, or -1; a hit becomes most recently used. */
@@ -172,7 +216,7 @@ export class Tlb {
 
   /** slotFor returns the slot caching virtual page `vpn`, or -1; changes nothing. */
   private slotFor(vpn: number): number {
-    if (this.hitWord[vpn] === 0) return -1;
+    if (this._hitWord[vpn] === 0) return -1;
     return this.lru === true ? this.slotOf[vpn] : vpn & this.setMask;
   }
 
@@ -184,8 +228,8 @@ export class Tlb {
   /** touchPage marks the cached page vpn most recently used (the MMU's hit path). */
   touchPage(vpn: number): void {
     if (vpn === this.mru) return;
-    if (this.clock >= CLOCK_LIMIT) this.renumber();
-    this.stampOf[vpn] = ++this.clock;
+    if (this._clock >= CLOCK_LIMIT) this.renumber();
+    this.stampOf[vpn] = ++this._clock;
     this.mru = vpn;
   }
 
@@ -199,7 +243,7 @@ export class Tlb {
     live.sort((a, b) => this.stampOf[a] - this.stampOf[b]);
     live.forEach((v, rank) => (this.stampOf[v] = rank + 1));
     this.mru = -1; // its page may not be cached now, and so keep its old stamp
-    this.clock = live.length;
+    this._clock = live.length;
   }
 
   /**
@@ -225,7 +269,7 @@ export class Tlb {
     needRead: number,
     h: number,
   ): number {
-    const hitWord = this.hitWord;
+    const hitWord = this._hitWord;
     let d = h | 0;
     let i = start;
     for (; i < stop; i++) {
@@ -234,7 +278,7 @@ export class Tlb {
       if ((word & (needRead << (kind[i] & 1))) === 0) break;
       d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619); // fnvStep, inlined (fnv.ts)
     }
-    this.digest = d >>> 0;
+    this._digest = d >>> 0;
     return i;
   }
 
@@ -250,10 +294,10 @@ export class Tlb {
     needRead: number,
     h: number,
   ): number {
-    if (this.clock > CLOCK_LIMIT - (stop - start)) this.renumber();
-    const hitWord = this.hitWord;
+    if (this._clock > CLOCK_LIMIT - (stop - start)) this.renumber();
+    const hitWord = this._hitWord;
     const stampOf = this.stampOf;
-    let clock = this.clock;
+    let clock = this._clock;
     let mru = this.mru;
     let d = h | 0;
     let i = start;
@@ -268,20 +312,20 @@ export class Tlb {
       }
       d = Math.imul(d ^ (((word << 7) & ~0xfff) | (a & 0xfff)), 16777619); // fnvStep, inlined (fnv.ts)
     }
-    this.clock = clock;
+    this._clock = clock;
     this.mru = mru;
-    this.digest = d >>> 0;
+    this._digest = d >>> 0;
     return i;
   }
 
   /** insert caches a translation, replacing an invalid or the least recently used way of its set. */
   insert(vpn: number, pfn: number, allowed: number, dirty: boolean, flags: number, leafAddr: number): void {
     if (this.sets === 0) return;
-    if (this.hitWord === NO_HIT_WORDS) this.allocatePages();
+    if (this._hitWord === NO_HIT_WORDS) this.allocatePages();
     const i = this.victim(vpn);
     const old = this.vpn[i];
     if (old !== -1) {
-      if (old !== vpn) this.evictions++;
+      if (old !== vpn) this._evictions++;
       this.drop(i);
     }
     const rights = dirty === true ? allowed : allowed & ~(RIGHT_SUP_WRITE | RIGHT_USER_WRITE);
@@ -291,9 +335,9 @@ export class Tlb {
     this.rights[i] = rights;
     this.flags[i] = dirty === true ? flags | TLBF_DIRTY : flags;
     this.leafAddr[i] = leafAddr;
-    this.hitWord[vpn] = hitWordOf(pfn, rights);
+    this._hitWord[vpn] = hitWordOf(pfn, rights);
     if ((flags & TLBF_LARGE) !== 0) this.largeCount++;
-    this.fills++;
+    this._fills++;
     if (this.lru === false) return;
     this.slotOf[vpn] = i;
     this.touchPage(vpn);
@@ -304,7 +348,7 @@ export class Tlb {
    * all pieces of a 4 MiB page that contains it (SDM 4.10.4.1, INVLPG).
    */
   invalidatePage(linear: number): void {
-    this.invlpgs++;
+    this._invlpgs++;
     this.dropPage(linear);
   }
 
@@ -325,7 +369,7 @@ export class Tlb {
 
   /** flush drops all entries, or all but global ones (SDM 4.10.4.1, MOV to CR3). */
   flush(keepGlobal: boolean): void {
-    this.flushes++;
+    this._flushes++;
     for (let i = 0; i < this.vpn.length; i++) {
       if (this.vpn[i] === -1 || (keepGlobal && this.flags[i] & TLBF_GLOBAL)) continue;
       this.drop(i);
@@ -341,7 +385,7 @@ export class Tlb {
 
   private drop(i: number): void {
     if (this.flags[i] & TLBF_LARGE) this.largeCount--;
-    this.hitWord[this.vpn[i]] = 0;
+    this._hitWord[this.vpn[i]] = 0;
     this.vpn[i] = -1;
     this.flags[i] = 0;
   }

@@ -14,6 +14,7 @@ import {
   PTE_RW,
   PTE_US,
 } from '../../src/hw/paging.js';
+import { hex } from '../../src/hw/addr.js';
 import { formatTlb, parseTlb } from '../../src/hw/tlb.js';
 import { URW, faultOf, map4k, map4m, paged, pteAddr, pdeAddr } from './util.js';
 
@@ -258,7 +259,7 @@ describe('LRU clock', () => {
     const m = paged({ tlb: 'fa:3' });
     for (let i = 0; i < 4; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 4096);
     for (const p of [0, 1, 2]) m.read32(0x40000000 + p * 4096); // LRU order: 0, 1, 2
-    m.mmu.tlb.clock = 0x3fffffff; // as after a billion hits
+    m.mmu.tlb.advanceClock(0x3fffffff); // as after a billion hits
     m.read32(0x40001000); // renumbers; order now 0, 2, 1 (a hit on page 2, the last stamped, would need no stamp)
     expect(m.mmu.tlb.clock).toBeLessThan(10);
     m.mmu.resetCounters();
@@ -272,12 +273,12 @@ describe('LRU clock', () => {
   it('a page dropped while it was the last stamped, refilled right after a renumber, gets a fresh stamp', () => {
     const m = paged({ tlb: 'fa:2' });
     for (let i = 0; i < 3; i++) map4k(m, 0x40000000 + i * 4096, 0x300000 + i * 4096);
-    m.mmu.tlb.clock = 0x3ffffff0;
+    m.mmu.tlb.advanceClock(0x3ffffff0);
     m.read32(0x40000000);
     m.read32(0x40001000); // page 1 stamped last, with a huge stamp
     m.mmu.invlpg(0x40001000);
     // the next batch renumbers first: page 0 becomes 1; page 1, not cached, keeps its stamp
-    m.mmu.tlb.clock = 0x3fffffff;
+    m.mmu.tlb.advanceClock(0x3fffffff);
     const lin = Uint32Array.of(0x40001000);
     expect(m.mmu.translateDigest(lin, Uint8Array.of(0), 0, 1, 0)).toBe(1); // refills page 1 right after the renumber
     m.read32(0x40002000); // fills page 2, evicting page 0: recency 1, 2
@@ -287,3 +288,34 @@ describe('LRU clock', () => {
     expect(m.mmu.counters()).toMatchObject({ hits: 1, misses: 0 });
   });
 });
+
+describe('the machine state is its own', () => {
+  it('CR2, the error code and the counters are read-only outward; resetCounters zeroes the TLB counters too', () => {
+    const m = paged({ tlb: 'fa:2' });
+    map4k(m, 0x40000000, 0x300000);
+    m.read32(0x40000000);
+    m.read32(0x40000004);
+    expect(() => m.read32(0x40400000)).toThrow();
+    m.mmu.invlpg(0x40000000);
+    expect([hex(m.mmu.cr2), m.mmu.faultCode]).toEqual(['0x40400000', 0]);
+    expect(m.mmu.counters()).toMatchObject({ hits: 1, faults: 1, fills: 1, invlpgs: 1 });
+    for (const name of ['cr2', 'faultCode', 'hits', 'misses', 'walks', 'faults', 'digest'])
+      expect(() => Reflect.set(m.mmu, name, 7) || assertFail(name), name).toThrow();
+    for (const name of ['fills', 'evictions', 'flushes', 'invlpgs', 'clock', 'hitWord'])
+      expect(() => Reflect.set(m.mmu.tlb, name, 7) || assertFail(name), name).toThrow();
+    m.mmu.resetCounters();
+    expect(Object.values(m.mmu.counters()).every((v) => v === 0)).toBe(true);
+  });
+
+  it('advanceClock moves the LRU clock forward only', () => {
+    const m = paged({ tlb: 'fa:2' });
+    m.mmu.tlb.advanceClock(100);
+    expect(m.mmu.tlb.clock).toBe(100);
+    expect(() => m.mmu.tlb.advanceClock(99)).toThrow(/cannot move from 100 to 99/);
+  });
+});
+
+/** assertFail throws: Reflect.set returned false, the property refused the write. */
+function assertFail(name: string): never {
+  throw new Error(`${name} refused the write`);
+}
