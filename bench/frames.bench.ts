@@ -5,12 +5,8 @@
 // Run: npm run bench -- frames      (FRAMES_PAIRS=N to change the pair count)
 import type { PhysAddr } from '../src/hw/addr.js';
 import { setupKernelCore } from '../src/kernel/vm/core.js';
-import {
-  createFrameAllocator,
-  FRAME_STRATEGIES,
-  type FrameAllocator,
-  type FrameStrategy,
-} from '../src/kernel/frames/allocator.js';
+import { createFrameAllocator } from '../src/kernel/frames/allocator.js';
+import { FRAME_STRATEGIES, type FrameAllocator, type FrameStrategy } from '../src/kernel/frames/api.js';
 import { BuddyAllocator } from '../src/kernel/frames/buddy.js';
 import type { Machine } from '../src/hw/machine.js';
 import { fakeBoot } from '../test/kernel/fakeboot.js';

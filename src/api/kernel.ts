@@ -17,7 +17,7 @@ export {
   type FrameMetadata,
   type FrameStats,
   type FrameStrategy,
-} from '../kernel/frames/allocator.js';
+} from '../kernel/frames/api.js';
 export { FrameError } from '../kernel/frames/error.js';
 export type { FrameRegions, LowMemoryPolicy, PfnRange, ReservedPfnRange } from '../kernel/frames/regions.js';
 export type { HeapKind, HeapStats, KernelHeap } from '../kernel/heap/api.js';

@@ -1,7 +1,7 @@
 // The factory: builds one of three strategies (bitmap, free list, buddy)
 // over the usable frames of the boot hand-off, with its metadata in the
-// machine's RAM. The interface they implement is api.ts (re-exported here,
-// so callers import the allocator from one place).
+// machine's RAM. The interface they implement is api.ts, imported from there:
+// imports run one way, factory -> strategies -> api.
 
 import type { KernelCore } from '../vm/core.js';
 import type { FrameAllocator, FrameAllocatorOptions, FrameStrategy } from './api.js';
@@ -9,8 +9,6 @@ import { BitmapAllocator } from './bitmap.js';
 import { FreeListAllocator } from './freelist.js';
 import { BuddyAllocator } from './buddy.js';
 import { prepare } from './setup.js';
-
-export * from './api.js';
 
 /**
  * createFrameAllocator builds the chosen allocator over the frames the boot hand-off leaves free.

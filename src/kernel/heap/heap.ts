@@ -4,7 +4,8 @@ import type { HeapKind, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { KrHeap } from './kr.js';
 import { HEAP_RETAIN_FRAMES } from './layout.js';
-import { SLAB_CLASSES, SLAB_KEEP_EMPTY, SlabHeap, type SlabOptions } from './slab.js';
+import { SlabHeap, type SlabOptions } from './slab.js';
+import { SLAB_CLASSES, SLAB_KEEP_EMPTY } from './slabclass.js';
 
 export const HEAP_KINDS: readonly HeapKind[] = ['kr', 'slab'];
 

@@ -15,104 +15,29 @@
 // control block, every free-list link is followed only forward in address
 // order inside the mapped arena (so a walk is bounded and never faults), and
 // each call validates everything it will touch before its first write.
+//
+// One idea per file, each layer a class extending the one below: krcontrol.ts (the control block and its
+// sealed variables), krlist.ts (walking and checking the free list, coalescing), krbreak.ts (the break, giving
+// pages back, holes), krlocate.ts (validating a pointer), and here the calls themselves and first fit.
+// The consistency check (krcheck.ts) reads the heap through KrView and imports none of them but the layouts.
 
-import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
-import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
-import { checkKrHeap } from './krcheck.js';
 import { HeapError } from './errors.js';
-import {
-  MAGIC_CTRL,
-  checkWord,
-  isDead,
-  poison,
-  readFree,
-  readUsed,
-  writeFree,
-  writeUsed,
-  type FreeHeader,
-  type UsedHeader,
-} from './header.js';
-import { KR_BASE, KR_LIMIT, NALLOC_PAGES, PAGE, TRIM_PAGES, UNIT, pageDown, pageUp } from './layout.js';
+import { poison, writeFree, writeUsed, type FreeHeader, type UsedHeader } from './header.js';
+import { KR_BASE, KR_LIMIT, PAGE, UNIT, pageDown, pageUp } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
+import { checkKrHeap } from './krcheck.js';
+import { fit, hasInterior, interior } from './krblock.js';
+import { CB, CONTROL_SIZE, HEAP_MAGIC } from './krcontrol.js';
+import type { Slot } from './krlist.js';
+import { KrLocate } from './krlocate.js';
 
-/**
- * The walks use the header unit at every step: a module constant (an imported binding may be read
- * through an accessor, which the free-list walk would pay at each block).
- */
-const U = UNIT;
-
-/** Control block at `base`: K&R's empty `base` block, then the heap's variables. */
-export const CB = {
-  FREEP: 0x10,
-  BRK: 0x14,
-  FRAMES: 0x18,
-  PEAK_FRAMES: 0x1c,
-  BLOCKS: 0x20,
-  BYTES: 0x24,
-  UNITS: 0x28,
-  PEAK_BYTES: 0x2c,
-  MALLOCS: 0x30,
-  FREES: 0x34,
-  MAPPED: 0x38,
-  UNMAPPED: 0x3c,
-  MAGIC: 0x40,
-  GROWS: 0x44,
-  TRIMS: 0x48,
-  /** Check word over freep, the break and the frames held (the variables a damaged value of would mislead the heap). */
-  CHECK: 0x4c,
-} as const;
-export const CONTROL_SIZE = 0x50;
-const HEAP_MAGIC = 0x4b48454b; // 'KHEK'
-
-/** The free block just below an address: p <= addr < p.next (or p is the last free block). */
-interface Slot {
-  readonly p: number;
-  readonly pf: FreeHeader;
-}
-
-/** A free block after coalescing, with the part of its interior that may still be mapped. */
-interface Merged {
-  /** Whether the block joins the free block above it, and that block's header. */
-  readonly upper: FreeHeader | null;
-  readonly lower: boolean;
-  readonly addr: number;
-  readonly size: number;
-  readonly next: number;
-  readonly mappedLo: number;
-  readonly mappedHi: number;
-  readonly holed: boolean;
-}
-
-/** interior gives the whole pages strictly inside block [a, end): past its header's page, before its last partial page. */
-export function interior(a: number, end: number): [number, number] {
-  const i0 = pageUp(a + UNIT);
-  return [i0, Math.max(i0, pageDown(end))];
-}
-
-export class KrHeap implements KernelHeap {
+/** The K&R kernel heap: kmalloc, kfree, krealloc and the rest over the layers below. */
+export class KrHeap extends KrLocate implements KernelHeap {
   readonly kind = 'kr' as const;
-  readonly machine: Machine;
-  private readonly cb: ControlBlock;
-  /** The first block's address, just past the control block. */
-  readonly arena: number;
-  /** Per call (set by enter): the break, and whether some page below it is unmapped (a hole). */
-  private top = 0;
-  private holes = true;
-
-  /** The constructor only records addresses: create() or attach() give a usable heap. */
-  private constructor(
-    readonly backend: HeapBackend,
-    readonly base: number,
-    readonly limit: number,
-  ) {
-    this.machine = backend.machine;
-    this.cb = new ControlBlock(backend.machine, base);
-    this.arena = base + CONTROL_SIZE;
-  }
 
   /** create maps the control page at `base` and writes an empty heap there. */
   static create(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
@@ -146,40 +71,6 @@ export class KrHeap implements KernelHeap {
     this.cb.set(CB.PEAK_FRAMES, 1);
     this.cb.set(CB.MAPPED, 1);
     this.cb.set(CB.MAGIC, HEAP_MAGIC);
-  }
-
-  /** enter validates the control block's sealed variables and notes the break and whether there are holes. */
-  private enter(): void {
-    const bad = this.controlProblem();
-    if (bad !== null) throw new HeapError('corrupt-header', this.base, bad);
-    this.top = this.get(CB.BRK);
-    this.holes = this.get(CB.FRAMES) !== (this.top - this.base) / PAGE;
-  }
-
-  /** controlProblem says what is wrong with the control block's sealed variables (null: nothing). */
-  controlProblem(): string | null {
-    const freep = this.get(CB.FREEP),
-      brk = this.get(CB.BRK),
-      frames = this.get(CB.FRAMES);
-    const pages = (brk - this.base) / PAGE;
-    if (
-      this.get(CB.CHECK) === seal(this.base, freep, brk, frames) &&
-      brk % PAGE === 0 &&
-      brk > this.base &&
-      brk <= this.limit &&
-      freep % UNIT === 0 &&
-      freep >= this.base &&
-      freep < brk &&
-      frames >= 1 &&
-      frames <= pages
-    )
-      return null;
-    return `the heap's control block at ${hex(this.base)} is overwritten (freep ${hex(freep)}, break ${hex(brk)}, ${frames} frames fail its check)`;
-  }
-
-  /** reseal rewrites the control block's check word after freep, the break or the frame count changed. */
-  private reseal(): void {
-    this.cb.set(CB.CHECK, seal(this.base, this.get(CB.FREEP), this.get(CB.BRK), this.get(CB.FRAMES)));
   }
 
   /** kmalloc is K&R's malloc: n units from the first free block that fits, after freep. */
@@ -300,34 +191,6 @@ export class KrHeap implements KernelHeap {
     return checkKrHeap(this);
   }
 
-  /** The break: the end of the heap's mapped arena. */
-  get brk(): number {
-    return this.get(CB.BRK);
-  }
-
-  /** The break lives in the control block (sealed). */
-  private set brk(v: number) {
-    this.cb.set(CB.BRK, v);
-    this.top = v;
-    this.reseal();
-  }
-
-  /** K&R's roving pointer: where the next first-fit search starts. */
-  get freep(): number {
-    return this.get(CB.FREEP);
-  }
-
-  /** freep lives in the control block (sealed). */
-  private set freep(v: number) {
-    this.cb.set(CB.FREEP, v);
-    this.reseal();
-  }
-
-  /** get reads a variable of the control block (for the checkers too). */
-  get(off: number): number {
-    return this.cb.get(off);
-  }
-
   /** unitsFor converts a byte count to header units (header included); null if the heap could never hold it. */
   private unitsFor(size: number, what: string): number | null {
     if (!Number.isInteger(size) || size < 0)
@@ -392,186 +255,6 @@ export class KrHeap implements KernelHeap {
     return true;
   }
 
-  /** holeFill gives the pages of free block [p, end)'s hole to map when carving [lo, hi): those outside the pieces' interiors. */
-  private holeFill(p: number, end: number, lo: number, hi: number): [number, number] {
-    const [i0, i1] = interior(p, end);
-    const a = lo > p ? Math.max(i0, pageDown(lo)) : i0;
-    const b = hi < end ? Math.min(i1, pageUp(hi + UNIT)) : i1;
-    return [a, b];
-  }
-
-  /**
-   * requireMapped checks, when the heap has holes, that block p's header page and the pages [lo, hi) outside
-   * [a, b) (about to be mapped) are mapped: a header whose size or hole flag lies could otherwise send writes there.
-   */
-  private requireMapped(p: number, lo: number, hi: number, a: number, b: number): void {
-    if (!this.holes) return;
-    for (let page = lo; page < hi; page += PAGE) {
-      if ((page < a || page >= b) && !this.readable(page)) {
-        throw new HeapError(
-          'corrupt-header',
-          p,
-          `the free block ${hex(p)} covers page ${hex(page)}, which is not mapped (a forged size or hole flag)`,
-        );
-      }
-    }
-  }
-
-  /** relink points free block p's next at `next`. */
-  private relink(p: number, next: number): void {
-    const h = this.freeHeader(p);
-    writeFree(this.machine, p, next, h.size, h.holed);
-  }
-
-  /**
-   * morecore is K&R's: grow the break by whole pages (at least NALLOC_PAGES, enough for `bytes`),
-   * mapped kernel-only, and free the new block into the list. Returns the new freep, or null.
-   * The walk to the top block and its checks come first: nothing is mapped unless the growth can complete.
-   */
-  private morecore(bytes: number): Slot | null {
-    const brk = this.top;
-    const need = Math.ceil(bytes / PAGE);
-    let pages = Math.max(NALLOC_PAGES, need);
-    if (brk + pages * PAGE > this.limit) pages = need;
-    if (brk + pages * PAGE > this.limit) return null;
-    const slot = this.slotOf(brk);
-    if (slot.pf.holed && slot.p + slot.pf.size * UNIT === brk) {
-      throw new HeapError(
-        'corrupt-header',
-        slot.p,
-        `the top free block ${hex(slot.p)} claims a hole (a forged or overwritten header)`,
-      );
-    }
-    if (!this.mapRange(brk, brk + pages * PAGE)) return null;
-    this.brk = brk + pages * PAGE;
-    this.cb.add(CB.GROWS, 1);
-    const merged = this.merge(slot, brk, (pages * PAGE) / UNIT);
-    this.link(slot, brk, merged);
-    this.freep = slot.p;
-    return { p: slot.p, pf: this.freeHeader(slot.p) };
-  }
-
-  /**
-   * slotOf finds the free block at or below bp whose successor lies above bp (K&R free's search,
-   * which starts at freep; when bp lies below freep, starting at base saves the walk round the top).
-   */
-  private slotOf(bp: number): Slot {
-    let p = this.freep;
-    if (bp < p) p = this.base;
-    let s = this.head(p);
-    while (!(bp >= s.p && (bp < s.pf.next || s.pf.next <= s.p))) s = this.follow(s.p, s.pf);
-    return s;
-  }
-
-  /**
-   * follow reads the free block that p (header pf) links to, after checking the link: back to base, or
-   * forward past p's end, 16-aligned, below the break and on a mapped page; its header must pass its check.
-   */
-  private follow(p: number, pf: FreeHeader): Slot {
-    const q = pf.next;
-    if (q === this.base) return this.head(q);
-    const from = p === this.base ? this.arena : p + pf.size * U;
-    if (q % U !== 0 || q < from || q >= this.top || !this.readable(q)) {
-      throw new HeapError(
-        'corrupt-header',
-        p,
-        `the free block ${hex(p)} links to ${hex(q)}: not a free block above it inside the heap (a forged or overwritten header)`,
-      );
-    }
-    return this.head(q);
-  }
-
-  /** head reads free block p's header, which must pass its check and fit below the break (base: size 0, no hole). */
-  private head(p: number): Slot {
-    const h = this.freeHeader(p);
-    const bad = p === this.base ? h.size !== 0 || h.holed : h.size === 0 || p + h.size * U > this.top;
-    if (bad)
-      throw new HeapError(
-        'corrupt-header',
-        p,
-        `the free block ${hex(p)} has size ${h.size} units${h.holed ? ' and a hole' : ''}: impossible there (a forged header)`,
-      );
-    return { p, pf: h };
-  }
-
-  /** walkAll follows the whole free list once, so that nothing on it can fail a later walk in this call. */
-  private walkAll(): void {
-    for (let s = this.follow(this.base, this.head(this.base).pf); s.p !== this.base;) s = this.follow(s.p, s.pf);
-  }
-
-  /** readable says whether the page of `addr` (below the break) is mapped: always, unless the heap has holes. */
-  private readable(addr: number): boolean {
-    return !this.holes || this.backend.isMapped(lin(addr - (addr % PAGE)));
-  }
-
-  /**
-   * merge plans linking block [bp, bp + units) after slot.p, joined with a free neighbour above and
-   * below (K&R free); it only reads: the links the merged block and its predecessor will carry are checked first.
-   */
-  private merge({ p, pf }: Slot, bp: number, units: number): Merged {
-    const after = this.follow(p, pf);
-    const upper = bp + units * UNIT === pf.next ? after.pf : null;
-    if (upper !== null) this.follow(after.p, upper);
-    const lower = p + pf.size * UNIT === bp;
-    let end = bp + units * UNIT;
-    let next = pf.next;
-    let mappedHi = pageDown(end);
-    if (upper !== null) {
-      mappedHi = upper.holed ? pageUp(end + UNIT) : pageDown(end + upper.size * UNIT);
-      end += upper.size * UNIT;
-      next = upper.next;
-    }
-    const addr = lower ? p : bp;
-    const mappedLo = lower && pf.holed ? pageDown(bp) : pageUp(addr + UNIT);
-    const holed = (upper?.holed ?? false) || (lower && pf.holed);
-    return { upper, lower, addr, size: (end - addr) / UNIT, next, mappedLo, mappedHi, holed };
-  }
-
-  /** link writes a planned merge: the joined headers poisoned, the merged block's header, its predecessor's link. */
-  private link({ p, pf }: Slot, bp: number, b: Merged): void {
-    const m = this.machine;
-    if (b.upper !== null) poison(m, b.addr + b.size * UNIT - b.upper.size * UNIT);
-    if (b.lower) poison(m, bp);
-    writeFree(m, b.addr, b.next, b.size, b.holed);
-    if (!b.lower) writeFree(m, p, bp, pf.size, pf.holed);
-  }
-
-  /** trimPlan gives the pages [lo, hi) release will unmap after a free (lo >= hi: none); they must be mapped. */
-  private trimPlan(b: Merged): [number, number] {
-    const [i0, i1] = interior(b.addr, b.addr + b.size * UNIT);
-    if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return [0, 0];
-    const lo = Math.max(b.mappedLo, i0),
-      hi = Math.min(b.mappedHi, i1);
-    for (let page = lo; page < hi; page += PAGE) {
-      if (!this.backend.isMapped(lin(page))) {
-        throw new HeapError(
-          'corrupt-header',
-          b.addr,
-          `the free block ${hex(b.addr)} would give back page ${hex(page)}, which is not mapped (a forged hole flag?)`,
-        );
-      }
-    }
-    return [lo, hi];
-  }
-
-  /**
-   * release gives back the whole pages inside a just-freed block when it has TRIM_PAGES of them
-   * (or a hole already): at the top it lowers the break, elsewhere it leaves a hole.
-   */
-  private release(b: Merged, [lo, hi]: [number, number]): void {
-    const end = b.addr + b.size * UNIT;
-    const [i0, i1] = interior(b.addr, end);
-    if (i1 - i0 < (b.holed ? 1 : TRIM_PAGES) * PAGE) return;
-    this.unmapRange(lo, hi);
-    this.cb.add(CB.TRIMS, 1);
-    if (end === this.top) {
-      this.brk = i0;
-      writeFree(this.machine, b.addr, b.next, (i0 - b.addr) / UNIT, false);
-    } else {
-      writeFree(this.machine, b.addr, b.next, b.size, true);
-    }
-  }
-
   /** shrink gives the tail of the block at ptr beyond n units back to the free list. */
   private shrink(ptr: number, slot: Slot, used: UsedHeader, n: number, size: number): LinAddr {
     const bp = ptr - UNIT;
@@ -601,153 +284,4 @@ export class KrHeap implements KernelHeap {
     this.account(extra, size - used.requested, 0);
     return true;
   }
-
-  /** locate validates a pointer kmalloc should have returned and finds its block; throws HeapError, writing nothing. */
-  private locate(ptr: number, what: string): { slot: Slot; used: UsedHeader } {
-    const bp = ptr - UNIT;
-    const brk = this.top;
-    if (!Number.isInteger(ptr) || ptr < this.arena + UNIT || ptr >= brk) throw this.outside(ptr, what, brk);
-    const slot = this.slotOf(bp);
-    const { p, pf } = slot;
-    const from = Math.max(p + pf.size * UNIT, this.arena);
-    if (bp < from) throw this.inFree(ptr, slot, what);
-    const above = pf.next > p ? pf.next : brk;
-    const used = ptr % UNIT === 0 && this.readable(bp) ? readUsed(this.machine, bp) : null;
-    if (used === null || bp + used.size * UNIT > above) throw this.diagnose(ptr, from, above, what);
-    return { slot, used };
-  }
-
-  /** outside describes a pointer that is not in the heap's arena. */
-  private outside(ptr: number, what: string, brk: number): HeapError {
-    const where =
-      ptr >= this.base && ptr < this.limit
-        ? `not inside the heap's blocks ${hex(this.arena)}-${hex(brk)} (the break)`
-        : `not a heap address (the heap is ${hex(this.base)}-${hex(this.limit)})`;
-    return new HeapError('outside-heap', ptr, `${what}: ${where}`);
-  }
-
-  /** inFree describes a pointer into free block slot.p: a double free, or a pointer into free memory. */
-  private inFree(ptr: number, { p, pf }: Slot, what: string): HeapError {
-    const bp = ptr - UNIT;
-    if (bp === p) return new HeapError('double-free', ptr, `${what}: the block ${hex(bp)} is already free`);
-    const [i0, i1] = interior(p, p + pf.size * UNIT);
-    const inHole = pf.holed && bp >= i0 && bp < i1;
-    if (ptr % UNIT === 0 && !inHole && isDead(this.machine, bp)) {
-      return new HeapError(
-        'double-free',
-        ptr,
-        `${what}: the block ${hex(bp)} was already freed and merged into the free block ${hex(p)}`,
-      );
-    }
-    return new HeapError(
-      'not-allocated',
-      ptr,
-      `${what}: a pointer into the free block ${hex(p)} (${pf.size * UNIT} bytes): a double free or a stale pointer`,
-    );
-  }
-
-  /** diagnose walks the allocated blocks in [from, to) to say what ptr is: inside a block, or behind a broken header. */
-  private diagnose(ptr: number, from: number, to: number, what: string): HeapError {
-    let prev = -1;
-    for (let a = from; a < to;) {
-      const h = this.readable(a) ? readUsed(this.machine, a) : null;
-      if (h === null || a + h.size * UNIT > to) {
-        const culprit = prev < 0 ? '' : ` (a buffer overrun from the block ${hex(prev)}?)`;
-        if (a === ptr - UNIT)
-          return new HeapError(
-            'corrupt-header',
-            ptr,
-            `${what}: the header of block ${hex(a)} is overwritten${culprit}`,
-          );
-        return new HeapError(
-          'corrupt-header',
-          a,
-          `${what}(${hex(ptr)}): the header of block ${hex(a)} is overwritten${culprit}`,
-        );
-      }
-      if (ptr > a && ptr < a + h.size * UNIT) {
-        return new HeapError(
-          'not-allocated',
-          ptr,
-          `${what}: inside the block ${hex(a)} (payload ${hex(a + UNIT)}, ${(h.size - 1) * UNIT} bytes), not a pointer kmalloc returned`,
-        );
-      }
-      prev = a;
-      a += h.size * UNIT;
-    }
-    return new HeapError('not-allocated', ptr, `${what}: no block there`);
-  }
-
-  /** freeHeader reads the free-list header at p, which must pass its check. */
-  private freeHeader(p: number): FreeHeader {
-    const h = readFree(this.machine, p);
-    if (h === null) throw new HeapError('corrupt-header', p, 'a free-list block header fails its check (overwritten?)');
-    return h;
-  }
-
-  /** mapRange maps fresh frames at pages [a, b), which must be unmapped; on failure it undoes what it did and returns false. */
-  private mapRange(a: number, b: number): boolean {
-    for (let page = a; page < b; page += PAGE) {
-      if (this.backend.isMapped(lin(page))) {
-        throw new HeapError(
-          'corrupt-header',
-          page,
-          `page ${hex(page)} should be free for the heap to map, but is mapped (a forged header or break?)`,
-        );
-      }
-    }
-    for (let page = a; page < b; page += PAGE) {
-      const frame = this.backend.allocFrame();
-      if (frame !== null && this.backend.mapPage(lin(page), frame)) continue;
-      if (frame !== null) this.backend.freeFrame(frame);
-      this.unmapPages(a, page);
-      return false;
-    }
-    const n = (b - a) / PAGE;
-    this.cb.add(CB.FRAMES, n);
-    this.reseal();
-    this.cb.add(CB.MAPPED, n);
-    this.cb.set(CB.PEAK_FRAMES, Math.max(this.get(CB.PEAK_FRAMES), this.get(CB.FRAMES)));
-    return true;
-  }
-
-  /** unmapRange unmaps pages [a, b) and returns their frames, counting them. */
-  private unmapRange(a: number, b: number): void {
-    if (a >= b) return;
-    this.unmapPages(a, b);
-    this.cb.add(CB.FRAMES, -(b - a) / PAGE);
-    this.reseal();
-    this.cb.add(CB.UNMAPPED, (b - a) / PAGE);
-  }
-
-  /** unmapPages unmaps pages [a, b) and frees their frames, without counting. */
-  private unmapPages(a: number, b: number): void {
-    for (let page = a; page < b; page += PAGE) this.backend.freeFrame(this.backend.unmapPage(lin(page)));
-  }
-
-  /** account adds to the live-block statistics. */
-  private account(dUnits: number, dBytes: number, dBlocks: number): void {
-    this.cb.add(CB.UNITS, dUnits);
-    this.cb.add(CB.BLOCKS, dBlocks);
-    const bytes = this.get(CB.BYTES) + dBytes;
-    this.cb.set(CB.BYTES, bytes);
-    if (bytes > this.get(CB.PEAK_BYTES)) this.cb.set(CB.PEAK_BYTES, bytes);
-  }
-}
-
-/** seal is the control block's check word over the variables that steer the heap. */
-function seal(base: number, freep: number, brk: number, frames: number): number {
-  return checkWord(MAGIC_CTRL, base, freep, brk, frames);
-}
-
-/** fit places n units in free block [p, p + size units): as high as possible with the payload aligned; -1 if it does not fit. */
-function fit(p: number, size: number, n: number, align: number): number {
-  const payload = Math.floor((p + (size - n + 1) * U) / align) * align;
-  return payload - U >= p ? payload - U : -1;
-}
-
-/** hasInterior says whether block [a, end) has a whole page strictly inside it. */
-function hasInterior(a: number, end: number): boolean {
-  const [i0, i1] = interior(a, end);
-  return i1 > i0;
 }

@@ -5,7 +5,8 @@
 import { hex, lin, pageAlignDown } from '../../hw/addr.js';
 import { PTE_RW, PTE_US } from '../../hw/paging.js';
 import { readFree, readUsed } from './header.js';
-import { CB, interior, type KrHeap } from './kr.js';
+import { interior } from './krblock.js';
+import { CB, type KrView } from './krcontrol.js';
 import { PAGE, UNIT } from './layout.js';
 
 interface Tally {
@@ -15,7 +16,7 @@ interface Tally {
 }
 
 /** checkKrHeap lists every inconsistency in the heap's memory (empty when sound). */
-export function checkKrHeap(heap: KrHeap): string[] {
+export function checkKrHeap(heap: KrView): string[] {
   const problems: string[] = [];
   const brk = heap.brk;
   const control = heap.controlProblem();
@@ -37,7 +38,7 @@ export function checkKrHeap(heap: KrHeap): string[] {
 }
 
 /** freeList walks the free list from K&R's base block; returns its blocks (address -> size in units). */
-function freeList(heap: KrHeap, brk: number, problems: string[]): Map<number, number> {
+function freeList(heap: KrView, brk: number, problems: string[]): Map<number, number> {
   const m = heap.machine;
   const out = new Map<number, number>();
   let prevEnd = heap.arena;
@@ -65,7 +66,7 @@ function freeList(heap: KrHeap, brk: number, problems: string[]): Map<number, nu
 }
 
 /** checkHole requires a holed free block's interior pages unmapped and any other free block's pages mapped. */
-function checkHole(heap: KrHeap, a: number, end: number, holed: boolean, problems: string[]): void {
+function checkHole(heap: KrView, a: number, end: number, holed: boolean, problems: string[]): void {
   const [i0, i1] = interior(a, end);
   if (holed && i1 === i0) problems.push(`free block ${hex(a)} is marked holed but has no whole page inside`);
   for (let page = i0; page < i1; page += PAGE) {
@@ -75,7 +76,7 @@ function checkHole(heap: KrHeap, a: number, end: number, holed: boolean, problem
 }
 
 /** walkBlocks steps over every block from the arena to the break, tallying the allocated ones. */
-function walkBlocks(heap: KrHeap, brk: number, free: Map<number, number>, problems: string[]): Tally {
+function walkBlocks(heap: KrView, brk: number, free: Map<number, number>, problems: string[]): Tally {
   const tally: Tally = { blocks: 0, units: 0, bytes: 0 };
   let a = heap.arena;
   while (a < brk) {
@@ -99,7 +100,7 @@ function walkBlocks(heap: KrHeap, brk: number, free: Map<number, number>, proble
 }
 
 /** mappedPages counts the mapped heap pages (kernel-only and writable, as required) and finds none above the break. */
-function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
+function mappedPages(heap: KrView, brk: number, problems: string[]): number {
   let n = 0;
   for (let page = heap.base; page < brk; page += PAGE) {
     const m = heap.backend.mapping(lin(page));
@@ -115,6 +116,6 @@ function mappedPages(heap: KrHeap, brk: number, problems: string[]): number {
 }
 
 /** isMapped says whether the kernel's page tables map the page of `addr` (its own walk, read-only). */
-function isMapped(heap: KrHeap, addr: number): boolean {
+function isMapped(heap: KrView, addr: number): boolean {
   return heap.backend.mapping(lin(pageAlignDown(addr))) !== null;
 }

@@ -18,82 +18,39 @@
 // count, links, bitmap), each class descriptor and the control variables are
 // sealed by check words, pages are looked up in the page tables before they
 // are read, and every header a call will change is validated first.
+//
+// One idea per file: slabclass.ts (the size classes), slabpage.ts (a slab page's header and red zones),
+// slabctl.ts (the control page and class descriptors), slabcheck.ts (the consistency check, reading the layer
+// through SlabView), and here the calls, the partial lists and the page map.
 
-import { ControlBlock } from './cblock.js';
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
+import { ControlBlock } from './cblock.js';
 import { HeapError } from './errors.js';
-import { MAGIC_CTRL, checkWord } from './header.js';
-import { CB, type KrHeap } from './kr.js';
+import type { KrHeap } from './kr.js';
+import { CB } from './krcontrol.js';
 import { PAGE, SLAB_BASE, SLAB_LIMIT, UNIT } from './layout.js';
 import { copyBytes, zeroBytes } from './memops.js';
-import { checkSlabs } from './slabcheck.js';
-
-/** The size classes, in bytes; without red zones objects of a class are aligned to its size. */
-export const SLAB_CLASSES: readonly number[] = [16, 32, 64, 128, 256, 512];
-/** Empty slabs kept per class rather than given back. */
-export const SLAB_KEEP_EMPTY = 1;
-/** The slab header: the last 64 bytes of the page. */
-export const SLAB_HDR = PAGE - 64;
-export const SH = { CHECK: 0, CLASS: 4, INUSE: 8, NEXT: 12, PREV: 16, BITMAP: 32 } as const;
-/** Bit of a slab header's class word: the slab's objects have red zones. */
-export const SH_RED_ZONE = 0x100;
-/** Bytes of the red zone after each object when the option is on (keeps objects 16-byte aligned). */
-export const RED_ZONE = UNIT;
-const SLAB_MAGIC = 0x534c4142; // 'SLAB'
-const DESC_MAGIC = 0x44455343; // 'DESC'
-const RED_MAGIC = 0x5245445a; // 'REDZ'
-
-/** Control page: a 32-byte descriptor per class, counters, then the page bitmap. */
-export const SC = {
-  PARTIAL: 0,
-  EMPTY: 4,
-  SLABS: 8,
-  OBJECTS: 12,
-  DCHECK: 16,
-  MAGIC: 0x100,
-  FRAMES: 0x104,
-  PEAK_FRAMES: 0x108,
-  MALLOCS: 0x10c,
-  FREES: 0x110,
-  MAPPED: 0x114,
-  UNMAPPED: 0x118,
-  HINT: 0x11c,
-  PEAK_BYTES: 0x120,
-  BYTES: 0x124,
-  FLAGS: 0x128,
-  CHECK: 0x12c,
-  PAGEMAP: 0x800,
-} as const;
-/** FLAGS bit: every object is followed by a red zone. */
-export const FLAG_RED_ZONE = 1;
-const CONTROL_MAGIC = 0x4b534c42; // 'KSLB'
+import { checkSlabs, type SlabView } from './slabcheck.js';
+import { SLAB_CLASSES, SLAB_HDR, SLAB_KEEP_EMPTY, bitmapWords, capacity, classOf, stride } from './slabclass.js';
+import { CONTROL_MAGIC, FLAG_RED_ZONE, SC, controlSeal, readClassDesc, writeClassDesc, type Desc } from './slabctl.js';
+import {
+  SH,
+  SH_RED_ZONE,
+  firstClear,
+  paintRedZones,
+  readSlabHeader,
+  redZoneDamage,
+  storeSlab,
+  type Slab,
+} from './slabpage.js';
 
 export interface SlabOptions {
   /** Put a 16-byte red zone after each object, checked on kfree and by check() (default off). */
   readonly redZone?: boolean;
-}
-
-/** A slab header as read (and validated) from memory. */
-export interface Slab {
-  readonly page: number;
-  readonly cls: number;
-  /** Whether its objects have red zones (bit 8 of the header's class word). */
-  readonly rz: boolean;
-  inuse: number;
-  next: number;
-  prev: number;
-  readonly bits: number[];
-}
-
-/** A class descriptor as read (and validated) from the control page. */
-interface Desc {
-  partial: number;
-  empty: number;
-  slabs: number;
 }
 
 /** What a free will touch besides the object's slab, read and validated before any write. */
@@ -106,42 +63,12 @@ interface FreePlan {
   readonly drop: boolean;
 }
 
-/** stride is the distance between objects of class `cls`: its size, plus the red zone if any. */
-export function stride(cls: number, redZone = false): number {
-  return SLAB_CLASSES[cls] + (redZone ? RED_ZONE : 0);
-}
-
-/** capacity is how many objects of class `cls` one slab holds. */
-export function capacity(cls: number, redZone = false): number {
-  return Math.floor(SLAB_HDR / stride(cls, redZone));
-}
-
-/** classOf gives the smallest class holding `size` bytes, or -1 when it is too big for a slab. */
-export function classOf(size: number): number {
-  return SLAB_CLASSES.findIndex((c) => c >= size);
-}
-
-/** bitmapWords is how many dwords of the header's bitmap class `cls` uses. */
-export function bitmapWords(cls: number, redZone = false): number {
-  return Math.ceil(capacity(cls, redZone) / 32);
-}
-
-/** slabSeal is the check word of a slab header: its page, class, count, links and bitmap. */
-export function slabSeal(s: Slab): number {
-  let h = checkWord(SLAB_MAGIC, s.page, s.cls | (s.rz ? SH_RED_ZONE : 0), s.inuse, s.next);
-  h = checkWord(SLAB_MAGIC, h, s.prev, s.bits.length, 0);
-  for (let i = 0; i < s.bits.length; i += 2) h = checkWord(SLAB_MAGIC, h, s.bits[i], s.bits[i + 1] ?? 0, i);
-  return h;
-}
-
-/** redWord is the red-zone pattern's dword at linear `addr`. */
-export function redWord(addr: number): number {
-  return checkWord(RED_MAGIC, addr, 0, 0, 0);
-}
-
-export class SlabHeap implements KernelHeap {
+/** The size-class layer over a K&R heap. */
+export class SlabHeap implements KernelHeap, SlabView {
   readonly kind = 'slab' as const;
+
   readonly machine: Machine;
+
   private readonly cb: ControlBlock;
 
   /** The constructor only records addresses: create() sets the layer up in memory. */
@@ -320,55 +247,17 @@ export class SlabHeap implements KernelHeap {
 
   /** descOf reads class `cls`'s descriptor, or says what is wrong with it. */
   private descOf(cls: number): Desc | string {
-    const m = this.machine,
-      a = this.desc(cls);
-    const partial = m.read32(a + SC.PARTIAL),
-      empty = m.read32(a + SC.EMPTY),
-      slabs = m.read32(a + SC.SLABS);
-    if (m.read32(a + SC.DCHECK) === checkWord(DESC_MAGIC, a, partial, empty, slabs) && partial % PAGE === 0)
-      return { partial, empty, slabs };
-    return `the descriptor of the ${SLAB_CLASSES[cls]}-byte class at ${hex(a)} is overwritten`;
+    return readClassDesc(this.machine, this.desc(cls), cls);
   }
 
   /** inspect reads the header of slab page `page` (in use and mapped), returning it or what is wrong with it. */
   inspect(page: number): Slab | string {
-    const m = this.machine,
-      h = page + SLAB_HDR;
-    const word = m.read32(h + SH.CLASS);
-    const cls = word & ~SH_RED_ZONE,
-      rz = (word & SH_RED_ZONE) !== 0;
-    if (cls >= SLAB_CLASSES.length) return `the header of slab ${hex(page)} is overwritten (class word ${hex(word)})`;
-    const bits: number[] = [];
-    for (let w = 0; w < bitmapWords(cls, rz); w++) bits.push(m.read32(h + SH.BITMAP + w * 4));
-    const s: Slab = {
-      page,
-      cls,
-      rz,
-      inuse: m.read32(h + SH.INUSE),
-      next: m.read32(h + SH.NEXT),
-      prev: m.read32(h + SH.PREV),
-      bits,
-    };
-    if (m.read32(h + SH.CHECK) !== slabSeal(s))
-      return `the header of slab ${hex(page)} is overwritten (a buffer overrun from its last object?)`;
-    const cap = capacity(cls, rz);
-    let count = 0;
-    for (const b of bits) count += popcount(b);
-    const tail = bits.length === 0 ? 0 : bits[bits.length - 1] >>> (cap % 32 === 0 ? 32 : cap % 32);
-    if (count !== s.inuse || (cap % 32 !== 0 && tail !== 0) || s.next % PAGE !== 0 || s.prev % PAGE !== 0) {
-      return `the header of slab ${hex(page)} is inconsistent (count ${s.inuse}, bitmap ${count}, links ${hex(s.next)}/${hex(s.prev)}): forged?`;
-    }
-    return s;
+    return readSlabHeader(this.machine, page);
   }
 
-  /** redZoneDamage returns the first overwritten byte address of the red zone after object `obj` of class `cls`, or -1. */
+  /** redZoneDamage returns the first overwritten byte of the red zone after object `obj` of class `cls`, or -1. */
   redZoneDamage(obj: number, cls: number): number {
-    const z = obj + SLAB_CLASSES[cls];
-    for (let off = 0; off < RED_ZONE; off += 4) {
-      const v = this.machine.read32(z + off) ^ redWord(z + off);
-      if (v !== 0) return z + off + ((31 - Math.clz32(v & -v)) >>> 3);
-    }
-    return -1;
+    return redZoneDamage(this.machine, obj, cls);
   }
 
   /** enter validates the control variables (the search hint, the red-zone flag) before a call relies on them. */
@@ -398,7 +287,7 @@ export class SlabHeap implements KernelHeap {
     return this.backend.isMapped(lin(page));
   }
 
-  /** readSlab reads a slab the layer's own links point at; throws HeapError if it is not a sound slab of class `cls`. */
+  /** readSlab reads a slab the layer's own links point at; HeapError if it is not a sound slab of class `cls`. */
   private readSlab(page: number, cls: number): Slab {
     const at = page + SLAB_HDR;
     if (!this.linkOk(page) || !this.mapped(page)) {
@@ -419,19 +308,6 @@ export class SlabHeap implements KernelHeap {
     return s;
   }
 
-  /** storeSlab writes a slab's count, bitmap word `w` (if >= 0), links (if asked) and check word. */
-  private storeSlab(s: Slab, w: number, links: boolean): void {
-    const m = this.machine,
-      h = s.page + SLAB_HDR;
-    m.write32(h + SH.INUSE, s.inuse);
-    if (w >= 0) m.write32(h + SH.BITMAP + w * 4, s.bits[w]);
-    if (links) {
-      m.write32(h + SH.NEXT, s.next);
-      m.write32(h + SH.PREV, s.prev);
-    }
-    m.write32(h + SH.CHECK, slabSeal(s));
-  }
-
   /** readDesc reads class `cls`'s descriptor; throws HeapError when it fails its check. */
   private readDesc(cls: number): Desc {
     const d = this.descOf(cls);
@@ -441,12 +317,7 @@ export class SlabHeap implements KernelHeap {
 
   /** writeDesc writes class `cls`'s descriptor and its check word. */
   private writeDesc(cls: number, d: Desc): void {
-    const m = this.machine,
-      a = this.desc(cls);
-    m.write32(a + SC.PARTIAL, d.partial);
-    m.write32(a + SC.EMPTY, d.empty);
-    m.write32(a + SC.SLABS, d.slabs);
-    m.write32(a + SC.DCHECK, checkWord(DESC_MAGIC, a, d.partial, d.empty, d.slabs));
+    writeClassDesc(this.machine, this.desc(cls), d);
   }
 
   /** allocObject takes a free object of class `cls` from the first partial slab, making a slab if there is none. */
@@ -478,11 +349,11 @@ export class SlabHeap implements KernelHeap {
       d.partial = s.next;
       if (next !== null) {
         next.prev = 0;
-        this.storeSlab(next, -1, true);
+        storeSlab(this.machine, next, -1, true);
       }
       s.next = 0;
     }
-    this.storeSlab(s, idx >>> 5, full);
+    storeSlab(this.machine, s, idx >>> 5, full);
     if (full || s.inuse === 1) this.writeDesc(cls, d);
     this.countObject(cls, 1);
     return lin(s.page + idx * stride(cls, s.rz));
@@ -513,7 +384,10 @@ export class SlabHeap implements KernelHeap {
     return { d, head, prev, next, drop };
   }
 
-  /** freeObject returns an object (validated, with its plan) to its slab, giving back the slab if it is empty and one is kept already. */
+  /**
+   * freeObject returns an object (validated, with its plan) to its slab, giving back the slab if it is
+   * empty and one is kept already.
+   */
   private freeObject(ptr: number, s: Slab, plan: FreePlan): void {
     const d = plan.d ?? { partial: 0, empty: 0, slabs: 0 };
     const idx = (ptr - s.page) / stride(s.cls, s.rz);
@@ -525,13 +399,13 @@ export class SlabHeap implements KernelHeap {
       s.prev = 0;
       if (plan.head !== null) {
         plan.head.prev = s.page;
-        this.storeSlab(plan.head, -1, true);
+        storeSlab(this.machine, plan.head, -1, true);
       }
       d.partial = s.page;
     }
     this.countObject(s.cls, -1);
     if (plan.drop) return this.dropSlab(s, plan);
-    this.storeSlab(s, idx >>> 5, wasFull);
+    storeSlab(this.machine, s, idx >>> 5, wasFull);
     if (s.inuse === 0) d.empty++;
     if (wasFull || s.inuse === 0) this.writeDesc(s.cls, d);
   }
@@ -585,7 +459,10 @@ export class SlabHeap implements KernelHeap {
     return s;
   }
 
-  /** newSlab maps a fresh page for class `cls` (whose partial list is empty), initialises it and lists it; null if out of memory. */
+  /**
+   * newSlab maps a fresh page for class `cls` (whose partial list is empty), initialises it and lists it;
+   * null if out of memory.
+   */
   private newSlab(cls: number, d: Desc): Slab | null {
     this.enter();
     const rz = this.redZone;
@@ -616,8 +493,8 @@ export class SlabHeap implements KernelHeap {
       bits: new Array<number>(bitmapWords(cls, rz)).fill(0),
     };
     m.write32(page + SLAB_HDR + SH.CLASS, cls | (rz ? SH_RED_ZONE : 0));
-    this.storeSlab(s, -1, false);
-    if (rz) this.paintRedZones(page, cls);
+    storeSlab(this.machine, s, -1, false);
+    if (rz) paintRedZones(this.machine, page, cls);
     d.partial = page;
     d.slabs++;
     d.empty++;
@@ -626,26 +503,21 @@ export class SlabHeap implements KernelHeap {
     return s;
   }
 
-  /** paintRedZones writes the red-zone pattern after every object slot of a new slab. */
-  private paintRedZones(page: number, cls: number): void {
-    for (let i = 0; i < capacity(cls, true); i++) {
-      const z = page + i * stride(cls, true) + SLAB_CLASSES[cls];
-      for (let off = 0; off < RED_ZONE; off += 4) this.machine.write32(z + off, redWord(z + off));
-    }
-  }
-
-  /** dropSlab unlinks an empty slab (neighbours validated in the plan), unmaps it (INVLPG by the backend) and returns its frame. */
+  /**
+   * dropSlab unlinks an empty slab (neighbours validated in the plan), unmaps it (INVLPG by the backend)
+   * and returns its frame.
+   */
   private dropSlab(s: Slab, plan: FreePlan): void {
     const d = plan.d!;
     if (plan.prev !== null) {
       plan.prev.next = s.next;
-      this.storeSlab(plan.prev, -1, true);
+      storeSlab(this.machine, plan.prev, -1, true);
     } else {
       d.partial = s.next;
     }
     if (plan.next !== null) {
       plan.next.prev = s.prev;
-      this.storeSlab(plan.next, -1, true);
+      storeSlab(this.machine, plan.next, -1, true);
     }
     d.slabs--;
     this.writeDesc(s.cls, d);
@@ -665,7 +537,10 @@ export class SlabHeap implements KernelHeap {
     return 0;
   }
 
-  /** markPage sets or clears a slab page's bit in the page bitmap and moves the search hint to the first word with room. */
+  /**
+   * markPage sets or clears a slab page's bit in the page bitmap and moves the search hint to the first
+   * word with room.
+   */
   private markPage(page: number, used: boolean): void {
     const n = (page - this.base) / PAGE;
     const at = SC.PAGEMAP + (n >>> 5) * 4;
@@ -691,26 +566,6 @@ export class SlabHeap implements KernelHeap {
     if (frames > this.get(SC.PEAK_FRAMES)) this.cb.set(SC.PEAK_FRAMES, frames);
     const bytes = this.kr.get(CB.BYTES) + this.get(SC.BYTES);
     if (bytes > this.get(SC.PEAK_BYTES)) this.cb.set(SC.PEAK_BYTES, bytes);
-  }
-}
-
-/** controlSeal is the control page's check word over the search hint and the flags. */
-function controlSeal(base: number, hint: number, flags: number): number {
-  return checkWord(MAGIC_CTRL, base, hint, flags, CONTROL_MAGIC);
-}
-
-/** popcount counts the set bits of a dword. */
-function popcount(v: number): number {
-  let x = v - ((v >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-}
-
-/** firstClear gives the index of the first clear bit of a bitmap (the caller knows there is one). */
-function firstClear(bits: readonly number[]): number {
-  for (let w = 0; ; w++) {
-    const b = bits[w];
-    if (b !== 0xffffffff) return w * 32 + 31 - Math.clz32(~b & (b + 1));
   }
 }
 

@@ -5,7 +5,27 @@
 
 import { hex, lin } from '../../hw/addr.js';
 import { PAGE } from './layout.js';
-import { SC, SH, SLAB_CLASSES, SLAB_HDR, capacity, stride, type SlabHeap } from './slab.js';
+import type { HeapBackend } from './backend.js';
+import type { Machine } from '../../hw/machine.js';
+import { SLAB_CLASSES, SLAB_HDR, capacity, stride } from './slabclass.js';
+import { SC } from './slabctl.js';
+import { SH, type Slab } from './slabpage.js';
+
+/** What the check reads of the slab layer: its addresses, control page, page map, slab headers and red zones. */
+export interface SlabView {
+  readonly machine: Machine;
+  readonly backend: HeapBackend;
+  readonly base: number;
+  readonly limit: number;
+  readonly redZone: boolean;
+  get(off: number): number;
+  controlProblem(): string | null;
+  descProblem(cls: number): string | null;
+  classField(cls: number, field: number): number;
+  pageInUse(page: number): boolean;
+  inspect(page: number): Slab | string;
+  redZoneDamage(obj: number, cls: number): number;
+}
 
 interface ClassTally {
   slabs: number;
@@ -15,7 +35,7 @@ interface ClassTally {
 }
 
 /** checkSlabs lists every inconsistency of the slab layer (empty when sound). */
-export function checkSlabs(heap: SlabHeap): string[] {
+export function checkSlabs(heap: SlabView): string[] {
   const control = heap.controlProblem();
   if (control !== null) return [control];
   const problems: string[] = [];
@@ -44,7 +64,7 @@ export function checkSlabs(heap: SlabHeap): string[] {
  * scanLimit is where the check stops looking at pages: 32 pages past the last page in use
  * (the page bitmap says nothing is in use above it; the pages just past it must be unmapped).
  */
-function scanLimit(heap: SlabHeap): number {
+function scanLimit(heap: SlabView): number {
   let last = heap.base;
   for (let w = 0; w * 32 * PAGE < heap.limit - heap.base; w++) {
     const bits = heap.get(SC.PAGEMAP + w * 4);
@@ -54,7 +74,7 @@ function scanLimit(heap: SlabHeap): number {
 }
 
 /** checkSlab validates one slab page (header, red zones) and adds it to its class's tally; returns its bytes in use. */
-function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems: string[]): number {
+function checkSlab(heap: SlabView, page: number, tallies: ClassTally[], problems: string[]): number {
   const s = heap.inspect(page);
   if (typeof s === 'string') {
     problems.push(`slab ${hex(page)}: ${s}`);
@@ -78,7 +98,7 @@ function checkSlab(heap: SlabHeap, page: number, tallies: ClassTally[], problems
 }
 
 /** checkClass compares a class's descriptor and partial list with what the pages hold. */
-function checkClass(heap: SlabHeap, cls: number, t: ClassTally, problems: string[]): void {
+function checkClass(heap: SlabView, cls: number, t: ClassTally, problems: string[]): void {
   const desc = heap.descProblem(cls);
   if (desc !== null) {
     problems.push(desc);

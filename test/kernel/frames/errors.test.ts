@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hex, type PhysAddr } from '../../../src/hw/addr.js';
 import { PagelabError } from '../../../src/errors.js';
-import { FRAME_STRATEGIES, type FrameAllocator } from '../../../src/kernel/frames/allocator.js';
+import { FRAME_STRATEGIES, type FrameAllocator } from '../../../src/kernel/frames/api.js';
 import { FrameError } from '../../../src/kernel/frames/error.js';
 import { bootWith, imageDiff, ramImage, type Booted } from './helpers.js';
 

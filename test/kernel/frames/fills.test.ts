@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_STRATEGIES } from '../../../src/kernel/frames/allocator.js';
+import { FRAME_STRATEGIES } from '../../../src/kernel/frames/api.js';
 import { POISON_BYTE } from '../../../src/kernel/frames/base.js';
 import { bootWith } from './helpers.js';
 

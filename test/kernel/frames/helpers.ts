@@ -5,12 +5,8 @@
 import type { RamRange } from '../../../src/hw/memory.js';
 import type { Machine } from '../../../src/hw/machine.js';
 import { setupKernelCore, type KernelCore } from '../../../src/kernel/vm/core.js';
-import {
-  createFrameAllocator,
-  type FrameAllocator,
-  type FrameAllocatorOptions,
-  type FrameStrategy,
-} from '../../../src/kernel/frames/allocator.js';
+import { createFrameAllocator } from '../../../src/kernel/frames/allocator.js';
+import type { FrameAllocator, FrameAllocatorOptions, FrameStrategy } from '../../../src/kernel/frames/api.js';
 import { fakeBoot } from '../fakeboot.js';
 
 const MiB = 0x100000;

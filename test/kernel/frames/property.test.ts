@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { PhysAddr } from '../../../src/hw/addr.js';
-import { FRAME_STRATEGIES, type FrameAllocator, type FrameStrategy } from '../../../src/kernel/frames/allocator.js';
+import { FRAME_STRATEGIES, type FrameAllocator, type FrameStrategy } from '../../../src/kernel/frames/api.js';
 import { FrameError } from '../../../src/kernel/frames/error.js';
 import { findRange } from '../../../src/kernel/frames/regions.js';
 import type { RamRange } from '../../../src/hw/memory.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_STRATEGIES } from '../../../src/kernel/frames/allocator.js';
+import { FRAME_STRATEGIES } from '../../../src/kernel/frames/api.js';
 import { checkFrameAllocator } from '../../../src/kernel/frames/check.js';
 import { MACHINES, bootWith } from './helpers.js';
 

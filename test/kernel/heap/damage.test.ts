@@ -11,9 +11,11 @@ import type { KernelHeap } from '../../../src/kernel/heap/api.js';
 import { HeapError, type HeapErrorKind } from '../../../src/kernel/heap/errors.js';
 import { createHeap } from '../../../src/kernel/heap/heap.js';
 import { readFree, writeFree } from '../../../src/kernel/heap/header.js';
-import { CB, KrHeap } from '../../../src/kernel/heap/kr.js';
+import { KrHeap } from '../../../src/kernel/heap/kr.js';
+import { CB } from '../../../src/kernel/heap/krcontrol.js';
 import { KR_BASE, PAGE, SLAB_BASE } from '../../../src/kernel/heap/layout.js';
-import { RED_ZONE, SC, SLAB_HDR, classOf, stride } from '../../../src/kernel/heap/slab.js';
+import { RED_ZONE, SLAB_HDR, classOf, stride } from '../../../src/kernel/heap/slabclass.js';
+import { SC } from '../../../src/kernel/heap/slabctl.js';
 import { changedChunk, machineState } from './snapshot.js';
 import { heapRig, type HeapRig } from './testbackend.js';
 

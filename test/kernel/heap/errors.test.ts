@@ -10,7 +10,7 @@ import type { KernelHeap } from '../../../src/kernel/heap/api.js';
 import { HeapError, type HeapErrorKind } from '../../../src/kernel/heap/errors.js';
 import { createHeap } from '../../../src/kernel/heap/heap.js';
 import { KR_BASE, PAGE, SLAB_BASE, SLAB_LIMIT } from '../../../src/kernel/heap/layout.js';
-import { SLAB_HDR } from '../../../src/kernel/heap/slab.js';
+import { SLAB_HDR } from '../../../src/kernel/heap/slabclass.js';
 import { heapRig, type HeapRig } from './testbackend.js';
 
 /** snapshot captures every mapped page of the heap region, the statistics and the frame count. */

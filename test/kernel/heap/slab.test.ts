@@ -8,7 +8,8 @@ import { PageFault } from '../../../src/hw/fault.js';
 import { createHeap, retainedFrames } from '../../../src/kernel/heap/heap.js';
 import { KR_BASE, KR_LIMIT, SLAB_BASE } from '../../../src/kernel/heap/layout.js';
 import { heapReport, heapDemo } from '../../../src/kernel/heap/report.js';
-import { SH, SLAB_CLASSES, SLAB_HDR, capacity, classOf } from '../../../src/kernel/heap/slab.js';
+import { SLAB_CLASSES, SLAB_HDR, capacity, classOf } from '../../../src/kernel/heap/slabclass.js';
+import { SH } from '../../../src/kernel/heap/slabpage.js';
 import { findDamage, fillPattern } from './pattern.js';
 import { heapRig } from './testbackend.js';
 
