@@ -27,9 +27,17 @@ export {
   GeneralProtection,
   PageFault,
   type AccessKind,
+  type GeneralProtectionKind,
 } from '../hw/fault.js';
 export { DEFAULT_RAM, Machine, type AccessSize, type MachineOptions, type PageFaultHandler } from '../hw/machine.js';
-export { BusError, PhysicalMemory, pcLayout, type MemoryOptions, type RamRange } from '../hw/memory.js';
+export {
+  BusError,
+  PhysicalMemory,
+  pcLayout,
+  type BusErrorKind,
+  type MemoryOptions,
+  type RamRange,
+} from '../hw/memory.js';
 export type { Mmu, MmuCounters } from '../hw/mmu.js';
 export {
   CR0_ET,

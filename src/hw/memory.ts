@@ -16,8 +16,12 @@ export interface MemoryOptions {
   readonly strict?: boolean;
 }
 
+/** What a BusError is: a read or a write of a physical address no RAM backs. */
+export type BusErrorKind = 'unbacked-read' | 'unbacked-write';
+
 /** An access to a physical address that no RAM backs (only with `strict`). */
-export class BusError extends Error {
+export class BusError extends PagelabError {
+  readonly kind: BusErrorKind;
   constructor(
     readonly address: number,
     readonly write: boolean,
@@ -25,7 +29,7 @@ export class BusError extends Error {
     super(
       `bus error: ${write ? 'write to' : 'read from'} ${hex(address, address > 0xffffffff ? 9 : 8)}, which is not RAM`,
     );
-    this.name = 'BusError';
+    this.kind = write ? 'unbacked-write' : 'unbacked-read';
   }
 }
 
@@ -235,8 +239,8 @@ export class PhysicalMemory {
     // Untouched RAM reads as zeros without per-byte work.
     if (p < MAX_PHYS_4G - 4 && (p + size - 1) >>> CHUNK_SHIFT === p >>> CHUNK_SHIFT && this.untouchedFullChunk(p))
       return 0;
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.readByte(p + i);
+    let v = 0; // bytes read lowest first, so that a BusError names the access's first unbacked byte
+    for (let i = 0, scale = 1; i < size; i++, scale *= 256) v += this.readByte(p + i) * scale;
     return v;
   }
 

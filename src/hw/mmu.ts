@@ -429,7 +429,7 @@ export class Mmu implements PagingMode {
   writeCr0(value: number): void {
     const v = value >>> 0;
     if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0)
-      throw new GeneralProtection(`MOV to CR0 ${hex(v)}: PG=1 requires PE=1`);
+      throw new GeneralProtection('pg-without-pe', v, `MOV to CR0 ${hex(v)}: PG=1 requires PE=1`);
     const changed = (this._cr0 ^ v) >>> 0;
     this._cr0 = v;
     this.paging = (v & CR0_PG) !== 0;
@@ -452,7 +452,8 @@ export class Mmu implements PagingMode {
    */
   writeCr4(value: number): void {
     const v = value >>> 0;
-    if ((v & CR4_PAE) !== 0) throw new GeneralProtection(`MOV to CR4 ${hex(v)}: PAE paging is not modelled yet`);
+    if ((v & CR4_PAE) !== 0)
+      throw new GeneralProtection('pae-unmodelled', v, `MOV to CR4 ${hex(v)}: PAE paging is not modelled yet`);
     const changed = (this._cr4 ^ v) >>> 0;
     this._cr4 = v;
     if ((changed & (CR4_PGE | CR4_PSE)) !== 0) this.tlb.flush(false);

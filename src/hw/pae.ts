@@ -86,7 +86,8 @@ export function loadPdptes(
     hi[i] = mem.read32(base + i * 8 + 4);
     // SDM 4.4.1: reserved bits are checked only in present PDPTEs.
     if ((lo[i] & PTE_P) !== 0 && ((lo[i] & PDPTE_RSVD_LO) !== 0 || (hi[i] & rsvdHi) !== 0)) {
-      throw new GeneralProtection(`MOV to CR3: PDPTE ${i} at 0x${(base + i * 8).toString(16)} sets reserved bits`);
+      const at = (base + i * 8).toString(16);
+      throw new GeneralProtection('pdpte-reserved', cr3, `MOV to CR3: PDPTE ${i} at 0x${at} sets reserved bits`);
     }
   }
   out.lo.set(lo);

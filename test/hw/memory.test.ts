@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PagelabError } from '../../src/errors.js';
 import { BusError, PhysicalMemory, pcLayout } from '../../src/hw/memory.js';
 
 describe('physical memory', () => {
@@ -49,6 +50,25 @@ describe('physical memory', () => {
     const m = new PhysicalMemory(pcLayout(2 << 20), { strict: true });
     expect(() => m.read32(0xa0000)).toThrow(BusError);
     expect(() => m.write8(0x300000, 1)).toThrow(/write to 0x00300000/);
+    const caught = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    const r = caught(() => m.read32(0xa0000)) as BusError;
+    const w = caught(() => m.write8(0x300000, 1)) as BusError;
+    expect([r.kind, r.address, r.write, w.kind, w.address, w.write]).toEqual([
+      'unbacked-read',
+      0xa0000,
+      false,
+      'unbacked-write',
+      0x300000,
+      true,
+    ]);
+    expect(r).toBeInstanceOf(PagelabError); // the CLI reports it in one line, as every error it throws on purpose
   });
 
   it('accepts RAM ranges with arbitrary 4 KiB-aligned holes and rejects bad descriptions', () => {

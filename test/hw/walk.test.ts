@@ -32,6 +32,20 @@ describe('SDM 4.1/2.5: paging off', () => {
     const m = new Machine({ ram: 16 << 20 });
     expect(() => m.mmu.writeCr0(CR0_PG)).toThrow(GeneralProtection);
     expect(() => m.mmu.writeCr4(CR4_PAE)).toThrow(/PAE/);
+    for (const [write, kind, value] of [
+      [() => m.mmu.writeCr0(CR0_PG), 'pg-without-pe', CR0_PG >>> 0],
+      [() => m.mmu.writeCr4(CR4_PAE), 'pae-unmodelled', CR4_PAE],
+    ] as const) {
+      const e = (() => {
+        try {
+          write();
+        } catch (err) {
+          return err as GeneralProtection;
+        }
+        return null;
+      })();
+      expect([e?.kind, e?.value]).toEqual([kind, value]);
+    }
     m.mmu.writeCr0(CR0_PE | CR0_PG);
     expect(m.mmu.pagingEnabled).toBe(true);
   });
