@@ -18,13 +18,13 @@ export {
   type FrameStats,
   type FrameStrategy,
 } from '../kernel/frames/api.js';
-export { FrameError } from '../kernel/frames/error.js';
+export { FrameError, type FrameErrorKind } from '../kernel/frames/error.js';
 export type { FrameRegions, LowMemoryPolicy, PfnRange, ReservedPfnRange } from '../kernel/frames/regions.js';
 export type { HeapKind, HeapStats, KernelHeap } from '../kernel/heap/api.js';
 export { HeapError, type HeapErrorKind } from '../kernel/heap/errors.js';
 export { HEAP_KINDS } from '../kernel/heap/heap.js';
 export type { KernelCore } from '../kernel/vm/core.js';
-export { UnflushedError, type Flush, type FlushTracker } from '../kernel/vm/flush.js';
+export { UnflushedError, type Flush, type FlushTracker, type UnflushedErrorKind } from '../kernel/vm/flush.js';
 export type { KernelVm, KernelVmOptions } from '../kernel/vm/kvm.js';
 export {
   HEAP_BASE,
@@ -38,6 +38,7 @@ export { KernelPanic, installPageFaultHandler, type FaultResolver } from '../ker
 export type { PtAccess, PtAccessKind } from '../kernel/vm/ptaccess.js';
 export type { TempSlot } from '../kernel/vm/slot.js';
 export { MAP_FLAGS, VmError, type AddressSpace, type SpaceWalk, type Unmapped } from '../kernel/vm/space.js';
+export type { VmErrorKind } from '../kernel/vm/error.js';
 export type { KernelWindow } from '../kernel/vm/window.js';
 export {
   ACCESS_KILLED,

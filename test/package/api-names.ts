@@ -312,6 +312,7 @@ export const TYPE_NAMES: Readonly<Record<Entry, readonly string[]>> = {
     'FlushTracker',
     'FrameAllocator',
     'FrameAllocatorOptions',
+    'FrameErrorKind',
     'FrameFigures',
     'FrameMetadata',
     'FrameRegions',
@@ -347,7 +348,9 @@ export const TYPE_NAMES: Readonly<Record<Entry, readonly string[]>> = {
     'ReservedPfnRange',
     'SpaceWalk',
     'TempSlot',
+    'UnflushedErrorKind',
     'Unmapped',
+    'VmErrorKind',
   ],
   'pagelab/trace': [
     'BareCounters',

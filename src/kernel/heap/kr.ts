@@ -22,7 +22,6 @@
 // The consistency check (krcheck.ts) reads the heap through KrView and imports none of them but the layouts.
 
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
-import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { HeapError } from './errors.js';
@@ -42,10 +41,10 @@ export class KrHeap extends KrLocate implements KernelHeap {
   /** create maps the control page at `base` and writes an empty heap there. */
   static create(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
     const frame = backend.allocFrame();
-    if (frame === null) throw new PagelabError('kernel heap: no frame for its control page');
+    if (frame === null) throw new HeapError('no-memory', base, 'kernel heap: no frame for its control page');
     if (!backend.mapPage(lin(base), frame)) {
       backend.freeFrame(frame);
-      throw new PagelabError(`kernel heap: cannot map its control page at ${hex(base)}`);
+      throw new HeapError('no-memory', base, `kernel heap: cannot map its control page at ${hex(base)}`);
     }
     const heap = new KrHeap(backend, base, limit);
     heap.init();
@@ -55,7 +54,8 @@ export class KrHeap extends KrLocate implements KernelHeap {
   /** attach returns a handle on the heap whose state is already in memory at `base`. */
   static attach(backend: HeapBackend, base = KR_BASE, limit = KR_LIMIT): KrHeap {
     const heap = new KrHeap(backend, base, limit);
-    if (heap.get(CB.MAGIC) !== HEAP_MAGIC) throw new PagelabError(`kernel heap: no heap control block at ${hex(base)}`);
+    if (heap.get(CB.MAGIC) !== HEAP_MAGIC)
+      throw new HeapError('no-heap', base, `kernel heap: no heap control block at ${hex(base)}`);
     return heap;
   }
 
@@ -84,7 +84,11 @@ export class KrHeap extends KrLocate implements KernelHeap {
   /** kmallocAligned places the block so its payload falls on a multiple of `align`. */
   kmallocAligned(size: number, align: number): LinAddr | null {
     if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > PAGE * 1024) {
-      throw new PagelabError(`kmallocAligned(${size}, ${align}): the alignment must be a power of two up to 4 MiB`);
+      throw new HeapError(
+        'bad-argument',
+        null,
+        `kmallocAligned(${size}, ${align}): the alignment must be a power of two up to 4 MiB`,
+      );
     }
     const n = this.unitsFor(size, 'kmallocAligned');
     if (n === null) return null;
@@ -95,7 +99,7 @@ export class KrHeap extends KrLocate implements KernelHeap {
   /** kcalloc is kmalloc(count * size) with the payload zeroed. */
   kcalloc(count: number, size: number): LinAddr | null {
     if (!Number.isInteger(count) || count < 0)
-      throw new PagelabError(`kcalloc(${count}, ${size}): count must be a whole number`);
+      throw new HeapError('bad-argument', null, `kcalloc(${count}, ${size}): count must be a whole number`);
     this.unitsFor(size, 'kcalloc');
     const total = count * size;
     if (total > this.limit - this.arena) return null;
@@ -194,7 +198,7 @@ export class KrHeap extends KrLocate implements KernelHeap {
   /** unitsFor converts a byte count to header units (header included); null if the heap could never hold it. */
   private unitsFor(size: number, what: string): number | null {
     if (!Number.isInteger(size) || size < 0)
-      throw new PagelabError(`${what}(${size}): the size must be a whole number of bytes`);
+      throw new HeapError('bad-argument', null, `${what}(${size}): the size must be a whole number of bytes`);
     const units = Math.ceil(Math.max(size, 1) / UNIT) + 1;
     return units * UNIT > this.limit - this.arena ? null : units;
   }

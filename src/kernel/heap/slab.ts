@@ -25,7 +25,6 @@
 
 import { hex, lin, type LinAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
-import { PagelabError } from '../../errors.js';
 import type { HeapStats, KernelHeap } from './api.js';
 import type { HeapBackend } from './backend.js';
 import { ControlBlock } from './cblock.js';
@@ -93,7 +92,7 @@ export class SlabHeap implements KernelHeap, SlabView {
     const frame = backend.allocFrame();
     if (frame === null || !backend.mapPage(lin(base), frame)) {
       if (frame !== null) backend.freeFrame(frame);
-      throw new PagelabError(`slab layer: cannot map its control page at ${hex(base)}`);
+      throw new HeapError('no-memory', base, `slab layer: cannot map its control page at ${hex(base)}`);
     }
     const heap = new SlabHeap(kr, backend, base, limit);
     zeroBytes(heap.machine, base, PAGE);

@@ -12,6 +12,9 @@ import { PagelabError } from '../../errors.js';
  * - misaligned: a page or frame not aligned to the page size asked for;
  * - bad-flags: flag bits outside RW|US|G|PWT|PCD, or US on a kernel-half page;
  * - reserved: a temporary-mapping slot page, or a PDE the recursive page-table access owns;
+ * - slot-exhausted: every temporary-mapping slot is in use (maps nested too deep);
+ * - slot-unbalanced: a temporary mapping released that was never made;
+ * - outside-window: a physical address the kernel window (KERNEL_BASE + phys) does not reach;
  * - already-mapped: the page (or its 4 MiB PDE) is in use;
  * - not-mapped: nothing is mapped there;
  * - no-pse: a 4 MiB page asked for with CR4.PSE off;
@@ -25,6 +28,9 @@ export type VmErrorKind =
   | 'misaligned'
   | 'bad-flags'
   | 'reserved'
+  | 'slot-exhausted'
+  | 'slot-unbalanced'
+  | 'outside-window'
   | 'already-mapped'
   | 'not-mapped'
   | 'no-pse'

@@ -10,7 +10,24 @@ import { hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { PagelabError } from '../../errors.js';
 
-export class UnflushedError extends PagelabError {}
+/**
+ * - unflushed: obligations left neither applied nor ignored when the next VM operation (or check()) ran;
+ * - kernel-pages: ignore() of a flush of kernel pages (every address space shares them);
+ * - current-space: ignore() of a flush in the current address space;
+ * - settled-twice: a flush applied or ignored a second time.
+ */
+export type UnflushedErrorKind = 'unflushed' | 'kernel-pages' | 'current-space' | 'settled-twice';
+
+/** A flush obligation mishandled; `pages` are the linear pages it was about (the first few for 'unflushed'). */
+export class UnflushedError extends PagelabError {
+  constructor(
+    readonly kind: UnflushedErrorKind,
+    readonly pages: readonly number[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Flushing more pages than this reloads CR3 instead (user pages only; global kernel pages survive a reload). */
 const INVLPG_LIMIT = 64;
@@ -52,11 +69,11 @@ export class FlushTracker {
   /** check throws if any obligation was left unsettled. */
   check(): void {
     if (this.pending.size === 0 || this.suspendedDepth > 0) return;
-    const pages = [...this.pending]
-      .flatMap((f) => f.pages)
-      .slice(0, 4)
-      .map((p) => hex(p));
+    const first = [...this.pending].flatMap((f) => f.pages).slice(0, 4);
+    const pages = first.map((p) => hex(p));
     throw new UnflushedError(
+      'unflushed',
+      first,
       `${this.pending.size} TLB flush obligation(s) neither applied nor ignored (pages ${pages.join(', ')}${this.pending.size > 1 || pages.length > 3 ? ', ...' : ''})`,
     );
   }
@@ -104,9 +121,18 @@ export class Flush {
    * user pages of an address space that is not current.
    */
   ignore(): void {
-    if (this.kernel) throw new UnflushedError('cannot ignore a flush of kernel pages: every address space shares them');
+    if (this.kernel)
+      throw new UnflushedError(
+        'kernel-pages',
+        this.pages,
+        'cannot ignore a flush of kernel pages: every address space shares them',
+      );
     if (this.isCurrent())
-      throw new UnflushedError(`cannot ignore a flush: address space ${hex(this.directory)} is current`);
+      throw new UnflushedError(
+        'current-space',
+        this.pages,
+        `cannot ignore a flush: address space ${hex(this.directory)} is current`,
+      );
     this.settle();
     this.release();
   }
@@ -116,7 +142,7 @@ export class Flush {
   }
 
   private settle(): void {
-    if (this.settled) throw new UnflushedError('flush obligation settled twice');
+    if (this.settled) throw new UnflushedError('settled-twice', this.pages, 'flush obligation settled twice');
     this.settled = true;
     this.tracker.settle(this);
   }

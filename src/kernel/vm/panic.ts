@@ -9,7 +9,10 @@ import type { Machine } from '../../hw/machine.js';
 import { describeErrorCode } from '../../hw/paging.js';
 import { PagelabError } from '../../errors.js';
 
+/** The kernel stopped: a page fault no resolver could handle (the only panic there is yet). */
 export class KernelPanic extends PagelabError {
+  readonly kind = 'unhandled-page-fault' as const;
+
   constructor(
     readonly fault: PageFault,
     readonly cr2: number,

@@ -16,7 +16,7 @@
 import { hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { FRAME_MASK, PTE_A, PTE_D, PTE_P, PTE_RW } from '../../hw/paging.js';
-import { PagelabError } from '../../errors.js';
+import { VmError } from './error.js';
 import type { PhysAccess } from '../physaccess.js';
 import { TEMP_SLOT, TEMP_SLOT_DEPTH } from './layout.js';
 import { fillLinearPage } from './window.js';
@@ -48,10 +48,13 @@ export class TempSlot implements PhysAccess {
 
   /** map maps a frame into the next free slot and returns its linear address; pair with unmap(). */
   map(frame: PhysAddr): number {
-    if (frame % 4096 !== 0) throw new PagelabError(`temporary mapping of ${hex(frame)}: not a frame address`);
+    if (frame % 4096 !== 0)
+      throw new VmError('misaligned', `temporary mapping of ${hex(frame)}: not a frame address`, { frame });
     if (this.depth === TEMP_SLOT_DEPTH)
-      throw new PagelabError(
+      throw new VmError(
+        'slot-exhausted',
         `temporary mapping of ${hex(frame)}: all ${TEMP_SLOT_DEPTH} slots in use (nested too deep)`,
+        { frame },
       );
     const d = this.depth++;
     const linear = TEMP_SLOT - d * 4096;
@@ -71,7 +74,7 @@ export class TempSlot implements PhysAccess {
 
   /** unmap releases the most recent slot (its PTE stays until another frame or quiesce()). */
   unmap(): void {
-    if (this.depth === 0) throw new PagelabError('temporary mapping: unmap without a matching map');
+    if (this.depth === 0) throw new VmError('slot-unbalanced', 'temporary mapping: unmap without a matching map');
     this.depth--;
   }
 

@@ -4,7 +4,7 @@
 
 import { hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
-import { PagelabError } from '../../errors.js';
+import { VmError } from './error.js';
 import type { PhysAccess } from '../physaccess.js';
 import { KERNEL_BASE, KERNEL_WINDOW_LIMIT } from './layout.js';
 
@@ -17,7 +17,11 @@ export class KernelWindow implements PhysAccess {
   /** p2v gives the linear address of a physical address inside the window. */
   p2v(p: PhysAddr): number {
     if (p < 0 || p >= this.limit)
-      throw new PagelabError(`physical ${hex(p)} is outside the kernel window (below ${hex(this.limit)})`);
+      throw new VmError(
+        'outside-window',
+        `physical ${hex(p)} is outside the kernel window (below ${hex(this.limit)})`,
+        { frame: p },
+      );
     return KERNEL_BASE + p;
   }
 

@@ -183,7 +183,8 @@ describe.each(['kr', 'slab'] as const)('heap rejections are atomic under damage 
           if (caught === null) return;
           expect(caught).toBeInstanceOf(HeapError);
           if (!(caught instanceof HeapError)) return;
-          expect(caught.message).toContain(hex(caught.address));
+          expect(caught.address, 'a rejected call on memory names an address').not.toBeNull();
+          expect(caught.message).toContain(hex(caught.address ?? -1));
           const changed = changedChunk(before, machineState(b.rig));
           if (changed !== null) expect.fail(`${caught.message}: changed ${changed}`);
         },
