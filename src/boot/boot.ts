@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PagelabError } from '../errors.js';
-import { hex, lin, pageAlignUp, phys, type PhysAddr } from '../hw/addr.js';
+import { PAGE_SIZE, hex, lin, pageAlignUp, phys, type PhysAddr } from '../hw/addr.js';
 import { Machine } from '../hw/machine.js';
 import { CR0_ET, CR0_PE } from '../hw/paging.js';
 import {
@@ -117,7 +117,7 @@ function readDefaultKernel(): KernelImage {
 
 /** checkRam refuses sizes the machine cannot model. */
 function checkRam(ram: number): number {
-  if (!Number.isInteger(ram) || ram < MIN_RAM || ram > MAX_RAM || ram % 4096 !== 0) {
+  if (!Number.isInteger(ram) || ram < MIN_RAM || ram > MAX_RAM || ram % PAGE_SIZE !== 0) {
     throw new PagelabError(`RAM size must be a multiple of 4 KiB from 2 MiB to 4 GiB, got ${ram} bytes`);
   }
   return ram;
@@ -213,8 +213,8 @@ function bootTables(k: LoadedKernel, mbi: MultibootInfo, pse: boolean): BootTabl
     table !== undefined &&
     inImage(k, dir) &&
     inImage(k, table) &&
-    dir % 4096 === 0 &&
-    table % 4096 === 0
+    dir % PAGE_SIZE === 0 &&
+    table % PAGE_SIZE === 0
   ) {
     return { directory: phys(dir - KERNEL_VIRTUAL_BASE), table: phys(table - KERNEL_VIRTUAL_BASE), pse, inImage: true };
   }
@@ -224,14 +224,14 @@ function bootTables(k: LoadedKernel, mbi: MultibootInfo, pse: boolean): BootTabl
     ...mbi.modules.map((x) => x.end),
   ];
   const base = pageAlignUp(Math.max(...used.filter((e) => e <= BOOT_MAPPED_BYTES)));
-  if (base + 2 * 4096 > BOOT_MAPPED_BYTES)
+  if (base + 2 * PAGE_SIZE > BOOT_MAPPED_BYTES)
     throw new PagelabError(`no room below 4 MiB for the boot page directory and table after ${hex(base)}`);
-  return { directory: phys(base), table: phys(base + 4096), pse, inImage: false };
+  return { directory: phys(base), table: phys(base + PAGE_SIZE), pse, inImage: false };
 }
 
 /** inImage tells whether a virtual address lies in the kernel image. */
 function inImage(k: LoadedKernel, v: number): boolean {
-  return v >= k.extents.virtualStart && v + 4096 <= k.extents.virtualEnd;
+  return v >= k.extents.virtualStart && v + PAGE_SIZE <= k.extents.virtualEnd;
 }
 
 /** handoffLines describes the loader's hand-off for step 1. */
@@ -259,8 +259,8 @@ function bootInfo(m: Machine, k: LoadedKernel, mbi: MultibootInfo, t: BootTables
     ...modules.map((x, i) => ({ base: x.start, length: x.end - x.start, what: `module ${i} (${x.cmdline})` })),
   ];
   if (!t.inImage) {
-    reserved.push({ base: t.directory, length: 4096, what: 'boot page directory' });
-    if (!t.pse) reserved.push({ base: t.table, length: 4096, what: 'boot page table' });
+    reserved.push({ base: t.directory, length: PAGE_SIZE, what: 'boot page directory' });
+    if (!t.pse) reserved.push({ base: t.table, length: PAGE_SIZE, what: 'boot page table' });
   }
   const table: PhysAddr | null = t.pse ? null : t.table;
   return {

@@ -4,7 +4,7 @@
 // directly; once CR0.PG is set every access goes through the MMU, as the
 // assembly's would. Each step is recorded for the boot log.
 
-import { hex, lin, type LinAddr, type PhysAddr } from '../hw/addr.js';
+import { PAGE_SIZE, hex, lin, type LinAddr, type PhysAddr } from '../hw/addr.js';
 import type { Machine } from '../hw/machine.js';
 import { CR0_PG, CR0_WP, CR4_PSE, PDE_PS, PTE_P, PTE_RW } from '../hw/paging.js';
 import { KERNEL_PDE_INDEX, KERNEL_VIRTUAL_BASE } from './handoff.js';
@@ -54,7 +54,7 @@ export function buildBootDirectory(m: Machine, t: BootTables, steps: BootStep[])
     pde = 0 | PDE_PS | BOOT_FLAGS;
     lines.push(`one 4 MiB page: PDE = ${hex(pde)} (frame 0x00000000, PS P RW)`);
   } else {
-    for (let i = 0; i < 1024; i++) mem.write32(t.table + i * 4, (i * 4096) | BOOT_FLAGS);
+    for (let i = 0; i < 1024; i++) mem.write32(t.table + i * 4, (i * PAGE_SIZE) | BOOT_FLAGS);
     pde = t.table | BOOT_FLAGS;
     lines.push(`boot page table at ${hex(t.table)}: PTE i = i * 0x1000 | P RW for i = 0..1023 (maps [0, 4 MiB))`);
   }

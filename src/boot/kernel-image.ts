@@ -4,7 +4,7 @@
 // read the kernel's extents from the linker-script labels in its symbol table.
 
 import { ParseError } from '../errors.js';
-import { lin, phys, type LinAddr, type PhysAddr } from '../hw/addr.js';
+import { PAGE_SIZE, lin, phys, type LinAddr, type PhysAddr } from '../hw/addr.js';
 import type { PhysicalMemory } from '../hw/memory.js';
 import { PT_LOAD, parseElf32, symbolMap, type Elf32, type ProgramHeader } from './elf.js';
 import { BOOT_MAPPED_BYTES, KERNEL_VIRTUAL_BASE, type KernelExtents } from './handoff.js';
@@ -84,7 +84,7 @@ export function loadKernel(mem: PhysicalMemory, bytes: Uint8Array, what = 'kerne
 /** checkSegment requires a higher-half segment (p_vaddr = p_paddr + 3 GiB) loaded in RAM below 4 MiB. */
 function checkSegment(mem: PhysicalMemory, s: ProgramHeader, what: string): void {
   const end = s.paddr + s.memsz;
-  for (let p = s.paddr; p < end; p = (Math.floor(p / 4096) + 1) * 4096) {
+  for (let p = s.paddr; p < end; p = (Math.floor(p / PAGE_SIZE) + 1) * PAGE_SIZE) {
     if (!mem.isRam(p) || !mem.isRam(end - 1)) {
       throw new ParseError(
         what,

@@ -4,7 +4,7 @@
 // 128 KiB of low RAM, the BIOS ROM below 4 GiB, and RAM past 3.5 GiB moved
 // above 4 GiB.
 
-import { MAX_PHYS_4G } from '../hw/addr.js';
+import { PAGE_SIZE, MAX_PHYS_4G } from '../hw/addr.js';
 import type { RamRange } from '../hw/memory.js';
 import { MMAP_AVAILABLE, MMAP_RESERVED, type MemoryMapEntry } from './handoff.js';
 
@@ -64,7 +64,7 @@ export function ramFromMap(map: readonly MemoryMapEntry[]): number {
     if (end <= 0xf0000000) low = Math.max(low, end);
     else if (e.base >= MAX_PHYS_4G && e.type === MMAP_AVAILABLE) high += e.length;
   }
-  return Math.ceil(low / 4096) * 4096 + high;
+  return Math.ceil(low / PAGE_SIZE) * PAGE_SIZE + high;
 }
 
 /** overlaps tells whether [a, a + al) and [b, b + bl) share a byte. */

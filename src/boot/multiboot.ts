@@ -3,7 +3,7 @@
 // from memory, and built into memory for the default machine.
 
 import { ParseError } from '../errors.js';
-import { MAX_PHYS_4G } from '../hw/addr.js';
+import { PAGE_SIZE, MAX_PHYS_4G } from '../hw/addr.js';
 import type { MemoryMapEntry } from './handoff.js';
 
 /** EAX at the kernel's entry when a multiboot loader started it. */
@@ -184,7 +184,7 @@ function u32(mem: PhysicalBytes, p: number, field: string): number {
 function needRam(mem: PhysicalBytes, p: number, length: number, what: string): void {
   if (length === 0) return;
   const end = p + length;
-  for (let q = p; q < end; q = (Math.floor(q / 4096) + 1) * 4096) {
+  for (let q = p; q < end; q = (Math.floor(q / PAGE_SIZE) + 1) * PAGE_SIZE) {
     if (!mem.isRam(q)) fail(q, `${what} in RAM: [0x${p.toString(16)}, 0x${end.toString(16)}) is not all RAM`);
   }
   if (!mem.isRam(end - 1)) fail(end - 1, `${what} in RAM`);

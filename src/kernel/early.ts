@@ -3,7 +3,7 @@
 // window, just past everything reserved at boot. Each frame it gives is
 // recorded as a reserved range so the real allocator never hands it out.
 
-import { hex, type PhysAddr } from '../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../hw/addr.js';
 import type { BootInfo, ReservedRange } from '../boot/handoff.js';
 import { MMAP_AVAILABLE } from '../boot/handoff.js';
 import { PagelabError } from '../errors.js';
@@ -18,7 +18,7 @@ export class EarlyAllocator {
     private readonly info: BootInfo,
     private readonly limit = KERNEL_WINDOW_LIMIT,
   ) {
-    this.next = Math.ceil(info.kernel.physicalEnd / 4096) * 4096;
+    this.next = Math.ceil(info.kernel.physicalEnd / PAGE_SIZE) * PAGE_SIZE;
   }
 
   /** alloc returns `count` contiguous free frames inside the window, tagged with `what`. */
@@ -27,7 +27,7 @@ export class EarlyAllocator {
       throw new PagelabError(`early allocation for ${what} after ${this.sealed} took over physical memory`);
     for (;;) {
       const base = this.next;
-      const end = base + count * 4096;
+      const end = base + count * PAGE_SIZE;
       if (end > this.limit) {
         throw new PagelabError(
           `early allocation of ${count} frame(s) for ${what}: no room below ${hex(this.limit)}: the kernel window (the first 4 MiB, which the boot page table maps) is full of the kernel image, the multiboot data and the modules; use smaller modules`,
@@ -39,7 +39,7 @@ export class EarlyAllocator {
         this.taken.push({ base, length: end - base, what });
         return base as PhysAddr;
       }
-      this.next = Math.ceil(clash / 4096) * 4096;
+      this.next = Math.ceil(clash / PAGE_SIZE) * PAGE_SIZE;
     }
   }
 
@@ -58,6 +58,6 @@ export class EarlyAllocator {
     );
     if (inRam) return null;
     const after = this.info.memoryMap.find((e) => e.type === MMAP_AVAILABLE && e.base + e.length > base);
-    return after === undefined ? this.limit : Math.max(after.base, base + 4096);
+    return after === undefined ? this.limit : Math.max(after.base, base + PAGE_SIZE);
   }
 }

@@ -5,7 +5,7 @@
 // live kernel state for tools (`pagelab translate`).
 
 import type { BootInfo } from '../boot/handoff.js';
-import { hex, lin, type LinAddr } from '../hw/addr.js';
+import { PAGE_SIZE, hex, lin, type LinAddr } from '../hw/addr.js';
 import type { Machine } from '../hw/machine.js';
 import { PTE_RW, PTE_US } from '../hw/paging.js';
 import { createFrameAllocator } from './frames/allocator.js';
@@ -176,7 +176,7 @@ function switchCost(
   misses: (() => number) | undefined,
 ): { kernelMisses: number; userMisses: number } | null {
   const m = k.core.machine;
-  const kernelPages = Array.from({ length: 8 }, (_, i) => 0xc0100000 + i * 4096);
+  const kernelPages = Array.from({ length: 8 }, (_, i) => 0xc0100000 + i * PAGE_SIZE);
   const count = misses ?? (() => 0);
   k.vm.switchTo(user);
   const touch = (): number => {

@@ -3,7 +3,7 @@
 // that name the address and the reason a frame cannot be freed, poison and
 // zero fills through the temporary-mapping slot, and the statistics.
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import type { ReservedRange } from '../../boot/handoff.js';
 import type { TempSlot } from '../vm/slot.js';
@@ -139,8 +139,8 @@ export abstract class FrameAllocatorBase {
    * The common case (one frame, in the range the last call hit) reads that range's two words from RAM.
    */
   protected checkFrame(op: string, frame: number, order = 0): number {
-    if (order === 0 && frame >= 0 && frame < 0x1_0000_0000 && frame % 4096 === 0) {
-      const pfn = frame / 4096;
+    if (order === 0 && frame >= 0 && frame < 0x1_0000_0000 && frame % PAGE_SIZE === 0) {
+      const pfn = frame / PAGE_SIZE;
       const last = this.lastRange;
       if (pfn >= this.rangeStart(last) && pfn < this.rangeEnd(last)) return pfn;
       const i = this.findRangeInRam(op, pfn);
@@ -156,18 +156,18 @@ export abstract class FrameAllocatorBase {
   private checkBlock(op: string, frame: number, order: number): number {
     if (!Number.isInteger(frame) || frame < 0 || frame >= 0x1_0000_0000)
       throw new FrameError('bad-address', op, frame, 'not a 32-bit physical address');
-    const bytes = 4096 * 2 ** order;
+    const bytes = PAGE_SIZE * 2 ** order;
     if (frame % bytes !== 0) {
       throw new FrameError(
         'misaligned',
         op,
         frame,
         order === 0
-          ? `not frame-aligned (offset ${hex(frame % 4096, 3)} into its frame)`
+          ? `not frame-aligned (offset ${hex(frame % PAGE_SIZE, 3)} into its frame)`
           : `not aligned to a ${2 ** order}-frame block (order ${order})`,
       );
     }
-    const pfn = frame / 4096;
+    const pfn = frame / PAGE_SIZE;
     for (let p = pfn; p < pfn + 2 ** order; p++) if (this.findRangeInRam(op, p) < 0) throw this.unusable(op, p);
     return pfn;
   }
@@ -176,8 +176,13 @@ export abstract class FrameAllocatorBase {
   private unusable(op: string, pfn: number): FrameError {
     const r = this.regions.reserved.find((x) => x.start <= pfn && pfn < x.end);
     if (r !== undefined)
-      return new FrameError('reserved', op, pfn * 4096, `reserved frame (${r.reason}), never handed out`);
-    return new FrameError('not-ram', op, pfn * 4096, 'not usable RAM (outside the type-1 regions of the memory map)');
+      return new FrameError('reserved', op, pfn * PAGE_SIZE, `reserved frame (${r.reason}), never handed out`);
+    return new FrameError(
+      'not-ram',
+      op,
+      pfn * PAGE_SIZE,
+      'not usable RAM (outside the type-1 regions of the memory map)',
+    );
   }
 
   /** checkOrder rejects an order outside 0..MAX_ORDER. */
@@ -194,7 +199,7 @@ export abstract class FrameAllocatorBase {
 
   /** fill writes one byte value over 2^order frames from `frame`, each through the slot. */
   protected fill(frame: number, order: number, byte: number): void {
-    for (let i = 0; i < 2 ** order; i++) this.slot.fillFrame((frame + i * 4096) as PhysAddr, byte);
+    for (let i = 0; i < 2 ** order; i++) this.slot.fillFrame((frame + i * PAGE_SIZE) as PhysAddr, byte);
   }
 
   /** handOut zeroes a fresh block if asked and returns its address. */
@@ -211,7 +216,7 @@ export abstract class FrameAllocatorBase {
     const m = this.machine;
     const out: string[] = [];
     for (const r of this.early.slice(this.earlyAtStart)) {
-      const first = Math.floor(r.base / 4096);
+      const first = Math.floor(r.base / PAGE_SIZE);
       if (findRange(this.ranges, first) >= 0)
         out.push(
           `early allocation '${r.what}' at ${hex(r.base)} was made after the frame allocator started: it owns those frames`,

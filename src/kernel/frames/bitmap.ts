@@ -8,7 +8,7 @@
 // found (audit() reports the hint past a free word), and a free count of 0
 // makes alloc() return null without scanning, as the C code would.
 
-import type { PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
 import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './api.js';
 import { FrameAllocatorBase, POISON_BYTE } from './base.js';
 import { FrameError, corrupted } from './error.js';
@@ -77,7 +77,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
       this.setWord(w, v | (1 << bit));
       if (w !== hint) this.setHint(w);
       this.setFreeCount(free - 1);
-      return this.handOut((w * 32 + bit) * 4096, 0, opts);
+      return this.handOut((w * 32 + bit) * PAGE_SIZE, 0, opts);
     }
     throw this.lost('alloc', free, hint);
   }
@@ -125,7 +125,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
     if (pfn < 0) return null;
     this.setBits(pfn, n, true);
     this.setFreeCount(free - n);
-    return this.handOut(pfn * 4096, order, opts);
+    return this.handOut(pfn * PAGE_SIZE, order, opts);
   }
 
   /** findInWord looks for n (< 32) aligned clear bits inside one word, from the hint. */
@@ -171,7 +171,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
         throw new FrameError(
           'not-allocated',
           'freeContiguous',
-          p * 4096,
+          p * PAGE_SIZE,
           'not allocated (already free: a double free, or never handed out)',
         );
     }
@@ -184,7 +184,7 @@ export class BitmapAllocator extends FrameAllocatorBase implements FrameAllocato
 
   /** isFree tells whether a usable frame's bit is clear. */
   isFree(frame: PhysAddr): boolean {
-    const pfn = frame / 4096;
+    const pfn = frame / PAGE_SIZE;
     if (!Number.isInteger(pfn) || !this.isUsable(pfn)) return false;
     return (this.word(pfn >>> 5) & (1 << (pfn & 31))) === 0;
   }

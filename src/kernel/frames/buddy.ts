@@ -17,7 +17,7 @@
 // whose neighbour does not link back, is reported by name ("buddy list
 // corrupted") before anything changes.
 
-import type { PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
 import { hex } from '../../hw/addr.js';
 import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './api.js';
 import { FrameAllocatorBase, MAX_ORDER, POISON_BYTE } from './base.js';
@@ -112,7 +112,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
 
   /** pushFree puts a block at the head of its order's list and marks it FREE|order. */
   private pushFree(pfn: number, order: number): void {
-    const frame = pfn * 4096;
+    const frame = pfn * PAGE_SIZE;
     const head = this.head(order);
     const l = this.slot.map(frame as PhysAddr);
     try {
@@ -128,7 +128,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
 
   /** unlink removes a free block from its order's list (its state byte is the caller's business). */
   private unlink(pfn: number, order: number): void {
-    const frame = pfn * 4096;
+    const frame = pfn * PAGE_SIZE;
     const [next, prev] = this.links(frame);
     if (prev !== 0) this.setLink(prev, 0, next);
     else this.setHead(order, next);
@@ -141,13 +141,13 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
    * the list head when it has no prev.
    */
   private checkUnlink(op: string, pfn: number, order: number): void {
-    const frame = pfn * 4096;
+    const frame = pfn * PAGE_SIZE;
     const [next, prev] = this.links(frame);
     const broken = (why: string): FrameError => corrupted(op, frame, 'buddy list', `order ${order}: ${why}`);
     if (prev === 0 && this.head(order) !== frame) throw broken('a block with no prev link is not the list head');
-    if (prev !== 0 && (prev % 4096 !== 0 || prev / 4096 >= this.maxPfn || this.links(prev)[0] !== frame))
+    if (prev !== 0 && (prev % PAGE_SIZE !== 0 || prev / PAGE_SIZE >= this.maxPfn || this.links(prev)[0] !== frame))
       throw broken(`prev ${hex(prev)} does not link back`);
-    if (next !== 0 && (next % 4096 !== 0 || next / 4096 >= this.maxPfn || this.links(next)[1] !== frame))
+    if (next !== 0 && (next % PAGE_SIZE !== 0 || next / PAGE_SIZE >= this.maxPfn || this.links(next)[1] !== frame))
       throw broken(`next ${hex(next)} does not link back`);
   }
 
@@ -155,8 +155,8 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
   private listHead(op: string, k: number): number {
     const frame = this.head(k);
     if (frame === 0) return 0;
-    const pfn = frame / 4096;
-    if (frame % (4096 * 2 ** k) !== 0 || pfn >= this.maxPfn)
+    const pfn = frame / PAGE_SIZE;
+    if (frame % (PAGE_SIZE * 2 ** k) !== 0 || pfn >= this.maxPfn)
       throw corrupted(op, frame, 'buddy list', `head of order ${k} is not an aligned frame of the map`);
     if (this.state(pfn) !== (STATE_FREE | k))
       throw corrupted(op, frame, 'buddy list', `head of order ${k} has state ${hex(this.state(pfn), 2)}`);
@@ -173,7 +173,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
       if (frame !== 0) break;
     }
     if (k > MAX_ORDER) return null;
-    const pfn = frame / 4096;
+    const pfn = frame / PAGE_SIZE;
     this.checkUnlink('allocContiguous', pfn, k);
     const free = this.checkTake('allocContiguous', 2 ** order, frame);
     this.unlink(pfn, k);
@@ -183,7 +183,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     }
     this.setState(pfn, STATE_ALLOC | order);
     this.setFreeCount(free - 2 ** order);
-    return this.handOut(pfn * 4096, order, opts);
+    return this.handOut(pfn * PAGE_SIZE, order, opts);
   }
 
   /** alloc is an order-0 allocContiguous. */
@@ -253,13 +253,13 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
         'double-free',
         op,
         frame,
-        `already free (double free): inside the free order-${hs & 0x3f} block at ${hex(head * 4096)}`,
+        `already free (double free): inside the free order-${hs & 0x3f} block at ${hex(head * PAGE_SIZE)}`,
       );
     return new FrameError(
       'inside-block',
       op,
       frame,
-      `inside the allocated order-${hs & 0x3f} block at ${hex(head * 4096)}, not its start`,
+      `inside the allocated order-${hs & 0x3f} block at ${hex(head * PAGE_SIZE)}, not its start`,
     );
   }
 
@@ -275,7 +275,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
 
   /** isFree: the frame lies in a free block. */
   isFree(frame: PhysAddr): boolean {
-    const pfn = frame / 4096;
+    const pfn = frame / PAGE_SIZE;
     if (!Number.isInteger(pfn) || !this.isUsable(pfn)) return false;
     const s = this.state(pfn);
     if (s !== STATE_TAIL) return (s & STATE_FREE) !== 0;
@@ -299,7 +299,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
         f !== 0 && list.length <= this.usableCount();
         f = this.links(f)[0]
       )
-        list.push(f / 4096);
+        list.push(f / PAGE_SIZE);
       out.push(list);
     }
     return out;
@@ -317,14 +317,14 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
       for (const pfn of list) {
         out.push(...this.auditBlock(pfn, k, prev, free));
         free.add(pfn * 64 + k);
-        prev = pfn * 4096;
+        prev = pfn * PAGE_SIZE;
         frames += 2 ** k;
       }
     });
     blocks.forEach((list, k) => {
       for (const pfn of list)
         if (k < MAX_ORDER && free.has((pfn ^ (2 ** k)) * 64 + k))
-          out.push(`free blocks ${hex(pfn * 4096)} and its buddy are both free at order ${k}`);
+          out.push(`free blocks ${hex(pfn * PAGE_SIZE)} and its buddy are both free at order ${k}`);
     });
     if (frames !== this.freeCount()) out.push(`free count ${this.freeCount()} but the lists hold ${frames} frames`);
     out.push(...this.auditMap(free));
@@ -342,20 +342,20 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     for (const r of this.ranges) {
       for (; p < r.start; p++)
         if (this.state(p) !== STATE_RESERVED)
-          out.push(`frame ${hex(p * 4096)} is not managed but has state ${hex(this.state(p), 2)}`);
+          out.push(`frame ${hex(p * PAGE_SIZE)} is not managed but has state ${hex(this.state(p), 2)}`);
       while (p < r.end && out.length < 16) p = this.auditMapBlock(p, r.end, listed, out);
       p = r.end;
     }
     for (; p < this.maxPfn; p++)
       if (this.state(p) !== STATE_RESERVED)
-        out.push(`frame ${hex(p * 4096)} is not managed but has state ${hex(this.state(p), 2)}`);
+        out.push(`frame ${hex(p * PAGE_SIZE)} is not managed but has state ${hex(this.state(p), 2)}`);
     return out.slice(0, 16);
   }
 
   /** auditMapBlock checks the block whose head should be at pfn; returns the pfn after it. */
   private auditMapBlock(pfn: number, end: number, listed: ReadonlySet<number>, out: string[]): number {
     const s = this.state(pfn);
-    const at = hex(pfn * 4096);
+    const at = hex(pfn * PAGE_SIZE);
     if (s === STATE_TAIL || s === STATE_RESERVED || (s & 0x3f) > MAX_ORDER) {
       out.push(`frame ${at} starts no block but has state ${hex(s, 2)}`);
       return pfn + 1;
@@ -368,7 +368,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
     const last = Math.min(pfn + 2 ** k, end);
     for (let t = pfn + 1; t < last; t++)
       if (this.state(t) !== STATE_TAIL) {
-        out.push(`frame ${hex(t * 4096)} inside block ${at} has state ${hex(this.state(t), 2)}`);
+        out.push(`frame ${hex(t * PAGE_SIZE)} inside block ${at} has state ${hex(this.state(t), 2)}`);
         return t;
       }
     return last;
@@ -377,7 +377,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
   /** auditBlock checks one listed block: alignment, usable frames, state byte, back link, no duplicate. */
   private auditBlock(pfn: number, k: number, prev: number, seen: Set<number>): string[] {
     const out: string[] = [];
-    const at = hex(pfn * 4096);
+    const at = hex(pfn * PAGE_SIZE);
     if (seen.has(pfn * 64 + k)) out.push(`block ${at} listed twice at order ${k}`);
     if (pfn % 2 ** k !== 0) out.push(`block ${at} of order ${k} is misaligned`);
     const range = findRange(this.ranges, pfn);
@@ -385,7 +385,7 @@ export class BuddyAllocator extends FrameAllocatorBase implements FrameAllocator
       out.push(`block ${at} of order ${k} holds non-usable frames`);
     if (this.state(pfn) !== (STATE_FREE | k))
       out.push(`block ${at} listed at order ${k} has state ${hex(this.state(pfn), 2)}`);
-    if (this.links(pfn * 4096)[1] !== prev) out.push(`block ${at} has a wrong prev link`);
+    if (this.links(pfn * PAGE_SIZE)[1] !== prev) out.push(`block ${at} has a wrong prev link`);
     return out;
   }
 }

@@ -4,7 +4,7 @@
 // for the buddy allocator, that no two free blocks are buddies at one order,
 // that everything merges back, and that contiguous blocks are aligned.
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { FrameAllocator } from './api.js';
 import { POISON_BYTE, MAX_ORDER } from './base.js';
 import { BuddyAllocator } from './buddy.js';
@@ -81,14 +81,15 @@ function checkFrames(alloc: FrameAllocator, frames: readonly PhysAddr[]): string
   const seen = new Set<number>();
   const meta = alloc.metadata;
   for (const f of frames) {
-    const pfn = f / 4096;
-    if (f % 4096 !== 0) out.push(`${hex(f)} is not frame-aligned`);
+    const pfn = f / PAGE_SIZE;
+    if (f % PAGE_SIZE !== 0) out.push(`${hex(f)} is not frame-aligned`);
     if (seen.has(f)) out.push(`${hex(f)} handed out twice`);
     seen.add(f);
     if (findRange(alloc.regions.usable, pfn) < 0) out.push(`${hex(f)} is not in a usable range`);
     const r = alloc.regions.reserved.find((x) => x.start <= pfn && pfn < x.end);
     if (r !== undefined) out.push(`${hex(f)} is reserved (${r.reason})`);
-    if (f >= meta.base && f < meta.base + meta.frames * 4096) out.push(`${hex(f)} is the allocator's own metadata`);
+    if (f >= meta.base && f < meta.base + meta.frames * PAGE_SIZE)
+      out.push(`${hex(f)} is the allocator's own metadata`);
     if (pfn === 0) out.push('frame 0 handed out');
   }
   return out;
@@ -111,7 +112,7 @@ function touchFrames(slot: TempSlot, frames: readonly PhysAddr[]): string[] {
 /** checkPoison: a freed frame holds POISON_BYTE everywhere but its first `skip` bytes (the list links). */
 function checkPoison(slot: TempSlot, frame: PhysAddr, skip: number): string[] {
   const word = POISON_BYTE * 0x01010101;
-  for (let off = skip; off < 4096; off += 4) {
+  for (let off = skip; off < PAGE_SIZE; off += 4) {
     if (slot.read32((frame + off) as PhysAddr) !== word)
       return [`freed frame ${hex(frame)} is not poisoned at offset ${off}`];
   }
@@ -125,9 +126,9 @@ function checkContiguous(alloc: FrameAllocator): string[] {
   for (let k = 0; k <= MAX_ORDER; k++) {
     const b = alloc.allocContiguous(k);
     if (b === null) continue;
-    if (b % (4096 * 2 ** k) !== 0) out.push(`order-${k} block ${hex(b)} is misaligned`);
-    const r = findRange(alloc.regions.usable, b / 4096);
-    if (r < 0 || findRange(alloc.regions.usable, b / 4096 + 2 ** k - 1) !== r)
+    if (b % (PAGE_SIZE * 2 ** k) !== 0) out.push(`order-${k} block ${hex(b)} is misaligned`);
+    const r = findRange(alloc.regions.usable, b / PAGE_SIZE);
+    if (r < 0 || findRange(alloc.regions.usable, b / PAGE_SIZE + 2 ** k - 1) !== r)
       out.push(`order-${k} block ${hex(b)} is not wholly usable`);
     alloc.freeContiguous(b, k);
   }

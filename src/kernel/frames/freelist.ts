@@ -17,7 +17,7 @@
 // ("free-list link corrupted", ...) before anything changes; a link that
 // points at another free frame is followed, as C would.
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { AllocOptions, FrameAllocator, FrameAllocatorOptions } from './api.js';
 import { FrameAllocatorBase, POISON_BYTE } from './base.js';
 import { FrameError, corrupted } from './error.js';
@@ -71,15 +71,15 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     if ((this.allocatedWord(front.pfn) & (1 << (front.pfn & 31))) !== 0)
       throw corrupted(
         'alloc',
-        front.pfn * 4096,
+        front.pfn * PAGE_SIZE,
         'frontier',
         'the frame at the frontier is marked allocated: handed out already, through a corrupted free-list link?',
       );
-    const free = this.checkTake('alloc', 1, front.pfn * 4096);
+    const free = this.checkTake('alloc', 1, front.pfn * PAGE_SIZE);
     this.advanceFrontier(front.index, front.pfn);
     this.markAllocated(front.pfn);
     this.setFreeCount(free - 1);
-    return this.handOut(front.pfn * 4096, 0, opts);
+    return this.handOut(front.pfn * PAGE_SIZE, 0, opts);
   }
 
   /** popHead takes the head frame: checks it and its link first, so a corrupted list changes nothing. */
@@ -95,21 +95,21 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
       );
     const free = this.checkTake('alloc', 1, head);
     this.setHead(next);
-    this.markAllocated(head / 4096);
+    this.markAllocated(head / PAGE_SIZE);
     this.setFreeCount(free - 1);
     return this.handOut(head, 0, opts);
   }
 
   /** canBeListed: a frame-aligned usable frame whose allocation bit is clear (what a list entry must be). */
   private canBeListed(frame: number): boolean {
-    if (frame % 4096 !== 0 || !this.isUsable(frame / 4096)) return false;
-    return (this.allocatedWord(frame / 4096) & (1 << ((frame / 4096) & 31))) === 0;
+    if (frame % PAGE_SIZE !== 0 || !this.isUsable(frame / PAGE_SIZE)) return false;
+    return (this.allocatedWord(frame / PAGE_SIZE) & (1 << ((frame / PAGE_SIZE) & 31))) === 0;
   }
 
   /** whyNotListed says why a frame cannot be on the free list. */
   private whyNotListed(frame: number): string {
-    if (frame % 4096 !== 0) return `${hex(frame)} is not frame-aligned`;
-    if (!this.isUsable(frame / 4096)) return `${hex(frame)} is not a usable frame`;
+    if (frame % PAGE_SIZE !== 0) return `${hex(frame)} is not frame-aligned`;
+    if (!this.isUsable(frame / PAGE_SIZE)) return `${hex(frame)} is not a usable frame`;
     return `${hex(frame)} is marked allocated`;
   }
 
@@ -208,7 +208,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
 
   /** isFree: usable and its allocation bit clear. */
   isFree(frame: PhysAddr): boolean {
-    const pfn = frame / 4096;
+    const pfn = frame / PAGE_SIZE;
     if (!Number.isInteger(pfn) || !this.isUsable(pfn)) return false;
     return (this.allocatedWord(pfn) & (1 << (pfn & 31))) === 0;
   }
@@ -240,7 +240,7 @@ export class FreeListAllocator extends FrameAllocatorBase implements FrameAlloca
     const seen = new Set<number>();
     const usable = this.usableCount();
     for (let f = this.head(); f !== 0; f = this.slot.read32(f as PhysAddr)) {
-      const pfn = f / 4096;
+      const pfn = f / PAGE_SIZE;
       if (seen.has(f) || seen.size > usable) {
         out.push(`free list loops at ${f}`);
         return -1;

@@ -7,6 +7,7 @@
 // them) and, by policy, the low 1 MiB. Each withheld frame is counted once,
 // under the first reason that claims it, in the order above.
 
+import { PAGE_SIZE } from '../../hw/addr.js';
 import type { BootInfo, ReservedRange } from '../../boot/handoff.js';
 import { MMAP_AVAILABLE } from '../../boot/handoff.js';
 
@@ -63,8 +64,8 @@ function availableFrames(info: BootInfo): PfnRange[] {
   const out: PfnRange[] = [];
   for (const e of info.memoryMap) {
     if (e.type !== MMAP_AVAILABLE) continue;
-    const start = Math.ceil(e.base / 4096);
-    const end = Math.min(Math.floor((e.base + e.length) / 4096), PFN_LIMIT);
+    const start = Math.ceil(e.base / PAGE_SIZE);
+    const end = Math.min(Math.floor((e.base + e.length) / PAGE_SIZE), PFN_LIMIT);
     if (end > start) out.push({ start, end });
   }
   return merge(out);
@@ -89,7 +90,7 @@ function claims(info: BootInfo, taken: readonly ReservedRange[], low: LowMemoryP
 /** byteClaim turns a byte range into the frames it touches. */
 function byteClaim(base: number, length: number, reason: string): ReservedPfnRange {
   if (length <= 0) return { start: 0, end: 0, reason };
-  return { start: Math.floor(base / 4096), end: Math.ceil((base + length) / 4096), reason };
+  return { start: Math.floor(base / PAGE_SIZE), end: Math.ceil((base + length) / PAGE_SIZE), reason };
 }
 
 /** subtract removes `cut` from sorted ranges; returns what is kept and what was removed. */

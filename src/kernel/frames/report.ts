@@ -3,7 +3,7 @@
 // where the metadata lives and the low-1-MiB policy. The JSON keeps the boot
 // contract's `frames: {total, free, reserved}` and adds the details.
 
-import { hex } from '../../hw/addr.js';
+import { PAGE_SIZE, hex } from '../../hw/addr.js';
 import type { FrameAllocator, FrameStrategy } from './api.js';
 
 export interface FrameReportJson {
@@ -64,5 +64,5 @@ export function frameReport(alloc: FrameAllocator): { lines: string[]; json: Fra
 
 /** mib formats a frame count as MiB. */
 function mib(frames: number): string {
-  return `${((frames * 4096) / 0x100000).toFixed(1)} MiB`;
+  return `${((frames * PAGE_SIZE) / 0x100000).toFixed(1)} MiB`;
 }

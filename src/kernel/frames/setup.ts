@@ -14,7 +14,7 @@
 // table's capacity. Everything that changes is read from RAM where it is used.
 
 import { PagelabError } from '../../errors.js';
-import type { PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import type { KernelCore } from '../vm/core.js';
 import type { FrameAllocatorOptions, FrameMetadata } from './api.js';
@@ -56,9 +56,9 @@ export function prepare(
   const before = computeRegions(core.info, core.early.taken, options.lowMemory);
   const maxRanges = before.usable.length + 1; // one more cut splits at most one range
   const headerBytes = H_RANGES + 8 * maxRanges;
-  const headerFrames = Math.ceil(headerBytes / 4096);
+  const headerFrames = Math.ceil(headerBytes / PAGE_SIZE);
   const map = Math.ceil(mapBytes(before.maxPfn) / 4) * 4;
-  const frames = headerFrames + Math.ceil(map / 4096);
+  const frames = headerFrames + Math.ceil(map / PAGE_SIZE);
   const base = core.early.alloc(frames, METADATA_REASON);
   const regions = computeRegions(core.info, core.early.taken, options.lowMemory);
   if (regions.usable.length > maxRanges)
@@ -69,11 +69,11 @@ export function prepare(
     machine: core.machine,
     regions,
     headerLinear,
-    mapLinear: headerLinear + headerFrames * 4096,
-    rangeCapacity: Math.floor((headerFrames * 4096 - H_RANGES) / 8),
+    mapLinear: headerLinear + headerFrames * PAGE_SIZE,
+    rangeCapacity: Math.floor((headerFrames * PAGE_SIZE - H_RANGES) / 8),
     metadata: { base, frames, bytes: H_RANGES + 8 * regions.usable.length + map },
   };
-  writeHeader(setup, (base + headerFrames * 4096) as PhysAddr, map);
+  writeHeader(setup, (base + headerFrames * PAGE_SIZE) as PhysAddr, map);
   return setup;
 }
 

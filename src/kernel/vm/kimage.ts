@@ -3,7 +3,7 @@
 // mapped read-only, so with CR0.WP the kernel cannot overwrite its own code.
 // A page shared with a writable segment stays writable.
 
-import { lin } from '../../hw/addr.js';
+import { PAGE_SIZE, lin } from '../../hw/addr.js';
 import type { KernelSegment } from '../../boot/handoff.js';
 import type { KernelVm } from './kvm.js';
 
@@ -28,7 +28,7 @@ export function protectKernelImage(vm: KernelVm, segments: readonly KernelSegmen
 /** pagesOf lists the 4 KiB pages a segment covers in the kernel half. */
 function pagesOf(s: KernelSegment): number[] {
   const pages: number[] = [];
-  const first = s.virtualStart - (s.virtualStart % 4096);
-  for (let p = first; p < s.virtualStart + s.memorySize; p += 4096) if (p >= 0xc0000000) pages.push(p);
+  const first = s.virtualStart - (s.virtualStart % PAGE_SIZE);
+  for (let p = first; p < s.virtualStart + s.memorySize; p += PAGE_SIZE) if (p >= 0xc0000000) pages.push(p);
   return pages;
 }

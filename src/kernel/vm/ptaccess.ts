@@ -8,7 +8,7 @@
 //    at 0xFF800000 + pdi*4 KiB and its directory at 0xFFBFF000.
 // New tables are zeroed through the slot before they are linked in, in both.
 
-import type { PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { FRAME_MASK, PTE_A, PTE_P, PTE_RW } from '../../hw/paging.js';
 import type { TempSlot } from './slot.js';
@@ -67,7 +67,7 @@ class SlotPtAccess implements PtAccess {
 
 const FOREIGN_PDE = RECURSIVE_PDE - 1;
 const FOREIGN_TABLES = FOREIGN_PDE * 0x400000; // 0xFF800000
-const FOREIGN_DIRECTORY = FOREIGN_TABLES + RECURSIVE_PDE * 4096; // 0xFFBFF000
+const FOREIGN_DIRECTORY = FOREIGN_TABLES + RECURSIVE_PDE * PAGE_SIZE; // 0xFFBFF000
 
 class RecursivePtAccess implements PtAccess {
   readonly kind = 'recursive';
@@ -88,7 +88,7 @@ class RecursivePtAccess implements PtAccess {
   writePde(dir: PhysAddr, pdi: number, v: number): void {
     const current = this.isCurrent(dir);
     this.machine.write32(this.directoryBase(dir) + pdi * 4, v);
-    const window = (current ? RECURSIVE_TABLES : FOREIGN_TABLES) + pdi * 4096;
+    const window = (current ? RECURSIVE_TABLES : FOREIGN_TABLES) + pdi * PAGE_SIZE;
     this.machine.mmu.invlpg(window);
   }
 
@@ -143,9 +143,9 @@ class RecursivePtAccess implements PtAccess {
   }
 
   private tableBase(dir: PhysAddr, pdi: number): number {
-    if (this.isCurrent(dir)) return RECURSIVE_TABLES + pdi * 4096;
+    if (this.isCurrent(dir)) return RECURSIVE_TABLES + pdi * PAGE_SIZE;
     this.withForeign(dir);
-    const page = FOREIGN_TABLES + pdi * 4096;
+    const page = FOREIGN_TABLES + pdi * PAGE_SIZE;
     this.touched.add(page);
     return page;
   }
@@ -161,7 +161,7 @@ class RecursivePtAccess implements PtAccess {
 
   /** flushWindow drops the TLB entries of PDE 1022's window: its table page and every page of it used. */
   private flushWindow(): void {
-    this.machine.mmu.invlpg(RECURSIVE_TABLES + FOREIGN_PDE * 4096);
+    this.machine.mmu.invlpg(RECURSIVE_TABLES + FOREIGN_PDE * PAGE_SIZE);
     for (const p of this.touched) this.machine.mmu.invlpg(p);
     this.touched.clear();
   }

@@ -14,7 +14,7 @@
 // Every walk checks each frame's magic, its count and each record's magic, and throws (through
 // `corrupt`) naming what it found: a C kernel reading this memory would follow it or stop there.
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { PhysAccess } from '../physaccess.js';
 
 const T_MAGIC = 0x00;
@@ -22,7 +22,7 @@ const T_COUNT = 0x04;
 const T_NEXT = 0x08;
 const T_NEXT_ID = 0x0c;
 const T_RECORDS = 0x10;
-const FRAME_BYTES = 4096;
+const FRAME_BYTES = PAGE_SIZE;
 
 /** What a table is: its magics, its record size and how it reports corruption. */
 export interface RamTableSpec {

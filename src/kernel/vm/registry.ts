@@ -9,7 +9,7 @@
 //                               u32 counts (physical: the frame of 1024 present-PTE counts).
 // The table's frames carry magic 'VMST'. The kernel's own space is the first record (id 1).
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { PhysAccess } from '../physaccess.js';
 import { VmError } from './error.js';
 import { RamTable, type RecordRef, type TableFrames } from './ramtable.js';
@@ -79,7 +79,7 @@ function describe(at: PhysAddr, id: number, data: readonly number[]): SpaceDesc 
     ['directory', directory],
     ['count frame', counts],
   ] as const) {
-    if (v === 0 || v % 4096 !== 0)
+    if (v === 0 || v % PAGE_SIZE !== 0)
       throw registryCorrupted(`space ${id} at ${hex(at)}: ${what} ${hex(v)} is not a frame`);
   }
   return { ref: { at, id }, directory: directory as PhysAddr, counts: counts as PhysAddr };

@@ -13,7 +13,7 @@
 // drops what the TLB may hold. Entries are written with A and D preset, so a
 // stale TLB entry and the PTE never disagree on anything but P.
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { FRAME_MASK, PTE_A, PTE_D, PTE_P, PTE_RW } from '../../hw/paging.js';
 import { VmError } from './error.js';
@@ -42,13 +42,13 @@ export class TempSlot implements PhysAccess {
   ) {
     for (let d = 0; d < TEMP_SLOT_DEPTH; d++) {
       machine.write32(this.pteLinear(d), 0);
-      machine.mmu.invlpg(TEMP_SLOT - d * 4096);
+      machine.mmu.invlpg(TEMP_SLOT - d * PAGE_SIZE);
     }
   }
 
   /** map maps a frame into the next free slot and returns its linear address; pair with unmap(). */
   map(frame: PhysAddr): number {
-    if (frame % 4096 !== 0)
+    if (frame % PAGE_SIZE !== 0)
       throw new VmError('misaligned', `temporary mapping of ${hex(frame)}: not a frame address`, { frame });
     if (this.depth === TEMP_SLOT_DEPTH)
       throw new VmError(
@@ -57,7 +57,7 @@ export class TempSlot implements PhysAccess {
         { frame },
       );
     const d = this.depth++;
-    const linear = TEMP_SLOT - d * 4096;
+    const linear = TEMP_SLOT - d * PAGE_SIZE;
     this.maps++;
     if (this.mapped[d] === frame) return linear;
     this.machine.write32(this.pteLinear(d), frame | SLOT_FLAGS);
@@ -96,7 +96,7 @@ export class TempSlot implements PhysAccess {
   forget(): void {
     this.quiesce();
     for (let d = this.depth; d < TEMP_SLOT_DEPTH; d++) {
-      if (this.cached[d] !== -1) this.machine.mmu.invlpg(TEMP_SLOT - d * 4096);
+      if (this.cached[d] !== -1) this.machine.mmu.invlpg(TEMP_SLOT - d * PAGE_SIZE);
       this.cached[d] = -1;
     }
   }
@@ -116,18 +116,18 @@ export class TempSlot implements PhysAccess {
   }
 
   read32(p: PhysAddr): number {
-    const page = this.map((p - (p % 4096)) as PhysAddr);
+    const page = this.map((p - (p % PAGE_SIZE)) as PhysAddr);
     try {
-      return this.machine.read32(page + (p % 4096));
+      return this.machine.read32(page + (p % PAGE_SIZE));
     } finally {
       this.unmap();
     }
   }
 
   write32(p: PhysAddr, v: number): void {
-    const page = this.map((p - (p % 4096)) as PhysAddr);
+    const page = this.map((p - (p % PAGE_SIZE)) as PhysAddr);
     try {
-      this.machine.write32(page + (p % 4096), v);
+      this.machine.write32(page + (p % PAGE_SIZE), v);
     } finally {
       this.unmap();
     }

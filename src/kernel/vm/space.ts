@@ -5,7 +5,7 @@
 // and up) are shared by every space and kept for good (see kvm.ts).
 // Every rejected call changes nothing.
 
-import { hex, type LinAddr, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type LinAddr, type PhysAddr } from '../../hw/addr.js';
 import {
   FRAME_MASK,
   LARGE_FRAME_MASK,
@@ -27,7 +27,7 @@ import { KERNEL_BASE, KERNEL_PDE_FIRST, KERNEL_WINDOW_LIMIT, TEMP_SLOT } from '.
 
 /** The temporary-mapping slots (TEMP_SLOT and the nested ones below it) belong to slot.ts alone. */
 const SLOTS_FIRST = KERNEL_BASE + KERNEL_WINDOW_LIMIT;
-const SLOTS_END = TEMP_SLOT + 4096;
+const SLOTS_END = TEMP_SLOT + PAGE_SIZE;
 
 /** Flags a caller may ask for; P is implied. */
 export const MAP_FLAGS = PTE_RW | PTE_US | PTE_G | PTE_PWT | PTE_PCD;
@@ -78,7 +78,7 @@ export class AddressSpace {
   /** map maps one 4 KiB page to a frame with the given flags (P implied). */
   map(page: LinAddr, frame: PhysAddr, flags: number): Flush {
     this.enter();
-    const pdi = this.checkTarget(page, frame, flags, 4096);
+    const pdi = this.checkTarget(page, frame, flags, PAGE_SIZE);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
     if (pde & PTE_P && pde & PDE_PS && this.ctx.pse())
       throw new VmError('already-mapped', `map ${hex(page)}: inside a 4 MiB page`, { address: page });
@@ -123,7 +123,7 @@ export class AddressSpace {
         const at = (page + off) as LinAddr;
         const f = (frame + off) as PhysAddr;
         parts.push(this.ctx.tracker.suspended(() => (large ? this.mapLarge(at, f, flags) : this.map(at, f, flags))));
-        off += large ? 0x400000 : 4096;
+        off += large ? 0x400000 : PAGE_SIZE;
       }
     } catch (e) {
       this.undoRange(parts, absent);
@@ -183,7 +183,7 @@ export class AddressSpace {
   /** protect changes the flags of a mapped page, keeping its frame and A/D. */
   protect(page: LinAddr, flags: number): Flush {
     this.enter();
-    const pdi = this.checkTarget(page, 0 as PhysAddr, flags, 4096);
+    const pdi = this.checkTarget(page, 0 as PhysAddr, flags, PAGE_SIZE);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
     if (!(pde & PTE_P)) throw new VmError('not-mapped', `protect ${hex(page)}: not mapped`, { address: page });
     const keep = (e: number): number => e & ~(MAP_FLAGS | PTE_P);
@@ -268,9 +268,11 @@ export class AddressSpace {
         address: page,
         frame,
       });
-    const what = `${size === 4096 ? '' : '4 MiB '}page ${hex(page)}`;
+    const what = `${size === PAGE_SIZE ? '' : '4 MiB '}page ${hex(page)}`;
     if (page % size !== 0)
-      throw new VmError('misaligned', `${what}: not ${size === 4096 ? '4 KiB' : '4 MiB'}-aligned`, { address: page });
+      throw new VmError('misaligned', `${what}: not ${size === PAGE_SIZE ? '4 KiB' : '4 MiB'}-aligned`, {
+        address: page,
+      });
     if (frame % size !== 0)
       throw new VmError('misaligned', `${what}: frame ${hex(frame)} not aligned`, { address: page, frame });
     if ((flags & ~MAP_FLAGS) !== 0)
@@ -333,7 +335,8 @@ export class AddressSpace {
 function checkPage(op: string, page: number): void {
   if (!Number.isInteger(page) || page < 0 || page >= 2 ** 32)
     throw new VmError('bad-address', `${op} ${String(page)}: not a 32-bit linear address`, { address: page });
-  if (page % 4096 !== 0) throw new VmError('misaligned', `${op} ${hex(page)}: not 4 KiB-aligned`, { address: page });
+  if (page % PAGE_SIZE !== 0)
+    throw new VmError('misaligned', `${op} ${hex(page)}: not 4 KiB-aligned`, { address: page });
   if (page >= SLOTS_FIRST && page < SLOTS_END)
     throw new VmError('reserved', `${op} ${hex(page)}: a temporary-mapping slot, reserved for the slot itself`, {
       address: page,
@@ -342,7 +345,7 @@ function checkPage(op: string, page: number): void {
 
 /** checkRange refuses a range that is empty, not whole pages, or runs past 4 GiB. */
 function checkRange(page: number, frame: number, length: number): void {
-  if (!Number.isInteger(length) || length <= 0 || length % 4096 !== 0)
+  if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0)
     throw new VmError(
       'bad-address',
       `map range at ${String(page)}: length ${length} is not a positive multiple of 4 KiB`,

@@ -2,7 +2,7 @@
 // KERNEL_BASE + phys through the kernel's first page table, as a higher-half
 // C kernel reaches its own image and early data (P2V in xv6).
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { VmError } from './error.js';
 import type { PhysAccess } from '../physaccess.js';
@@ -41,5 +41,5 @@ export class KernelWindow implements PhysAccess {
 /** fillLinearPage writes one byte value over the 4 KiB page at linear `page`. */
 export function fillLinearPage(machine: Machine, page: number, byte: number): void {
   const v = (byte & 0xff) * 0x01010101;
-  for (let off = 0; off < 4096; off += 4) machine.write32(page + off, v);
+  for (let off = 0; off < PAGE_SIZE; off += 4) machine.write32(page + off, v);
 }
