@@ -12,6 +12,7 @@ import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import { FRAME_MASK, PTE_A, PTE_P, PTE_RW } from '../../hw/paging.js';
 import type { TempSlot } from './slot.js';
+import { entryAddr } from './entry.js';
 import { RECURSIVE_DIRECTORY, RECURSIVE_PDE, RECURSIVE_TABLES } from './layout.js';
 
 export type PtAccessKind = 'slot' | 'recursive';
@@ -43,19 +44,19 @@ class SlotPtAccess implements PtAccess {
   constructor(private readonly slot: TempSlot) {}
 
   readPde(dir: PhysAddr, pdi: number): number {
-    return this.slot.read32((dir + pdi * 4) as PhysAddr);
+    return this.slot.read32(entryAddr(dir, pdi));
   }
 
   writePde(dir: PhysAddr, pdi: number, v: number): void {
-    this.slot.write32((dir + pdi * 4) as PhysAddr, v);
+    this.slot.write32(entryAddr(dir, pdi), v);
   }
 
   readPte(_dir: PhysAddr, _pdi: number, table: PhysAddr, pti: number): number {
-    return this.slot.read32((table + pti * 4) as PhysAddr);
+    return this.slot.read32(entryAddr(table, pti));
   }
 
   writePte(_dir: PhysAddr, _pdi: number, table: PhysAddr, pti: number, v: number): void {
-    this.slot.write32((table + pti * 4) as PhysAddr, v);
+    this.slot.write32(entryAddr(table, pti), v);
   }
 
   initDirectory(): void {}
@@ -105,7 +106,7 @@ class RecursivePtAccess implements PtAccess {
    * slot: until it exists the directory cannot be reached recursively.
    */
   initDirectory(dir: PhysAddr): void {
-    this.slot.write32((dir + RECURSIVE_PDE * 4) as PhysAddr, dir | PTE_P | PTE_RW);
+    this.slot.write32(entryAddr(dir, RECURSIVE_PDE), dir | PTE_P | PTE_RW);
   }
 
   /**
@@ -116,7 +117,7 @@ class RecursivePtAccess implements PtAccess {
    */
   forget(dir: PhysAddr, others: readonly PhysAddr[]): void {
     for (const d of others) {
-      const at = (d + FOREIGN_PDE * 4) as PhysAddr;
+      const at = entryAddr(d, FOREIGN_PDE);
       if ((this.slot.read32(at) & FRAME_MASK) >>> 0 !== dir) continue;
       this.slot.write32(at, 0);
       if (this.isCurrent(d)) this.flushWindow();

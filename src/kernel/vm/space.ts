@@ -5,18 +5,9 @@
 // and up) are shared by every space and kept for good (see kvm.ts).
 // Every rejected call changes nothing.
 
-import { PAGE_SIZE, hex, type LinAddr, type PhysAddr } from '../../hw/addr.js';
-import {
-  FRAME_MASK,
-  LARGE_FRAME_MASK,
-  PDE_PS,
-  PTE_G,
-  PTE_P,
-  PTE_PCD,
-  PTE_PWT,
-  PTE_RW,
-  PTE_US,
-} from '../../hw/paging.js';
+import { PAGE_SIZE, hex, lin, phys, type LinAddr, type PhysAddr } from '../../hw/addr.js';
+import { PDE_PS, PTE_G, PTE_P, PTE_PCD, PTE_PWT, PTE_RW, PTE_US } from '../../hw/paging.js';
+import { entryAddr, entryFrame, largeFrame } from './entry.js';
 import { VmError } from './error.js';
 import type { RecordRef } from './ramtable.js';
 
@@ -55,10 +46,10 @@ export interface Unmapped {
 }
 
 export interface SpaceWalk {
-  readonly linear: number;
+  readonly linear: LinAddr;
   readonly pde: { readonly index: number; readonly value: number };
   readonly pte: { readonly index: number; readonly value: number } | null;
-  readonly physical: number | null;
+  readonly physical: PhysAddr | null;
 }
 
 export class AddressSpace {
@@ -83,10 +74,10 @@ export class AddressSpace {
     if (pde & PTE_P && pde & PDE_PS && this.ctx.pse())
       throw new VmError('already-mapped', `map ${hex(page)}: inside a 4 MiB page`, { address: page });
     const pti = (page >>> 12) & 0x3ff;
-    if (pde & PTE_P && this.ctx.pt.readPte(this.directory, pdi, (pde & FRAME_MASK) as PhysAddr, pti) & PTE_P) {
+    if (pde & PTE_P && this.ctx.pt.readPte(this.directory, pdi, entryFrame(pde), pti) & PTE_P) {
       throw new VmError('already-mapped', `map ${hex(page)}: already mapped`, { address: page });
     }
-    const table = pde & PTE_P ? (((pde & FRAME_MASK) >>> 0) as PhysAddr) : this.linkNewTable(page, pdi);
+    const table = pde & PTE_P ? entryFrame(pde) : this.linkNewTable(page, pdi);
     this.ctx.pt.writePte(this.directory, pdi, table, pti, frame | PTE_P | flags | this.leafExtra(pdi));
     if (pdi < KERNEL_PDE_FIRST) this.addCount(pdi, 1);
     return this.obligation([page], pdi);
@@ -120,8 +111,8 @@ export class AddressSpace {
       for (let off = 0; off < length;) {
         const large =
           this.ctx.pse() && (page + off) % 0x400000 === 0 && (frame + off) % 0x400000 === 0 && length - off >= 0x400000;
-        const at = (page + off) as LinAddr;
-        const f = (frame + off) as PhysAddr;
+        const at = lin(page + off);
+        const f = phys(frame + off);
         parts.push(this.ctx.tracker.suspended(() => (large ? this.mapLarge(at, f, flags) : this.map(at, f, flags))));
         off += large ? 0x400000 : PAGE_SIZE;
       }
@@ -143,14 +134,14 @@ export class AddressSpace {
 
   /** undoRange unmaps a failed mapRange's pages, then unlinks and frees the kernel tables it created. */
   private undoRange(parts: Flush[], absent: number[]): void {
-    const undo = parts.map((f) => f.pages[0]);
+    const undo = parts.map((f) => lin(f.pages[0]));
     Flush.combine(this.ctx.tracker, parts, this.directory).flush();
-    for (const p of undo) this.unmap(p as LinAddr).flush.flush();
+    for (const p of undo) this.unmap(p).flush.flush();
     for (const pdi of absent) {
       const pde = this.ctx.pt.readPde(this.directory, pdi);
       if (!(pde & PTE_P)) continue;
       this.ctx.linkKernelPde(pdi, 0);
-      if (!(pde & PDE_PS)) this.ctx.freeTable(((pde & FRAME_MASK) >>> 0) as PhysAddr);
+      if (!(pde & PDE_PS)) this.ctx.freeTable(entryFrame(pde));
     }
   }
 
@@ -163,7 +154,7 @@ export class AddressSpace {
     if (!(pde & PTE_P))
       throw new VmError('not-mapped', `unmap ${hex(page)}: not mapped (PDE ${pdi} not present)`, { address: page });
     if (pde & PDE_PS && this.ctx.pse()) return this.unmapLarge(page, pdi, pde);
-    const table = ((pde & FRAME_MASK) >>> 0) as PhysAddr;
+    const table = entryFrame(pde);
     const pti = (page >>> 12) & 0x3ff;
     const pte = this.ctx.pt.readPte(this.directory, pdi, table, pti);
     if (!(pte & PTE_P))
@@ -177,13 +168,13 @@ export class AddressSpace {
     const flush = this.ctx.tracker.track(
       new Flush(this.ctx.tracker, [page & ~0xfff], this.directory, pdi >= KERNEL_PDE_FIRST, release),
     );
-    return { frame: ((pte & FRAME_MASK) >>> 0) as PhysAddr, large: false, flush };
+    return { frame: entryFrame(pte), large: false, flush };
   }
 
   /** protect changes the flags of a mapped page, keeping its frame and A/D. */
   protect(page: LinAddr, flags: number): Flush {
     this.enter();
-    const pdi = this.checkTarget(page, 0 as PhysAddr, flags, PAGE_SIZE);
+    const pdi = this.checkTarget(page, phys(0), flags, PAGE_SIZE);
     const pde = this.ctx.pt.readPde(this.directory, pdi);
     if (!(pde & PTE_P)) throw new VmError('not-mapped', `protect ${hex(page)}: not mapped`, { address: page });
     const keep = (e: number): number => e & ~(MAP_FLAGS | PTE_P);
@@ -193,7 +184,7 @@ export class AddressSpace {
       else this.ctx.pt.writePde(this.directory, pdi, v);
       return this.obligation([page & ~0xfff], pdi);
     }
-    const table = ((pde & FRAME_MASK) >>> 0) as PhysAddr;
+    const table = entryFrame(pde);
     const pti = (page >>> 12) & 0x3ff;
     const pte = this.ctx.pt.readPte(this.directory, pdi, table, pti);
     if (!(pte & PTE_P)) throw new VmError('not-mapped', `protect ${hex(page)}: not mapped`, { address: page });
@@ -204,7 +195,7 @@ export class AddressSpace {
   /** translate is the seeds' vmem_get_phys_addr: the physical address, or null if not mapped. */
   translate(linear: LinAddr): PhysAddr | null {
     this.alive();
-    return this.walk(linear).physical as PhysAddr | null;
+    return this.walk(linear).physical;
   }
 
   /** walk reads the PDE and PTE for a linear address, as tools print them. */
@@ -215,11 +206,11 @@ export class AddressSpace {
     const pde = { index: pdi, value: pdeValue };
     if (!(pdeValue & PTE_P)) return { linear, pde, pte: null, physical: null };
     if (pdeValue & PDE_PS && this.ctx.pse()) {
-      return { linear, pde, pte: null, physical: ((pdeValue & LARGE_FRAME_MASK) >>> 0) + (linear & 0x3fffff) };
+      return { linear, pde, pte: null, physical: phys(largeFrame(pdeValue) + (linear & 0x3fffff)) };
     }
     const pti = (linear >>> 12) & 0x3ff;
-    const pteValue = this.ctx.pt.readPte(this.directory, pdi, ((pdeValue & FRAME_MASK) >>> 0) as PhysAddr, pti);
-    const physical = pteValue & PTE_P ? ((pteValue & FRAME_MASK) >>> 0) + (linear & 0xfff) : null;
+    const pteValue = this.ctx.pt.readPte(this.directory, pdi, entryFrame(pdeValue), pti);
+    const physical = pteValue & PTE_P ? phys(entryFrame(pteValue) + (linear & 0xfff)) : null;
     return { linear, pde, pte: { index: pti, value: pteValue }, physical };
   }
 
@@ -254,7 +245,7 @@ export class AddressSpace {
     if (pdi >= KERNEL_PDE_FIRST) this.ctx.linkKernelPde(pdi, 0);
     else this.ctx.pt.writePde(this.directory, pdi, 0);
     return {
-      frame: ((pde & LARGE_FRAME_MASK) >>> 0) as PhysAddr,
+      frame: largeFrame(pde),
       large: true,
       flush: this.obligation([page & ~0xfff], pdi),
     };
@@ -321,7 +312,7 @@ export class AddressSpace {
 
   /** addCount adjusts the present-PTE count of user table pdi and returns the new count. */
   private addCount(pdi: number, delta: number): number {
-    const at = (this.counts + pdi * 4) as PhysAddr;
+    const at = entryAddr(this.counts, pdi);
     const n = this.countAccess.read32(at) + delta;
     this.countAccess.write32(at, n);
     return n;
