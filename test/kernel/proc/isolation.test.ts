@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_READ, ACCESS_WRITE } from '../../../src/hw/fault.js';
-import { PF_P, PF_U, PF_W } from '../../../src/hw/paging.js';
+import { CR4_PGE, PF_P, PF_U, PF_W } from '../../../src/hw/paging.js';
+import type { LinAddr } from '../../../src/hw/addr.js';
 import { ACCESS_KILLED } from '../../../src/kernel/proc/api.js';
 import { DATA, STACK_TOP, TEXT, rig, sampleElf, start } from './helpers.js';
 
@@ -74,12 +75,18 @@ describe('isolation', () => {
     const a = start(r);
     for (let i = 0; i < 5; i++) r.pk.access(a, DATA + i * 4096, 4, ACCESS_WRITE, 0x5ec12e7);
     for (let off = 0; off < 4096; off += 4) r.pk.access(a, DATA + 0x3000 + off, 4, ACCESS_WRITE, 0x5ec12e7);
+    r.pk.kernelMode();
+    const framesOf = (): number[] =>
+      [0, 1, 2, 3, 4].map((i) => r.kernel.vm.current.translate((DATA + i * 4096) as LinAddr) ?? -1);
+    const aFrames = framesOf();
     r.pk.exit(a, 0);
     const b = start(r);
     const c = r.pk.fork(b);
     // b's pages are all fresh: zero where a wrote its secret
     for (let i = 2; i < 5; i++) expect(r.pk.access(b, DATA + i * 4096, 4, ACCESS_READ)).toBe(0);
     for (let off = 0; off < 4096; off += 4) expect(r.pk.access(b, DATA + 0x3000 + off, 4, ACCESS_READ)).toBe(0);
+    r.pk.kernelMode();
+    expect(framesOf().filter((f) => aFrames.includes(f)).length).toBeGreaterThan(0); // a's frames, reused
     r.pk.access(b, DATA + 0x4000, 4, ACCESS_WRITE, 0xbbbb);
     r.pk.switchTo(c);
     expect(r.pk.access(c, DATA + 0x4000, 4, ACCESS_READ)).toBe(0); // b touched it after the fork: c's own zero page
@@ -94,4 +101,32 @@ describe('isolation', () => {
     expect(r.pk.stats(b).accesses).toBe(0);
     expect(r.pk.current).toBe(a);
   });
+});
+
+describe('switching', () => {
+  for (const pge of [true, false])
+    it(`kernel pages ${pge ? 'survive' : 'do not survive'} a switch between processes with CR4.PGE ${pge ? 'on' : 'off'}`, () => {
+      const r = rig({ tlb: 'fa:64' });
+      const m = r.kernel.core.machine;
+      if (!pge) m.mmu.writeCr4(m.mmu.cr4 & ~CR4_PGE);
+      const a = start(r);
+      const b = r.pk.fork(a);
+      r.pk.kernelMode();
+      const kernelPages = [0xc0100000, 0xc0101000, 0xc0102000];
+      for (const p of kernelPages) m.read32(p);
+      const before = m.mmu.misses;
+      r.pk.switchTo(b);
+      r.pk.switchTo(a);
+      r.pk.kernelMode();
+      const walks = m.mmu.misses;
+      for (const p of kernelPages) m.read32(p);
+      expect(m.mmu.misses - walks).toBe(pge ? 0 : kernelPages.length);
+      expect(walks).toBeGreaterThan(before); // the user pages' walks after the switches
+      expect(r.pk.totals().contextSwitches).toBe(3);
+      expect(r.events.flatMap((e) => (e.type === 'switch' ? [[e.from, e.to]] : []))).toEqual([
+        [0, a],
+        [a, b],
+        [b, a],
+      ]);
+    });
 });
