@@ -24,6 +24,11 @@ export function phys(n: number): PhysAddr {
   return n as PhysAddr;
 }
 
+/** physOffset is the physical address `off` bytes past `p` (inside RAM structures whose base is checked already). */
+export function physOffset(p: PhysAddr, off: number): PhysAddr {
+  return (p + off) as PhysAddr;
+}
+
 /** lin takes any 32-bit pattern (signed or unsigned) and brands it as unsigned. */
 export function lin(n: number): LinAddr {
   if (!Number.isInteger(n) || n < -0x8000_0000 || n > 0xffff_ffff) {

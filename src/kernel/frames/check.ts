@@ -4,7 +4,7 @@
 // for the buddy allocator, that no two free blocks are buddies at one order,
 // that everything merges back, and that contiguous blocks are aligned.
 
-import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, type PhysAddr, physOffset } from '../../hw/addr.js';
 import type { FrameAllocator } from './api.js';
 import { POISON_BYTE, MAX_ORDER } from './base.js';
 import { BuddyAllocator } from './buddy.js';
@@ -99,11 +99,11 @@ function checkFrames(alloc: FrameAllocator, frames: readonly PhysAddr[]): string
 function touchFrames(slot: TempSlot, frames: readonly PhysAddr[]): string[] {
   for (const f of frames) {
     slot.write32(f, f);
-    slot.write32((f + 4092) as PhysAddr, ~f >>> 0);
+    slot.write32(physOffset(f, 4092), ~f >>> 0);
   }
   const out: string[] = [];
   for (const f of frames) {
-    if (slot.read32(f) !== f || slot.read32((f + 4092) as PhysAddr) !== ~f >>> 0)
+    if (slot.read32(f) !== f || slot.read32(physOffset(f, 4092)) !== ~f >>> 0)
       out.push(`${hex(f)} does not hold what was written (aliased or not RAM)`);
   }
   return out;
@@ -113,7 +113,7 @@ function touchFrames(slot: TempSlot, frames: readonly PhysAddr[]): string[] {
 function checkPoison(slot: TempSlot, frame: PhysAddr, skip: number): string[] {
   const word = POISON_BYTE * 0x01010101;
   for (let off = skip; off < PAGE_SIZE; off += 4) {
-    if (slot.read32((frame + off) as PhysAddr) !== word)
+    if (slot.read32(physOffset(frame, off)) !== word)
       return [`freed frame ${hex(frame)} is not poisoned at offset ${off}`];
   }
   return [];

@@ -14,7 +14,7 @@
 // table's capacity. Everything that changes is read from RAM where it is used.
 
 import { PagelabError } from '../../errors.js';
-import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, type PhysAddr, physOffset } from '../../hw/addr.js';
 import type { Machine } from '../../hw/machine.js';
 import type { KernelCore } from '../vm/core.js';
 import type { FrameAllocatorOptions, FrameMetadata } from './api.js';
@@ -73,7 +73,7 @@ export function prepare(
     rangeCapacity: Math.floor((headerFrames * PAGE_SIZE - H_RANGES) / 8),
     metadata: { base, frames, bytes: H_RANGES + 8 * regions.usable.length + map },
   };
-  writeHeader(setup, (base + headerFrames * PAGE_SIZE) as PhysAddr, map);
+  writeHeader(setup, physOffset(base, headerFrames * PAGE_SIZE), map);
   return setup;
 }
 

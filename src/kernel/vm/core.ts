@@ -3,7 +3,7 @@
 // temporary-mapping slot, and give the kernel its two ways to reach physical
 // memory: the window (low memory at 0xC0000000) and the slot (any frame).
 
-import { PAGE_SIZE, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, type PhysAddr, physOffset } from '../../hw/addr.js';
 import { PTE_P, PTE_RW } from '../../hw/paging.js';
 import type { Machine } from '../../hw/machine.js';
 import { MMAP_AVAILABLE, type BootInfo } from '../../boot/handoff.js';
@@ -55,7 +55,7 @@ function trimWindow(machine: Machine, window: KernelWindow, table: PhysAddr): vo
   const first = Math.ceil(window.limit / PAGE_SIZE);
   const last = KERNEL_WINDOW_LIMIT / PAGE_SIZE;
   for (let i = first; i < last; i++) {
-    window.write32((table + i * 4) as PhysAddr, 0);
+    window.write32(physOffset(table, i * 4), 0);
     machine.mmu.invlpg(KERNEL_BASE + i * PAGE_SIZE);
   }
 }
@@ -72,8 +72,8 @@ function splitLargeKernelPage(
   early: EarlyAllocator,
 ): PhysAddr {
   const table = early.alloc(1, 'kernel page table (PDE 768)');
-  for (let i = 0; i < 1024; i++) window.write32((table + i * 4) as PhysAddr, (i * PAGE_SIZE) | PTE_P | PTE_RW);
-  window.write32((directory + KERNEL_PDE_FIRST * 4) as PhysAddr, table | PTE_P | PTE_RW);
+  for (let i = 0; i < 1024; i++) window.write32(physOffset(table, i * 4), (i * PAGE_SIZE) | PTE_P | PTE_RW);
+  window.write32(physOffset(directory, KERNEL_PDE_FIRST * 4), table | PTE_P | PTE_RW);
   machine.mmu.invlpg(KERNEL_BASE);
   return table;
 }

@@ -11,10 +11,11 @@
 // With global kernel pages on (the default), CR4.PGE is set and kernel
 // leaves carry G, so a CR3 switch keeps their TLB entries.
 
-import { hex, type PhysAddr } from '../../hw/addr.js';
+import { hex, type PhysAddr, physOffset } from '../../hw/addr.js';
 import { CR4_PGE, FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_G, PTE_P } from '../../hw/paging.js';
 import type { FrameAllocator } from '../frames/api.js';
 import type { KernelCore } from './core.js';
+import { entryFrame } from './entry.js';
 import { VmError } from './error.js';
 import { FlushTracker } from './flush.js';
 import { createPtAccess, type PtAccess, type PtAccessKind } from './ptaccess.js';
@@ -240,8 +241,8 @@ export class KernelVm {
       out.push(`${at}: its count frame ${hex(d.counts)} is free in the frame allocator`);
     for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
       const pde = this.pt.readPde(d.directory, pdi);
-      const want = this.core.slot.read32((d.counts + pdi * 4) as PhysAddr);
-      const table = (pde & (PTE_P | PDE_PS)) === PTE_P ? (((pde & FRAME_MASK) >>> 0) as PhysAddr) : null;
+      const want = this.core.slot.read32(physOffset(d.counts, pdi * 4));
+      const table = (pde & (PTE_P | PDE_PS)) === PTE_P ? entryFrame(pde) : null;
       let present = 0;
       if (table !== null) {
         if (this.frames.isFree(table)) out.push(`${at}: page table ${hex(table)} (PDE ${pdi}) is free`);

@@ -14,7 +14,7 @@
 // Every walk checks each frame's magic, its count and each record's magic, and throws (through
 // `corrupt`) naming what it found: a C kernel reading this memory would follow it or stop there.
 
-import { PAGE_SIZE, hex, type PhysAddr } from '../../hw/addr.js';
+import { PAGE_SIZE, hex, phys, physOffset, type PhysAddr } from '../../hw/addr.js';
 import type { PhysAccess } from '../physaccess.js';
 
 const T_MAGIC = 0x00;
@@ -72,7 +72,7 @@ export class RamTable {
     const first = frames.alloc();
     if (first === null) return null;
     initFrame(mem, first, spec.tableMagic);
-    mem.write32((first + T_NEXT_ID) as PhysAddr, 1);
+    mem.write32(physOffset(first, T_NEXT_ID), 1);
     return new RamTable(mem, frames, spec, first);
   }
 
@@ -84,7 +84,7 @@ export class RamTable {
   records(full = false): TableRecord[] {
     const out: TableRecord[] = [];
     for (const frame of this.chain()) {
-      const count = this.pa.read32((frame + T_COUNT) as PhysAddr);
+      const count = this.pa.read32(physOffset(frame, T_COUNT));
       if (count > this.capacity) throw this.spec.corrupt(`frame ${hex(frame)} counts ${count} records`);
       let live = 0;
       for (let i = 0; i < this.capacity && (full || live < count); i++) {
@@ -111,10 +111,10 @@ export class RamTable {
       throw new Error(`${this.spec.name}: a record has ${this.spec.words - 2} words`);
     const place = this.freePlace();
     if (place === null) return null;
-    const id = this.pa.read32((this.first + T_NEXT_ID) as PhysAddr);
-    this.pa.write32((this.first + T_NEXT_ID) as PhysAddr, id + 1);
-    const at = (place.frame + T_RECORDS + 4 * this.spec.words * place.index) as PhysAddr;
-    [this.spec.recordMagic, id, ...data].forEach((v, i) => this.pa.write32((at + 4 * i) as PhysAddr, v));
+    const id = this.pa.read32(physOffset(this.first, T_NEXT_ID));
+    this.pa.write32(physOffset(this.first, T_NEXT_ID), id + 1);
+    const at = physOffset(place.frame, T_RECORDS + 4 * this.spec.words * place.index);
+    [this.spec.recordMagic, id, ...data].forEach((v, i) => this.pa.write32(physOffset(at, 4 * i), v));
     this.addCount(place.frame, 1);
     return { at, id };
   }
@@ -122,7 +122,7 @@ export class RamTable {
   /** remove clears a live record; a frame other than the first is unlinked and freed once empty. */
   remove(ref: RecordRef): void {
     if (this.read(ref) === null) throw this.spec.corrupt(`no live record ${ref.id} at ${hex(ref.at)}`);
-    for (let i = 0; i < this.spec.words; i++) this.pa.write32((ref.at + 4 * i) as PhysAddr, 0);
+    for (let i = 0; i < this.spec.words; i++) this.pa.write32(physOffset(ref.at, 4 * i), 0);
     const frame = (ref.at - (ref.at % FRAME_BYTES)) as PhysAddr;
     if (this.addCount(frame, -1) === 0 && frame !== this.first) this.release(frame);
   }
@@ -135,19 +135,19 @@ export class RamTable {
   /** chain follows the frames from the first, checking each magic and that the chain does not loop. */
   private chain(): PhysAddr[] {
     const out: PhysAddr[] = [];
-    for (let f = this.first as number; f !== 0; f = this.pa.read32((f + T_NEXT) as PhysAddr)) {
+    for (let f = this.first; f !== 0; f = phys(this.pa.read32(physOffset(f, T_NEXT)))) {
       if (f % FRAME_BYTES !== 0) throw this.spec.corrupt(`next frame link ${hex(f)} is not a frame`);
-      if (out.includes(f as PhysAddr)) throw this.spec.corrupt(`the frame chain loops at ${hex(f)}`);
-      const magic = this.pa.read32((f + T_MAGIC) as PhysAddr);
+      if (out.includes(f)) throw this.spec.corrupt(`the frame chain loops at ${hex(f)}`);
+      const magic = this.pa.read32(physOffset(f, T_MAGIC));
       if (magic !== this.spec.tableMagic) throw this.spec.corrupt(`frame ${hex(f)} has magic ${hex(magic)}`);
-      out.push(f as PhysAddr);
+      out.push(f);
     }
     return out;
   }
 
   /** recordAt reads record i of a frame: the record if live, null if free; any other magic is corruption. */
   private recordAt(frame: PhysAddr, i: number): TableRecord | null {
-    const at = (frame + T_RECORDS + 4 * this.spec.words * i) as PhysAddr;
+    const at = physOffset(frame, T_RECORDS + 4 * this.spec.words * i);
     const w = this.readWords(at, this.spec.words);
     if (w[0] === 0) return null;
     if (w[0] !== this.spec.recordMagic) throw this.spec.corrupt(`record at ${hex(at)} has magic ${hex(w[0])}`);
@@ -158,7 +158,7 @@ export class RamTable {
   private freePlace(): { frame: PhysAddr; index: number } | null {
     const chain = this.chain();
     for (const frame of chain) {
-      const count = this.pa.read32((frame + T_COUNT) as PhysAddr);
+      const count = this.pa.read32(physOffset(frame, T_COUNT));
       if (count > this.capacity) throw this.spec.corrupt(`frame ${hex(frame)} counts ${count} records`);
       if (count === this.capacity) continue;
       for (let i = 0; i < this.capacity; i++) if (this.recordAt(frame, i) === null) return { frame, index: i };
@@ -167,7 +167,7 @@ export class RamTable {
     const frame = this.frames.alloc();
     if (frame === null) return null;
     initFrame(this.pa, frame, this.spec.tableMagic);
-    this.pa.write32((chain[chain.length - 1] + T_NEXT) as PhysAddr, frame);
+    this.pa.write32(physOffset(chain[chain.length - 1], T_NEXT), frame);
     return { frame, index: 0 };
   }
 
@@ -175,21 +175,21 @@ export class RamTable {
   private release(frame: PhysAddr): void {
     const chain = this.chain();
     const prev = chain[chain.indexOf(frame) - 1];
-    this.pa.write32((prev + T_NEXT) as PhysAddr, this.pa.read32((frame + T_NEXT) as PhysAddr));
+    this.pa.write32(physOffset(prev, T_NEXT), this.pa.read32(physOffset(frame, T_NEXT)));
     this.frames.free(frame);
   }
 
   /** addCount adjusts a frame's live-record count and returns the new count. */
   private addCount(frame: PhysAddr, delta: number): number {
-    const n = this.pa.read32((frame + T_COUNT) as PhysAddr) + delta;
-    this.pa.write32((frame + T_COUNT) as PhysAddr, n);
+    const n = this.pa.read32(physOffset(frame, T_COUNT)) + delta;
+    this.pa.write32(physOffset(frame, T_COUNT), n);
     return n;
   }
 
   /** readWords reads n consecutive u32s. */
   private readWords(at: PhysAddr, n: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < n; i++) out.push(this.pa.read32((at + 4 * i) as PhysAddr));
+    for (let i = 0; i < n; i++) out.push(this.pa.read32(physOffset(at, 4 * i)));
     return out;
   }
 }
@@ -197,5 +197,5 @@ export class RamTable {
 /** initFrame zeroes a table frame and writes its magic. */
 function initFrame(mem: PhysAccess, frame: PhysAddr, magic: number): void {
   mem.fillFrame(frame, 0);
-  mem.write32((frame + T_MAGIC) as PhysAddr, magic);
+  mem.write32(physOffset(frame, T_MAGIC), magic);
 }
