@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, GeneralProtection, type AccessKind } from '../../src/hw/fault.js';
 import { Machine } from '../../src/hw/machine.js';
+import { PhysicalMemory, pcLayout } from '../../src/hw/memory.js';
+import { loadPdptes } from '../../src/hw/pae.js';
 import {
   CR0_PE,
   CR0_PG,
@@ -46,6 +48,17 @@ describe('SDM 4.1/2.5: paging off', () => {
       })();
       expect([e?.kind, e?.value]).toEqual([kind, value]);
     }
+    const mem = new PhysicalMemory(pcLayout(2 << 20));
+    mem.write32(0x3000, 0x5000 | PTE_P | PTE_RW); // PDPTE 0 with reserved bit 1 (RW) set
+    const gp = (() => {
+      try {
+        loadPdptes(mem, 0x3000, 36, { lo: new Uint32Array(4), hi: new Uint32Array(4) });
+      } catch (err) {
+        return err as GeneralProtection;
+      }
+      return null;
+    })();
+    expect([gp?.kind, gp?.value]).toEqual(['pdpte-reserved', 0x3000]);
     m.mmu.writeCr0(CR0_PE | CR0_PG);
     expect(m.mmu.pagingEnabled).toBe(true);
   });
