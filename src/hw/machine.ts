@@ -153,9 +153,27 @@ export class Machine {
     return out;
   }
 
-  /** writeBytes stores bytes starting at a linear address. */
+  /**
+   * writeBytes stores bytes starting at a linear address, as byte stores in order would: one write translation
+   * per page touched (its faults, A and D as for the page's first byte, SDM 4.7, 4.8), then a copy into the frame.
+   */
   writeBytes(linear: number, bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) this.write((linear + i) >>> 0, bytes[i], 1);
+    for (let i = 0; i < bytes.length;) {
+      const l = (linear + i) >>> 0;
+      const n = Math.min(bytes.length - i, 4096 - (l & 0xfff));
+      this.mem.writeBytes(this.xlate(l, ACCESS_WRITE, 1), bytes.subarray(i, i + n));
+      i += n;
+    }
+  }
+
+  /** fill sets `length` bytes from a linear address to `value` (its low byte), translating as writeBytes does. */
+  fill(linear: number, length: number, value: number): void {
+    for (let i = 0; i < length;) {
+      const l = (linear + i) >>> 0;
+      const n = Math.min(length - i, 4096 - (l & 0xfff));
+      this.mem.fill(this.xlate(l, ACCESS_WRITE, 1), n, value & 0xff);
+      i += n;
+    }
   }
 
   /**

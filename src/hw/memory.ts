@@ -176,13 +176,26 @@ export class PhysicalMemory {
     return out;
   }
 
-  /** writeBytes stores bytes starting at p. */
+  /** writeBytes stores bytes starting at p (one copy when they lie in one RAM chunk). */
   writeBytes(p: number, bytes: Uint8Array): void {
+    const a = this.inOneChunk(p, bytes.length) ? this.bufferFor(p, true) : null;
+    if (a) {
+      a.set(bytes, p & CHUNK_MASK);
+      return;
+    }
     for (let i = 0; i < bytes.length; i++) this.writeByte(p + i, bytes[i]);
   }
 
   /** fill sets `length` bytes from p to `value`; zero-filling untouched chunks allocates nothing. */
   fill(p: number, length: number, value: number): void {
+    if (this.inOneChunk(p, length)) {
+      if (value === 0 && this.untouchedFullChunk(p)) return;
+      const a = this.bufferFor(p, true);
+      if (a) {
+        a.fill(value, p & CHUNK_MASK, (p & CHUNK_MASK) + length);
+        return;
+      }
+    }
     for (let i = 0; i < length; i++) {
       const q = p + i;
       if (value === 0 && (q & CHUNK_MASK) === 0 && length - i >= CHUNK_SIZE && this.untouchedFullChunk(q)) {
@@ -199,6 +212,12 @@ export class PhysicalMemory {
       const bytes = this.u8[c] ?? this.partial.get(c)?.bytes;
       if (bytes !== undefined) fn(c * CHUNK_SIZE, bytes);
     }
+  }
+
+  /** inOneChunk: [p, p + length) is a non-empty range inside one chunk that is all RAM. */
+  private inOneChunk(p: number, length: number): boolean {
+    if (!(p >= 0 && length > 0 && p + length <= PHYS_LIMIT)) return false;
+    return p >>> CHUNK_SHIFT === (p + length - 1) >>> CHUNK_SHIFT && this.kind[p >>> CHUNK_SHIFT] === KIND_FULL;
   }
 
   private untouchedFullChunk(p: number): boolean {

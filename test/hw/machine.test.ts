@@ -94,6 +94,22 @@ describe('page-fault delivery (vector 14)', () => {
     expect([...m.mem.readBytes(0x300ffe, 2), ...m.mem.readBytes(0x700000, 2)]).toEqual([1, 2, 3, 4]);
     expect([...m.readBytes(0x40000ffe, 4)]).toEqual([1, 2, 3, 4]);
   });
+
+  it('writeBytes and fill translate once per page, in order: a fault on a later page leaves the earlier written', () => {
+    const m = paged();
+    map4k(m, 0x40000000, 0x300000);
+    map4k(m, 0x40001000, 0x500000, PTE_P | PTE_US, URW); // read-only with WP=1
+    expect(faultOf(() => m.writeBytes(0x40000ffe, Uint8Array.from([1, 2, 3])))).toEqual([0x40001000, PF_P | PF_W]);
+    expect([m.mem.read8(0x300ffe), m.mem.read8(0x300fff), m.mem.read8(0x500000)]).toEqual([1, 2, 0]);
+    expect(m.mem.read32(pteAddr(0x40000000)) & (PTE_A | PTE_D)).toBe(PTE_A | PTE_D);
+    expect(faultOf(() => m.fill(0x40000ff0, 0x20, 0x1ee))).toEqual([0x40001000, PF_P | PF_W]);
+    expect(m.mem.read32(0x300ffc)).toBe(0xeeeeeeee);
+    expect(m.mem.read32(pteAddr(0x40001000)) & PTE_D).toBe(0);
+    map4k(m, 0x40002000, 0x600000);
+    m.fill(0x40001ffe, 0, 9); // nothing: no translation, no fault
+    m.fill(0x40002000, 0x1000, 0x5a);
+    expect([m.mem.read8(0x600000), m.mem.read8(0x600fff), m.mem.read8(0x601000)]).toEqual([0x5a, 0x5a, 0]);
+  });
 });
 
 describe('counters', () => {

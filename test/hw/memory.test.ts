@@ -100,4 +100,22 @@ describe('physical memory', () => {
     m.fill(0x1000, 16, 0xab);
     expect(m.read32(0x100c)).toBe(0xabababab);
   });
+
+  it('copies and fills across a chunk boundary, into a partly-RAM chunk and past RAM as byte stores do', () => {
+    const m = new PhysicalMemory(pcLayout(2 << 20));
+    m.writeBytes(0x10ffe, Uint8Array.from([1, 2, 3, 4])); // chunks 1 and 2
+    expect([...m.readBytes(0x10ffe, 4)]).toEqual([1, 2, 3, 4]);
+    m.fill(0x1fffe, 4, 0x1cd); // the low byte
+    expect(m.read32(0x1fffe)).toBe(0xcdcdcdcd);
+    m.writeBytes(0x9fffe, Uint8Array.from([5, 6, 7, 8])); // the last RAM bytes before the hole, then none
+    expect([...m.readBytes(0x9fffe, 4)]).toEqual([5, 6, 0xff, 0xff]);
+    expect(m.unbackedWrites).toBe(2);
+    const before = m.bytesAllocated;
+    m.fill(0x150000, 0x1000, 0); // zero into an untouched chunk: nothing to allocate
+    expect(m.bytesAllocated).toBe(before);
+    m.fill(0x150000, 0x1000, 7);
+    expect([m.read8(0x14ffff), m.read8(0x150000), m.read8(0x150fff), m.read8(0x151000)]).toEqual([0, 7, 7, 0]);
+    m.fill(0x150000, 0x1000, 0);
+    expect(m.read32(0x150ffc)).toBe(0);
+  });
 });

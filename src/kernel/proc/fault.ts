@@ -24,7 +24,7 @@ import {
   USER_END,
   V_START,
 } from './layout.js';
-import { mapUser, protectUser, replaceFrame, userPte } from './pages.js';
+import { fillPage, mapUser, protectUser, replaceFrame, userPte } from './pages.js';
 import { findRegion, regionList, type Vma } from './vma.js';
 
 /** What the handler made of a fault. */
@@ -71,12 +71,13 @@ function refuse(reason: KillReason, region: Vma | null): FaultOutcome {
 
 /** growStack extends the stack region down to addr's page when that stays within STACK_MAX of its top. */
 function growStack(k: ProcCtx, h: ProcHandle, addr: number): Vma | null {
-  const stack = regionList(k, h.desc).find((v) => v.kind === KIND_STACK);
+  const list = regionList(k, h.desc);
+  const stack = list.find((v) => v.kind === KIND_STACK);
   if (stack === undefined || addr >= stack.start) return null;
   const top = kread(k, h.desc + P_STACK_TOP);
   const page = pageAlignDown(addr);
   if (page < top - STACK_MAX) return null;
-  if (regionList(k, h.desc).some((v) => v.end > page && v.start < stack.start && v.end > v.start)) return null;
+  if (list.some((v) => v.end > page && v.start < stack.start && v.end > v.start)) return null;
   kwrite(k, stack.at + V_START, page);
   return { ...stack, start: page };
 }
@@ -115,10 +116,7 @@ function readFilePage(k: ProcCtx, v: Vma, page: number, frame: PhysAddr): number
   const slot = k.vm.core.slot;
   const linear = slot.map(frame);
   try {
-    for (let i = 0; i < to - from; i++) {
-      const b = base + i < file.length ? file[base + i] : 0;
-      if (b !== 0) k.machine.write8(linear + (from - page) + i, b);
-    }
+    fillPage(k, linear, from - page, file, base, to - from);
   } finally {
     slot.unmap();
   }

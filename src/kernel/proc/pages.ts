@@ -11,6 +11,14 @@ import { kadd, kread, kwrite, type ProcCtx, type ProcHandle } from './ctx.js';
 import { P_MAX_RESIDENT, P_RESIDENT } from './layout.js';
 import { KERNEL_PDE_FIRST } from '../vm/layout.js';
 
+/**
+ * fillPage writes src[from, from + n) at byte `at` of the zeroed page mapped at `linear` (n ≤ PAGE_SIZE - at;
+ * bytes past src's end stay zero), as a C kernel's memcpy: stores through the MMU, translated once for the page.
+ */
+export function fillPage(k: ProcCtx, linear: number, at: number, src: Uint8Array, from: number, n: number): void {
+  if (from < src.length) k.machine.writeBytes(linear + at, src.subarray(from, Math.min(from + n, src.length)));
+}
+
 /** settle applies a flush when the space is current (its TLB may hold the page), else drops it. */
 export function settle(k: ProcCtx, space: AddressSpace, f: Flush): void {
   if ((k.machine.mmu.cr3 & FRAME_MASK) >>> 0 === space.directory) f.flush();

@@ -49,23 +49,27 @@ const KIND_NAMES: Readonly<Record<number, RegionKind>> = {
 /** No list is longer than this (a loop in corrupted memory stops here). */
 const MAX_REGIONS = 65536;
 
-/** vmaRead reads one record, checking its magic. */
-export function vmaRead(k: ProcCtx, at: number): Vma {
+/** vmaCheck throws unless `at` is a record: an aligned kernel address whose magic is 'VMA_'. */
+function vmaCheck(k: ProcCtx, at: number): void {
   if (at % 4 !== 0 || at < 0xc0000000) throw new ProcError('corrupted', `region list: link ${hex(at)} is no record`);
   const magic = kread(k, at + V_MAGIC);
   if (magic !== VMA_MAGIC)
     throw new ProcError('corrupted', `region list: record at ${hex(at)} has magic ${hex(magic)}, expected 'VMA_'`);
-  const f = (o: number): number => kread(k, at + o);
+}
+
+/** vmaRead reads one record, checking its magic. */
+export function vmaRead(k: ProcCtx, at: number): Vma {
+  vmaCheck(k, at);
   return {
     at,
-    next: f(V_NEXT),
-    start: f(V_START),
-    end: f(V_END),
-    prot: f(V_PROT),
-    kind: f(V_KIND),
-    fileOffset: f(V_FILE_OFFSET),
-    fileEnd: f(V_FILE_END),
-    file: f(V_FILE),
+    next: kread(k, at + V_NEXT),
+    start: kread(k, at + V_START),
+    end: kread(k, at + V_END),
+    prot: kread(k, at + V_PROT),
+    kind: kread(k, at + V_KIND),
+    fileOffset: kread(k, at + V_FILE_OFFSET),
+    fileEnd: kread(k, at + V_FILE_END),
+    file: kread(k, at + V_FILE),
   };
 }
 
@@ -108,9 +112,14 @@ export function regionList(k: ProcCtx, desc: number): Vma[] {
   return out;
 }
 
-/** findRegion gives the region holding addr, or null. */
+/** findRegion gives the region holding addr, or null: it walks the list reading only each record's bounds. */
 export function findRegion(k: ProcCtx, desc: number, addr: number): Vma | null {
-  for (const v of regionList(k, desc)) if (addr >= v.start && addr < v.end) return v;
+  let n = 0;
+  for (let at = kread(k, desc + P_REGIONS); at !== 0; at = kread(k, at + V_NEXT)) {
+    if (n++ === MAX_REGIONS) throw new ProcError('corrupted', `region list of ${hex(desc)} does not end`);
+    vmaCheck(k, at);
+    if (addr >= kread(k, at + V_START) && addr < kread(k, at + V_END)) return vmaRead(k, at);
+  }
   return null;
 }
 

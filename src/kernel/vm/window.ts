@@ -40,6 +40,5 @@ export class KernelWindow implements PhysAccess {
 
 /** fillLinearPage writes one byte value over the 4 KiB page at linear `page`. */
 export function fillLinearPage(machine: Machine, page: number, byte: number): void {
-  const v = (byte & 0xff) * 0x01010101;
-  for (let off = 0; off < PAGE_SIZE; off += 4) machine.write32(page + off, v);
+  machine.fill(page, PAGE_SIZE, byte); // memset: one translation, then the frame's bytes
 }

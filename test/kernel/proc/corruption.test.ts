@@ -59,6 +59,7 @@ describe('corruption of the process kernel in RAM', () => {
     m.write32(first + V_MAGIC, 0x5f414d56);
     m.write32(first + 4, first); // next -> itself
     expect(() => r.pk.regions(pid)).toThrow(/does not end/);
+    expect(() => r.pk.access(pid, DATA + 0x1000, 4, ACCESS_READ)).toThrow(/does not end/); // past the first
   });
 
   it('a mapped frame whose count reads 0 is corruption: the COW fault stops, nothing freed', () => {
