@@ -4,13 +4,13 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkOutputPath, writeOutput } from '../outfile.js';
+import { parseSize } from '../args.js';
 import { PagelabError } from '../../errors.js';
 import { parseTlb } from '../../hw/tlb.js';
 import { DEFAULT_REPLAY_RAM } from '../replay/bare.js';
 import { plotHtml, plotSvg } from '../replay/plot.js';
 import { replay } from '../replay/replay.js';
 import { describeTrace, summary, sweepTable } from '../replay/report.js';
-import { parseRamSize } from '../replay/size.js';
 import { readTrace } from '../replay/source.js';
 import { parseSweep, sweep } from '../replay/sweep.js';
 import type { Trace } from '../replay/trace.js';
@@ -58,7 +58,7 @@ async function runReplay(path: string, f: ReplayFlags): Promise<void> {
   const repeat = Number(f.repeat);
   if (!Number.isInteger(repeat) || repeat < 1)
     throw new PagelabError(`--repeat ${f.repeat}: expected a whole number >= 1`);
-  const ram = f.ram === undefined ? DEFAULT_REPLAY_RAM : parseRamSize(f.ram);
+  const ram = f.ram === undefined ? DEFAULT_REPLAY_RAM : parseSize(f.ram, '--ram');
   if (f.plot !== undefined && f.sweep === undefined) throw new PagelabError('--plot needs --sweep');
   if (f.plot !== undefined && !/\.(svg|html?)$/i.test(f.plot))
     throw new PagelabError(`--plot ${f.plot}: the file must end in .svg or .html`);

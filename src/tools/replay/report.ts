@@ -2,7 +2,7 @@
 
 import type { ReplayResult } from './replay.js';
 import type { Trace } from './trace.js';
-import { formatBytes } from './size.js';
+import { formatSize } from '../args.js';
 
 const num = (n: number): string => n.toLocaleString('en-US');
 const pct = (r: number): string => `${(r * 100).toPrecision(3)}%`;
@@ -21,7 +21,7 @@ export function summary(path: string, t: Trace, r: ReplayResult): string {
   return (
     [
       `trace         ${describeTrace(path, t)}`,
-      `model         bare, RAM ${formatBytes(r.ram)}, TLB ${r.tlb}`,
+      `model         bare, RAM ${formatSize(r.ram)}, TLB ${r.tlb}`,
       `TLB           ${num(r.hits)} hits, ${num(r.misses)} misses (miss rate ${pct(r.miss_rate)}), ${num(r.walks)} walks, ${num(r.dirty_sets)} dirty sets`,
       `paging        ${num(r.demand_faults)} demand faults, ${num(r.page_tables)} page tables, ${num(r.frames_used)} frames used, ${num(r.dirty_pages)} dirty pages`,
       `phys_hash     ${r.phys_hash}`,
