@@ -31,10 +31,10 @@ export class PageFault extends PagelabError {
 /**
  * What a GeneralProtection is about:
  * - pg-without-pe: MOV to CR0 with PG=1 and PE=0 (SDM 2.5);
- * - pae-unmodelled: MOV to CR4 setting PAE, which this machine's 32-bit MMU refuses;
+ * - efer-unmodelled: WRMSR to IA32_EFER setting a bit other than NXE (long mode is not modelled);
  * - pdpte-reserved: MOV to CR3 in PAE mode with a present PDPTE that sets reserved bits (SDM 4.4.1).
  */
-export type GeneralProtectionKind = 'pg-without-pe' | 'pae-unmodelled' | 'pdpte-reserved';
+export type GeneralProtectionKind = 'pg-without-pe' | 'efer-unmodelled' | 'pdpte-reserved';
 
 /** A general-protection fault (#GP(0)) from an invalid control-register write; `value` is the value written. */
 export class GeneralProtection extends PagelabError {

@@ -10,6 +10,7 @@ import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, PageFault, type AccessKind } f
 import { Segmentation, type SegmentationProfile } from './segments.js';
 import { DEFAULT_TLB, parseTlb, type TlbGeometry } from './tlb.js';
 import type { AccessedOrder, MaxPhysAddr, RsvdErrorCode } from './walk.js';
+import type { PagingProfile } from './pae.js';
 
 export type AccessSize = 1 | 2 | 4;
 
@@ -27,6 +28,10 @@ export interface MachineOptions {
   readonly maxPhysAddr?: MaxPhysAddr;
   /** Checks made by accesses through segment registers: 'sdm' (default) or 'qemu' (none, as QEMU's TCG). */
   readonly segmentation?: SegmentationProfile;
+  /** IA32_EFER at reset: 0 (default) or EFER_NXE (0x800), the only bit modelled; `mmu.writeEfer` changes it. */
+  readonly efer?: number;
+  /** PAE paging: 'sdm' (default; PDPTE registers, #GP at MOV CR3) or 'qemu' (QEMU 7.2's re-reads), see pae.ts. */
+  readonly pagingProfile?: PagingProfile;
 }
 
 /**
@@ -65,7 +70,9 @@ export class Machine {
       options.accessedOrder ?? 'qemu',
       options.rsvdErrorCode ?? 'sdm',
       options.maxPhysAddr ?? 40,
+      options.pagingProfile ?? 'sdm',
     );
+    this.mmu.writeEfer(options.efer ?? 0);
     this.seg = new Segmentation(
       {
         readSystem32: (l) => this.system(() => this.read32(l)),

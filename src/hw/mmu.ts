@@ -6,7 +6,10 @@
 import { hex } from './addr.js';
 import { FNV_OFFSET } from './fnv.js';
 import type { PhysicalMemory } from './memory.js';
-import { ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
+import { ACCESS_FETCH, ACCESS_WRITE, GeneralProtection, type AccessKind } from './fault.js';
+import { loadPdptes, paeWalk, PaeWalkState, PdpteRegs, type PaeMode, type PagingProfile } from './pae.js';
+import { CR4_SMAP, CR4_SMEP, EFER_NXE, PROT_USER_READ, protNeed } from './protect.js';
+import { protWalk32 } from './walkprot.js';
 import {
   CR0_PE,
   CR0_PG,
@@ -20,7 +23,7 @@ import {
   PTE_RW,
   PTE_US,
 } from './paging.js';
-import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, Tlb, type TlbGeometry } from './tlb.js';
+import { DEFAULT_TLB, TLBF_GLOBAL, TLBF_LARGE, TLBF_SLOW, Tlb, type TlbGeometry } from './tlb.js';
 import {
   fastEntryBits,
   fastPdeAddr,
@@ -49,6 +52,16 @@ const PGE_BIT = CR4_PGE;
 const TLB_GLOBAL = TLBF_GLOBAL;
 const TLB_LARGE = TLBF_LARGE;
 
+/** CR0.NW and CR0.CD (SDM 2.5): a MOV to CR0 changing them reloads the PDPTEs under PAE paging (SDM 4.4.1). */
+const CR0_NW = 1 << 29;
+const CR0_CD = 1 << 30;
+/** The EFER bits this machine models (NXE); WRMSR of any other is refused. */
+const EFER_MODELLED = EFER_NXE;
+/** CR4 bits whose change flushes the TLB here: cached rights embed PSE, PGE, PAE, SMEP and SMAP. */
+const CR4_FLUSH = CR4_PGE | CR4_PSE | CR4_PAE | CR4_SMEP | CR4_SMAP;
+/** CR4 bits that take the slower translateExt path (PAE entries, fetch rights, SMAP's AC check). */
+const CR4_EXT = CR4_PAE | CR4_SMEP | CR4_SMAP;
+
 /** translateDigest handles at most this many accesses per call (the TLB's int32 LRU clock stays in range). */
 export const MAX_DIGEST_RUN = 1 << 24;
 
@@ -64,7 +77,7 @@ export interface MmuCounters {
   invlpgs: number;
 }
 
-export class Mmu implements PagingMode {
+export class Mmu implements PagingMode, PaeMode {
   readonly mem: PhysicalMemory;
   readonly tlb: Tlb;
   accessedOrder: AccessedOrder;
@@ -72,6 +85,16 @@ export class Mmu implements PagingMode {
   /** MAXPHYADDR: how many bits of a 4 MiB PDE (PSE-36) are address bits rather than reserved. */
   readonly maxPhysAddr: MaxPhysAddr;
   readonly largeReserved: number;
+  /** Where PAE paging follows the SDM or QEMU 7.2 (pae.ts): PDPTE registers or re-reads, #GP at MOV CR3. */
+  readonly profile: PagingProfile;
+  /** The PDPTE registers, loaded at MOV CR3 (and CR0/CR4 writes) under PAE paging with the 'sdm' profile. */
+  readonly pdptes = new PdpteRegs();
+  /** What the last walk of the slower path (PAE, or 32-bit with SMEP/SMAP) saw (reused). */
+  readonly lastProtWalk = new PaeWalkState();
+  private _efer = 0;
+  private _ac = false;
+  /** CR4.PAE, SMEP or SMAP is set: misses and hits go through translateExt. */
+  private ext = false;
   private _cr0 = 0;
   private _cr3 = 0;
   private _cr4 = 0;
@@ -110,7 +133,9 @@ export class Mmu implements PagingMode {
     accessedOrder: AccessedOrder = 'qemu',
     rsvdErrorCode: RsvdErrorCode = 'sdm',
     maxPhysAddr: MaxPhysAddr = 40,
+    profile: PagingProfile = 'sdm',
   ) {
+    this.profile = profile;
     this.mem = mem;
     this.tlb = new Tlb(geometry);
     this.accessedOrder = accessedOrder;
@@ -140,6 +165,30 @@ export class Mmu implements PagingMode {
   }
   get wp(): boolean {
     return (this._cr0 & CR0_WP) !== 0;
+  }
+  /** IA32_EFER (SDM 2.2.1): only NXE (bit 11) is modelled. */
+  get efer(): number {
+    return this._efer;
+  }
+  /** CR4.PAE. */
+  get pae(): boolean {
+    return (this._cr4 & CR4_PAE) !== 0;
+  }
+  /** XD is honoured: EFER.NXE with PAE paging (SDM 4.1.3; 32-bit paging has no XD bit). */
+  get nx(): boolean {
+    return (this._efer & EFER_NXE) !== 0 && (this._cr4 & CR4_PAE) !== 0;
+  }
+  /** CR4.SMEP (bit 20). */
+  get smep(): boolean {
+    return (this._cr4 & CR4_SMEP) !== 0;
+  }
+  /** CR4.SMAP (bit 21). */
+  get smap(): boolean {
+    return (this._cr4 & CR4_SMAP) !== 0;
+  }
+  /** EFLAGS.AC: with SMAP, explicit supervisor data accesses to user-mode addresses are allowed when set. */
+  get ac(): boolean {
+    return this._ac;
   }
   get pagingEnabled(): boolean {
     return this.paging;
@@ -227,6 +276,10 @@ export class Mmu implements PagingMode {
       this._digest = d >>> 0;
       return i;
     }
+    if (this.ext === true) {
+      this._digest = h >>> 0; // the slower path's accesses are translate()'s, one at a time
+      return start;
+    }
     return this.tlb.sets === 0
       ? this.walkDigest(lin, kind, start, stop, h)
       : this.hitOrFillDigest(lin, kind, start, stop, h);
@@ -289,6 +342,7 @@ export class Mmu implements PagingMode {
    * page, or a miss and walk.
    */
   private translateSlow(linear: number, kind: AccessKind, need: number): number {
+    if (this.ext === true) return this.translateExt(linear, kind);
     const tlb = this.tlb;
     const slot = tlb.find(linear >>> 12);
     if (slot >= 0) {
@@ -392,6 +446,92 @@ export class Mmu implements PagingMode {
   }
 
   /**
+   * translateExt is translate() under PAE paging or with SMEP/SMAP: the TLB's entries carry protect.ts's
+   * PROT_* rights (fetch rights apart) and never hit in the hit word (TLBF_SLOW).
+   */
+  private translateExt(linear: number, kind: AccessKind): number {
+    const tlb = this.tlb;
+    const user = this._cpl === 3;
+    const need = protNeed(kind, user);
+    const slot = tlb.find(linear >>> 12);
+    if (slot >= 0 && !this.smapForbids(slot, kind, user)) {
+      if ((tlb.rights[slot] & need) !== 0) {
+        this._hits++;
+        return tlb.pfn[slot] * 4096 + (linear & 0xfff);
+      }
+      if ((tlb.allowed[slot] & need) !== 0) return this.setDirtyExt(linear, kind);
+      // The cached rights forbid it: walk again before faulting, as QEMU does.
+    }
+    this._misses++;
+    this._walks++;
+    const phys = this.walkExt(linear, kind);
+    if (phys >= 0) this.fillExt(linear, phys);
+    return phys;
+  }
+
+  /**
+   * smapForbids says whether SMAP forbids a cached translation now: SDM 4.6.1, a supervisor data access to a
+   * user-mode address (cached with user rights) with CR4.SMAP=1 and EFLAGS.AC=0, checked at each access since
+   * EFLAGS.AC changes without a TLB flush (STAC/CLAC). Such an access walks again, and faults there.
+   */
+  private smapForbids(slot: number, kind: AccessKind, user: boolean): boolean {
+    if (!this.smap || this._ac || user || kind === ACCESS_FETCH) return false;
+    return (this.tlb.allowed[slot] & PROT_USER_READ) !== 0;
+  }
+
+  /** setDirtyExt is setDirty for the slower path: walk again to set D (SDM 4.8), then refill. */
+  private setDirtyExt(linear: number, kind: AccessKind): number {
+    const phys = this.walkExt(linear, kind);
+    if (phys < 0) return -1;
+    this._dirtySets++;
+    this._hits++;
+    this.fillExt(linear, phys);
+    return phys;
+  }
+
+  /** walkExt is the PAE walk (pae.ts) or the 32-bit walk with SMEP/SMAP (walkprot.ts), committing A/D. */
+  private walkExt(linear: number, kind: AccessKind): number {
+    const w = this.lastProtWalk;
+    const user = this._cpl === 3;
+    const phys = this.pae
+      ? paeWalk(this.mem, this, linear, kind, user, true, w)
+      : protWalk32(this.mem, this, linear, kind, user, true, w);
+    if (phys >= 0) return phys;
+    // SDM 4.10.4.1: a page fault invalidates the TLB entries for the faulting page.
+    this.tlb.dropPage(linear);
+    this._cr2 = linear >>> 0;
+    this._faultCode = w.errorCode;
+    this._faults++;
+    return -1;
+  }
+
+  /**
+   * fillExt caches what lastProtWalk found, as a 4 KiB piece (SDM 4.10.2.3: a 2 MiB page may be cached as
+   * pieces; marked large, INVLPG drops them all). SDM 4.10.2.4: G counts only with CR4.PGE.
+   */
+  private fillExt(linear: number, phys: number): void {
+    const w = this.lastProtWalk;
+    const global = w.global === true && (this._cr4 & PGE_BIT) !== 0;
+    const flags = TLBF_SLOW | (w.large === true ? TLB_LARGE : 0) | (global ? TLB_GLOBAL : 0);
+    this.tlb.insert(linear >>> 12, Math.floor(phys / 4096), w.allowed, w.dirty, flags, w.leafAddr);
+  }
+
+  /**
+   * probeExt walks like translateExt's walk would but changes nothing (no A/D, no TLB): for tools, under
+   * PAE paging or with SMEP/SMAP (probe() is the 32-bit walk).
+   */
+  probeExt(linear: number, kind: AccessKind, user: boolean): PaeWalkState {
+    const w = new PaeWalkState();
+    if (!this.paging) {
+      w.phys = linear >>> 0;
+      return w;
+    }
+    if (this.pae) paeWalk(this.mem, this, linear >>> 0, kind, user, false, w);
+    else protWalk32(this.mem, this, linear >>> 0, kind, user, false, w);
+    return w;
+  }
+
+  /**
    * probe walks like the processor would for this access but changes nothing:
    * no A/D updates, no TLB lookup or fill. For tools (translate, inspect).
    */
@@ -431,14 +571,20 @@ export class Mmu implements PagingMode {
     if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0)
       throw new GeneralProtection('pg-without-pe', v, `MOV to CR0 ${hex(v)}: PG=1 requires PE=1`);
     const changed = (this._cr0 ^ v) >>> 0;
+    // SDM 4.4.1: MOV to CR0 changing CD, NW or PG loads the PDPTEs if PAE paging follows (#GP: nothing changes).
+    if ((v & CR0_PG) !== 0 && this.pae && (changed & (CR0_PG | CR0_CD | CR0_NW)) !== 0) this.reloadPdptes(this._cr3);
     this._cr0 = v;
     this.paging = (v & CR0_PG) !== 0;
     this.updateFast();
     if ((changed & (CR0_PG | CR0_PE | CR0_WP)) !== 0) this.tlb.flush(false);
   }
 
-  /** writeCr3 is MOV to CR3: flushes every TLB entry except global ones (SDM 4.10.4.1). */
+  /**
+   * writeCr3 is MOV to CR3: flushes every TLB entry except global ones (SDM 4.10.4.1). Under PAE paging it
+   * loads the PDPTEs from the new CR3 first (SDM 4.4.1; 'sdm' profile: #GP on reserved bits, CR3 unchanged).
+   */
   writeCr3(value: number): void {
+    if (this.paging && this.pae) this.reloadPdptes(value >>> 0);
     this._cr3 = value >>> 0;
     this.pdBase = value & FRAME_MASK;
     this.tlb.flush(this.pge);
@@ -447,16 +593,51 @@ export class Mmu implements PagingMode {
   /**
    * writeCr4 is MOV to CR4. Changing PGE flushes everything, global entries
    * included (SDM 4.10.4.1); a change of PSE may flush (SDM Vol. 2, MOV CR:
-   * implementation-specific), and this model flushes then too, as QEMU does.
-   * PAE paging is not modelled yet: refused.
+   * implementation-specific), and this model flushes then too, as QEMU does;
+   * so does a change of PAE, SMEP or SMAP (flushing more is always allowed, and
+   * cached rights embed them).
    */
   writeCr4(value: number): void {
     const v = value >>> 0;
-    if ((v & CR4_PAE) !== 0)
-      throw new GeneralProtection('pae-unmodelled', v, `MOV to CR4 ${hex(v)}: PAE paging is not modelled yet`);
     const changed = (this._cr4 ^ v) >>> 0;
+    // SDM 4.4.1: MOV to CR4 changing PAE, PGE, PSE or SMEP loads the PDPTEs if PAE paging follows.
+    const reload = this.paging && (v & CR4_PAE) !== 0 && (changed & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)) !== 0;
+    if (reload) this.reloadPdptesFor(this._cr3, v);
     this._cr4 = v;
-    if ((changed & (CR4_PGE | CR4_PSE)) !== 0) this.tlb.flush(false);
+    this.ext = (v & CR4_EXT) !== 0;
+    if ((changed & CR4_FLUSH) !== 0) this.tlb.flush(false);
+  }
+
+  /**
+   * writeEfer is WRMSR to IA32_EFER (MSR 0xC0000080). Only NXE (bit 11, SDM 2.2.1) is modelled: any other bit
+   * is refused with #GP (long mode is not modelled). A change of NXE flushes the TLB (cached rights embed it).
+   */
+  writeEfer(value: number): void {
+    const v = value >>> 0;
+    if ((v & ~EFER_MODELLED) !== 0)
+      throw new GeneralProtection('efer-unmodelled', v, `WRMSR IA32_EFER ${hex(v)}: only NXE (bit 11) is modelled`);
+    const changed = (this._efer ^ v) >>> 0;
+    this._efer = v;
+    if (changed !== 0) this.tlb.flush(false);
+  }
+
+  /** setAc sets EFLAGS.AC (STAC/CLAC, POPF): SMAP's override for explicit supervisor accesses (SDM 4.6.1). */
+  setAc(ac: boolean): void {
+    this._ac = ac;
+  }
+
+  /** reloadPdptes loads the PDPTE registers from `cr3` under the current CR4 (see reloadPdptesFor). */
+  private reloadPdptes(cr3: number): void {
+    this.reloadPdptesFor(cr3, this._cr4);
+  }
+
+  /**
+   * reloadPdptesFor loads the four PDPTE registers from `cr3` (SDM 4.4.1): 'sdm' profile only, and a present
+   * PDPTE with reserved bits is #GP with no register changed; the 'qemu' profile re-reads them at each walk.
+   */
+  private reloadPdptesFor(cr3: number, cr4: number): void {
+    if (this.profile !== 'sdm' || (cr4 & CR4_PAE) === 0) return;
+    loadPdptes(this.mem, cr3, this.maxPhysAddr, this.pdptes);
   }
 
   /** invlpg is INVLPG: drops the translation of the page holding `linear` (SDM 4.10.4.1). */

@@ -25,6 +25,11 @@ export const RIGHT_USER_WRITE = 8;
 export const TLBF_GLOBAL = 1;
 export const TLBF_LARGE = 2; // a 4 KiB piece of a 4 MiB page (SDM 4.10.2.3 allows such splitting)
 export const TLBF_DIRTY = 4;
+/**
+ * Never in the hit word (its rights are protect.ts's PROT_* bits, fetch rights included): PAE, SMEP and SMAP
+ * translations, which only the MMU's slower path (translateExt) looks up.
+ */
+export const TLBF_SLOW = 8;
 
 /** The LRU clock is renumbered before it passes this (int32 stamps). */
 const CLOCK_LIMIT = 0x3fffffff;
@@ -335,7 +340,7 @@ export class Tlb {
     this.rights[i] = rights;
     this.flags[i] = dirty === true ? flags | TLBF_DIRTY : flags;
     this.leafAddr[i] = leafAddr;
-    this._hitWord[vpn] = hitWordOf(pfn, rights);
+    this._hitWord[vpn] = (flags & TLBF_SLOW) !== 0 ? HIT_VALID : hitWordOf(pfn, rights);
     if ((flags & TLBF_LARGE) !== 0) this.largeCount++;
     this._fills++;
     if (this.lru === false) return;
@@ -345,7 +350,8 @@ export class Tlb {
 
   /**
    * invalidatePage drops every entry for the page holding `linear`, including
-   * all pieces of a 4 MiB page that contains it (SDM 4.10.4.1, INVLPG).
+   * all pieces of a 4 MiB or 2 MiB page that contains it (SDM 4.10.4.1, INVLPG;
+   * pieces of other large pages in the same 4 MiB region go too, which is allowed).
    */
   invalidatePage(linear: number): void {
     this._invlpgs++;

@@ -8,7 +8,6 @@ import { loadPdptes } from '../../src/hw/pae.js';
 import {
   CR0_PE,
   CR0_PG,
-  CR4_PAE,
   PDE_PS,
   PF_P,
   PF_RSVD,
@@ -30,13 +29,13 @@ describe('SDM 4.1/2.5: paging off', () => {
     expect(m.mmu.counters().walks).toBe(0);
   });
 
-  it('MOV to CR0 with PG=1 and PE=0 is #GP; CR4.PAE is refused until modelled', () => {
+  it('MOV to CR0 with PG=1 and PE=0 is #GP; EFER bits other than NXE are refused until modelled', () => {
     const m = new Machine({ ram: 16 << 20 });
     expect(() => m.mmu.writeCr0(CR0_PG)).toThrow(GeneralProtection);
-    expect(() => m.mmu.writeCr4(CR4_PAE)).toThrow(/PAE/);
+    expect(() => m.mmu.writeEfer(1 << 8)).toThrow(/NXE/);
     for (const [write, kind, value] of [
       [() => m.mmu.writeCr0(CR0_PG), 'pg-without-pe', CR0_PG >>> 0],
-      [() => m.mmu.writeCr4(CR4_PAE), 'pae-unmodelled', CR4_PAE],
+      [() => m.mmu.writeEfer(1 << 8), 'efer-unmodelled', 1 << 8],
     ] as const) {
       const e = (() => {
         try {
