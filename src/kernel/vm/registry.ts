@@ -74,13 +74,15 @@ function registryCorrupted(detail: string): VmError {
 
 /** describe checks a record's two frame words and names them. */
 function describe(at: PhysAddr, id: number, data: readonly number[]): SpaceDesc {
-  const [directory, counts] = data;
-  for (const [what, v] of [
-    ['directory', directory],
-    ['count frame', counts],
-  ] as const) {
-    if (v === 0 || v % PAGE_SIZE !== 0)
-      throw registryCorrupted(`space ${id} at ${hex(at)}: ${what} ${hex(v)} is not a frame`);
-  }
+  const directory = data[0];
+  const counts = data[1]; // checked without building arrays: every mapping operation's liveness check comes here
+  checkFrameWord(at, id, 'directory', directory);
+  checkFrameWord(at, id, 'count frame', counts);
   return { ref: { at, id }, directory: directory as PhysAddr, counts: counts as PhysAddr };
+}
+
+/** checkFrameWord throws unless a record's word v names a frame (non-zero, page-aligned). */
+function checkFrameWord(at: PhysAddr, id: number, what: string, v: number): void {
+  if (v === 0 || v % PAGE_SIZE !== 0)
+    throw registryCorrupted(`space ${id} at ${hex(at)}: ${what} ${hex(v)} is not a frame`);
 }

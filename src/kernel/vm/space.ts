@@ -259,26 +259,44 @@ export class AddressSpace {
         address: page,
         frame,
       });
-    const what = `${size === PAGE_SIZE ? '' : '4 MiB '}page ${hex(page)}`;
     if (page % size !== 0)
-      throw new VmError('misaligned', `${what}: not ${size === PAGE_SIZE ? '4 KiB' : '4 MiB'}-aligned`, {
-        address: page,
-      });
+      throw new VmError(
+        'misaligned',
+        `${targetName(page, size)}: not ${size === PAGE_SIZE ? '4 KiB' : '4 MiB'}-aligned`,
+        {
+          address: page,
+        },
+      );
     if (frame % size !== 0)
-      throw new VmError('misaligned', `${what}: frame ${hex(frame)} not aligned`, { address: page, frame });
-    if ((flags & ~MAP_FLAGS) !== 0)
-      throw new VmError('bad-flags', `${what}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`, {
+      throw new VmError('misaligned', `${targetName(page, size)}: frame ${hex(frame)} not aligned`, {
         address: page,
+        frame,
       });
+    if ((flags & ~MAP_FLAGS) !== 0)
+      throw new VmError(
+        'bad-flags',
+        `${targetName(page, size)}: flags ${hex(flags, 3)} include bits outside RW|US|G|PWT|PCD`,
+        {
+          address: page,
+        },
+      );
     const pdi = page >>> 22;
     if (pdi > this.ctx.pt.lastMappablePde)
-      throw new VmError('reserved', `${what}: PDE ${pdi} is reserved for recursive page-table access`, {
-        address: page,
-      });
+      throw new VmError(
+        'reserved',
+        `${targetName(page, size)}: PDE ${pdi} is reserved for recursive page-table access`,
+        {
+          address: page,
+        },
+      );
     if (pdi >= KERNEL_PDE_FIRST && flags & PTE_US)
-      throw new VmError('bad-flags', `${what}: kernel pages (0xC0000000 and up) must not be user-accessible`, {
-        address: page,
-      });
+      throw new VmError(
+        'bad-flags',
+        `${targetName(page, size)}: kernel pages (0xC0000000 and up) must not be user-accessible`,
+        {
+          address: page,
+        },
+      );
     return pdi;
   }
 
@@ -352,4 +370,9 @@ function checkRange(page: number, frame: number, length: number): void {
       address: page,
       frame,
     });
+}
+
+/** targetName names a mapping operation's page in its error (built only when one is thrown). */
+function targetName(page: LinAddr, size: number): string {
+  return `${size === PAGE_SIZE ? '' : '4 MiB '}page ${hex(page)}`;
 }
