@@ -21,11 +21,7 @@ export function copyOut(k: ProcCtx, h: ProcHandle, addr: number, bytes: Uint8Arr
   for (let page = pageAlignDown(addr); page < addr + bytes.length; page += PAGE_SIZE) {
     if (writable(k, h, Math.max(page, addr)) < 0) return -EFAULT;
   }
-  for (let i = 0; i < bytes.length; i++) {
-    const p = writable(k, h, addr + i);
-    if (p < 0) return -EFAULT; // cannot happen: every page was made writable above
-    k.machine.mem.write8(p, bytes[i]);
-  }
+  k.machine.writeBytes(addr, bytes); // every page is present and writable now: no fault
   return 0;
 }
 
