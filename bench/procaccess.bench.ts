@@ -54,10 +54,15 @@ const cases: [string, (a: number, i: number) => number][] = [
 ];
 for (const [name, fn] of cases) table.row([name, `${(Math.max(rate(fn), rate(fn)) / 1e6).toFixed(1)} M/s`]);
 const pages = 8192;
+const WARM = 4096; // first touches before the timed ones, so that the fault path is compiled
+for (let p = 64; p < 64 + WARM; p++) pk.access(pid, MAP + p * 4096, 4, WRITE, p);
 const t0 = performance.now();
-for (let p = 64; p < 64 + pages; p++) pk.access(pid, MAP + p * 4096, 4, WRITE, p);
+for (let p = 64 + WARM; p < 64 + WARM + pages; p++) pk.access(pid, MAP + p * 4096, 4, WRITE, p);
 const s = (performance.now() - t0) / 1000;
-table.row([`demand-zero faults (first touches of ${pages} pages)`, `${(pages / s / 1e3).toFixed(1)} k/s`]);
+table.row([
+  `demand-zero faults (first touches of ${pages} pages, after ${WARM} untimed)`,
+  `${(pages / s / 1e3).toFixed(1)} k/s`,
+]);
 pk.exit(pid, 0);
 const f = pk.frames();
 table.note(

@@ -154,7 +154,15 @@ export class PhysicalMemory {
     return this.readByte(p);
   }
 
+  /** write8 writes one byte (the low 8 bits of v). */
   write8(p: number, v: number): void {
+    if (p < PHYS_LIMIT) {
+      const a = this.u8[p >>> CHUNK_SHIFT];
+      if (a !== undefined) {
+        a[p & CHUNK_MASK] = v; // a Uint8Array keeps the low 8 bits
+        return;
+      }
+    }
     this.writeByte(p, v & 0xff);
   }
 
@@ -166,6 +174,7 @@ export class PhysicalMemory {
   /** write writes a little-endian value of 1, 2 or 4 bytes. */
   write(p: number, v: number, size: 1 | 2 | 4): void {
     if (size === 4) this.write32(p, v);
+    else if (size === 1) this.write8(p, v);
     else this.slowWrite(p, v, size);
   }
 
