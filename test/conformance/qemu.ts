@@ -50,7 +50,7 @@ export function buildElf(src: string, script: string, elf: string): string {
 }
 
 /** qemuArgs is the command line for one boot. */
-function qemuArgs(kernel: string, module: string, out: string, ramMiB = QEMU_RAM_MIB): string[] {
+function qemuArgs(kernel: string, module: string, out: string, ramMiB = QEMU_RAM_MIB, cpu = QEMU_CPU): string[] {
   return [
     '-kernel',
     kernel,
@@ -61,7 +61,7 @@ function qemuArgs(kernel: string, module: string, out: string, ramMiB = QEMU_RAM
     '-accel',
     'tcg',
     '-cpu',
-    QEMU_CPU,
+    cpu,
     '-display',
     'none',
     '-no-reboot',
@@ -97,15 +97,21 @@ function boot(args: string[]): Promise<{ status: number | null; stderr: string }
 
 /**
  * bootWithModule boots `kernel` once with `module`'s bytes as its multiboot module and returns what it wrote to
- * debugcon, throwing QEMU's own words unless it exited through isa-debug-exit with the success code.
+ * debugcon, throwing QEMU's own words unless it exited through isa-debug-exit with the success code. `cpu` is
+ * QEMU's -cpu (the paging suite's by default).
  */
-export async function bootWithModule(kernel: string, module: Uint8Array, ramMiB: number): Promise<Uint8Array> {
+export async function bootWithModule(
+  kernel: string,
+  module: Uint8Array,
+  ramMiB: number,
+  cpu: string = QEMU_CPU,
+): Promise<Uint8Array> {
   const dir = mkdtempSync(join(tmpdir(), 'pagelab-conf-'));
   try {
     const mod = join(dir, 'batch.bin');
     const out = join(dir, 'out.bin');
     writeFileSync(mod, module);
-    const { status, stderr } = await boot(qemuArgs(kernel, mod, out, ramMiB));
+    const { status, stderr } = await boot(qemuArgs(kernel, mod, out, ramMiB, cpu));
     const bytes = existsSync(out) ? new Uint8Array(readFileSync(out)) : new Uint8Array(0);
     if (status !== EXIT_OK)
       throw new PagelabError(
