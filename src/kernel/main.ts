@@ -31,6 +31,8 @@ export interface KernelOptions {
   /** The low 1 MiB: hand its free frames out ('use', default) or keep them ('reserve'). */
   readonly lowMemory?: LowMemoryPolicy;
   readonly quiet?: boolean;
+  /** Mark the kernel pages global and set CR4.PGE (default true); false: neither (they leave the TLB at CR3 loads). */
+  readonly globalKernel?: boolean;
   /**
    * A performance-monitoring counter of TLB misses (page walks), supplied by whoever owns the
    * machine (the CLI). The kernel cannot see into the TLB; with a counter (as a kernel programs
@@ -58,7 +60,10 @@ export function kernelInit(info: BootInfo, options: KernelOptions = {}): Kernel 
   const core = setupKernelCore(info);
   const frames = createFrameAllocator(core, options.frames ?? 'bitmap', { lowMemory: options.lowMemory ?? 'use' });
   core.early.seal('the frame allocator');
-  const vm = new KernelVm(core, frames, { ptAccess: options.ptAccess ?? 'slot' });
+  const vm = new KernelVm(core, frames, {
+    ptAccess: options.ptAccess ?? 'slot',
+    globalKernel: options.globalKernel ?? true,
+  });
   protectKernelImage(vm, info.segments);
   installPageFaultHandler(info.machine);
   const heap = createHeap(new KernelHeapBackend(vm, frames), options.heap ?? 'kr');

@@ -49,7 +49,7 @@ async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
   });
   (bar as cliProgress.SingleBar | null)?.stop();
   if (o.json === true) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  else process.stdout.write(summaryLines(json).join('\n') + '\n');
+  else process.stdout.write(summaryLines(json, o.quiet === true).join('\n') + '\n');
 }
 
 function newBar(total: number): cliProgress.SingleBar {

@@ -99,8 +99,8 @@ function verifyJson(procs: readonly RunProc[]): RunJson['verify'] {
   };
 }
 
-/** summaryLines is the human report: a table of the processes, then totals, frames and --verify. */
-export function summaryLines(j: RunJson): string[] {
+/** summaryLines is the human report: the processes' table (not when quiet), kills, totals, frames, --verify. */
+export function summaryLines(j: RunJson, quiet = false): string[] {
   const head = [
     'pid',
     'parent',
@@ -129,11 +129,11 @@ export function summaryLines(j: RunJson): string[] {
     String(p.pageIns),
     String(p.maxResident),
   ]);
-  const out = table([head, ...rows]);
+  const out = quiet ? [] : table([head, ...rows]); // --quiet: no table of the processes
   for (const p of j.processes) if (p.killed !== null) out.push(killLine(p));
   const t = j.totals;
   out.push(
-    '',
+    ...(out.length > 0 ? [''] : []),
     `totals: ${t.accesses} accesses, ${t.pageFaults} page faults, ${t.pageIns} page-ins, ${t.cowCopies} COW copies` +
       ` (${t.cowTakeovers} taken over), ${t.contextSwitches} context switches`,
     `TLB (${j.options.tlb}, CR4.PGE ${j.options.pge ? 'on' : 'off'}): ${t.tlb.hits} hits, ${t.tlb.misses} misses,` +

@@ -3,7 +3,6 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PagelabError } from '../../errors.js';
-import { CR4_PGE } from '../../hw/paging.js';
 import type { MmuCounters } from '../../hw/mmu.js';
 import { kernelInit } from '../../kernel/main.js';
 import { createProcessKernel } from '../../kernel/proc/proc.js';
@@ -20,7 +19,7 @@ export interface RunOptions extends BootCliOptions {
   /** Records per time slice (default 10,000). */
   readonly quantum?: number;
   readonly verify?: boolean;
-  /** false: clear CR4.PGE after bring-up (kernel pages then leave the TLB at every switch). */
+  /** false: the kernel marks nothing global and leaves CR4.PGE clear (its pages leave the TLB at every switch). */
   readonly pge?: boolean;
   /** The program's ELF file (default: from the first log's Command: line). */
   readonly elf?: string;
@@ -51,9 +50,8 @@ export async function runLogs(paths: readonly string[], o: RunOptions = {}): Pro
   const program = new Program(readElf(elfPath), elfPath);
   const { result, kernelOptions } = bootFromCliOptions(o);
   const machine = result.info.machine;
-  const kernel = createProcessKernel(kernelInit(result.info, { ...kernelOptions, quiet: true }));
-  // The CLI owns the machine (as it lends the kernel a TLB counter): --no-pge turns global pages off.
-  if (o.pge === false) machine.mmu.writeCr4(machine.mmu.cr4 & ~CR4_PGE);
+  const globalKernel = o.pge !== false; // --no-pge: the kernel itself sets neither G nor CR4.PGE
+  const kernel = createProcessKernel(kernelInit(result.info, { ...kernelOptions, quiet: true, globalKernel }));
   const events = o.events === undefined ? null : new EventWriter(o.events);
   const driver = new Driver(kernel, program, logs, {
     quantum,

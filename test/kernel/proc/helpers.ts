@@ -98,10 +98,20 @@ export interface Rig {
 
 /** rig boots a fake machine, brings up the kernel and the process kernel, recording events. */
 export function rig(
-  opts: { ram?: number; frames?: FrameStrategy; tlb?: string; ptAccess?: 'slot' | 'recursive' } = {},
+  opts: {
+    ram?: number;
+    frames?: FrameStrategy;
+    tlb?: string;
+    ptAccess?: 'slot' | 'recursive';
+    globalKernel?: boolean;
+  } = {},
 ): Rig {
   const info = fakeBoot({ ram: opts.ram ?? 32 << 20, tlb: opts.tlb });
-  const kernel = kernelInit(info, { frames: opts.frames ?? 'bitmap', ptAccess: opts.ptAccess ?? 'slot' });
+  const kernel = kernelInit(info, {
+    frames: opts.frames ?? 'bitmap',
+    ptAccess: opts.ptAccess ?? 'slot',
+    globalKernel: opts.globalKernel ?? true,
+  });
   const events: ProcessEvent[] = [];
   const pk = createProcessKernel(kernel, { onEvent: (e) => events.push(e) });
   return { kernel, pk, events };

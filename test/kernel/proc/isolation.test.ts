@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_READ, ACCESS_WRITE } from '../../../src/hw/fault.js';
-import { CR4_PGE, PF_P, PF_U, PF_W } from '../../../src/hw/paging.js';
-import type { LinAddr } from '../../../src/hw/addr.js';
+import { CR4_PGE, PF_P, PF_U, PF_W, PTE_G, PTE_P } from '../../../src/hw/paging.js';
+import type { LinAddr, PhysAddr } from '../../../src/hw/addr.js';
 import { ACCESS_KILLED } from '../../../src/kernel/proc/api.js';
 import { DATA, STACK_TOP, TEXT, rig, sampleElf, start } from './helpers.js';
 
@@ -129,4 +129,27 @@ describe('switching', () => {
         [b, a],
       ]);
     });
+
+  it('with globalKernel false the kernel sets neither CR4.PGE nor G, so its pages are walked again after a switch', () => {
+    const r = rig({ tlb: 'fa:64', globalKernel: false });
+    const m = r.kernel.core.machine;
+    expect(m.mmu.pge).toBe(false);
+    const k = r.kernel.vm;
+    const global = [0xc0100000, 0xc0101000, 0xc0102000].filter((p) => {
+      const pde = k.pt.readPde(r.kernel.core.directory, p >>> 22);
+      const table = ((pde & ~0xfff) >>> 0) as PhysAddr;
+      const pte = k.pt.readPte(r.kernel.core.directory, p >>> 22, table, (p >>> 12) & 0x3ff);
+      return (pte & PTE_P) !== 0 && (pte & PTE_G) !== 0;
+    });
+    expect(global).toEqual([]);
+    const a = start(r);
+    const b = r.pk.fork(a);
+    r.pk.kernelMode();
+    for (const p of [0xc0100000, 0xc0101000]) m.read32(p);
+    r.pk.switchTo(b);
+    r.pk.kernelMode();
+    const walks = m.mmu.misses;
+    for (const p of [0xc0100000, 0xc0101000]) m.read32(p);
+    expect(m.mmu.misses - walks).toBe(2);
+  });
 });

@@ -220,6 +220,27 @@ describe('pagelab run: output', () => {
     expect(err[0]).toMatch(/^pagelab: --quantum x: expected a whole number/);
     expect(err[1]).toMatch(/^pagelab: .*missing\.lk/);
   });
+
+  it('--quiet leaves out the table of processes, keeping the kills and the totals', async () => {
+    const print = async (args: string[]): Promise<string> => {
+      const out: string[] = [];
+      const w = process.stdout.write.bind(process.stdout);
+      process.stdout.write = (s: string) => out.push(s) > 0;
+      try {
+        expect(await main(['run', ...args, ...logsOf('fault.null')])).toBe(0);
+      } finally {
+        process.stdout.write = w;
+      }
+      return out.join('');
+    };
+    const loud = await print([]);
+    const quiet = await print(['--quiet']);
+    expect(loud).toMatch(/^pid +parent +command/m);
+    expect(quiet).not.toMatch(/^pid +parent/m);
+    expect(quiet).toMatch(/^pid 1 killed: no region at 0x00000000/m);
+    expect(quiet).toMatch(/^totals: \d+ accesses/m);
+    expect(loud.endsWith(quiet)).toBe(true);
+  });
 });
 
 describe('pagelab run: --verify can fail', () => {
