@@ -1,10 +1,10 @@
 // MMU throughput: translated reads per second for TLB hits (sequential and
-// random within 64 pages), TLB-miss walks, 4 KiB vs 4 MiB pages; and what
+// random within 64 pages), TLB-miss walks, 4 KiB vs 4 MiB pages, PAE hits and walks; and what
 // creating a machine costs (its TLB's per-page arrays).
 // Run: npm run bench -- mmu
 import { Machine } from '../src/hw/machine.js';
 import { ACCESS_READ } from '../src/hw/fault.js';
-import { CR0_PE, CR0_PG, CR4_PSE, PDE_PS, PTE_P, PTE_RW } from '../src/hw/paging.js';
+import { CR0_PE, CR0_PG, CR4_PAE, CR4_PSE, PDE_PS, PTE_P, PTE_RW } from '../src/hw/paging.js';
 import { BenchTable } from './table.js';
 
 const N = Number(process.env.MMU_N ?? 20_000_000);
@@ -28,6 +28,29 @@ function setup(large: boolean, tlb: string): Machine {
   for (let p = 0x4000000; p < 0x8000000; p += 4096) m.mem.write32(p, p); // touch the data pages
   m.mmu.writeCr3(dir);
   m.mmu.writeCr4(CR4_PSE);
+  m.mmu.writeCr0(CR0_PE | CR0_PG);
+  return m;
+}
+
+/** setupPae maps the same 64 MiB under PAE paging: PDPTE 1, then 4 KiB pages or 2 MiB pages (slower path). */
+function setupPae(large: boolean, tlb: string): Machine {
+  const m = new Machine({ ram: 256 << 20, tlb });
+  const pdpt = 0x1000;
+  const pd = 0x2000;
+  m.mem.write32(pdpt + 8, pd | PTE_P);
+  for (let d = 0; d < 32; d++) {
+    const physBase = 0x4000000 + d * 0x200000;
+    if (large) {
+      m.mem.write32(pd + d * 8, physBase | PTE_P | PTE_RW | PDE_PS);
+      continue;
+    }
+    const table = 0x100000 + d * 4096;
+    for (let i = 0; i < 512; i++) m.mem.write32(table + i * 8, (physBase + i * 4096) | PTE_P | PTE_RW);
+    m.mem.write32(pd + d * 8, table | PTE_P | PTE_RW);
+  }
+  for (let p = 0x4000000; p < 0x8000000; p += 4096) m.mem.write32(p, p);
+  m.mmu.writeCr3(pdpt);
+  m.mmu.writeCr4(CR4_PAE);
   m.mmu.writeCr0(CR0_PE | CR0_PG);
   return m;
 }
@@ -72,7 +95,7 @@ function row(t: BenchTable, name: string, perSec: number, m: Machine): void {
   t.row([name, (perSec / 1e6).toFixed(1), `${(hitRate * 100).toFixed(2)}%`]);
 }
 
-const cases: [string, boolean, string, number, boolean, 'read' | 'translate'][] = [
+const cases: [string, boolean, string, number, boolean, 'read' | 'translate', ('32' | 'pae')?][] = [
   ['TLB-hit read32, sequential, 4 KiB pages, sa:16x4', false, 'sa:16x4', 64, false, 'read'],
   ['TLB-hit read32, random within 64 pages, 4 KiB, fa:64', false, 'fa:64', 64, true, 'read'],
   ['TLB-hit read32, random within 64 pages, 4 KiB, sa:16x4', false, 'sa:16x4', 64, true, 'read'],
@@ -82,18 +105,22 @@ const cases: [string, boolean, string, number, boolean, 'read' | 'translate'][] 
   ['TLB-miss walks: read32, tlb none, random in 16384 pages, 4 KiB', false, 'none', 16384, true, 'read'],
   ['TLB-miss walks: read32, tlb none, random in 16384 pages, 4 MiB', true, 'none', 16384, true, 'read'],
   ['Mostly misses: read32, sa:16x4, random in 16384 pages, 4 KiB', false, 'sa:16x4', 16384, true, 'read'],
+  ['PAE TLB-hit read32, random within 64 pages, 4 KiB, sa:16x4', false, 'sa:16x4', 64, true, 'read', 'pae'],
+  ['PAE TLB-hit read32, random within 64 pages, 2 MiB pages, fa:64', true, 'fa:64', 64, true, 'read', 'pae'],
+  ['PAE TLB-miss walks: read32, tlb none, random in 16384 pages, 4 KiB', false, 'none', 16384, true, 'read', 'pae'],
 ];
 const rates = new BenchTable(`Accesses through the MMU: ${N / 1e6}M per case, best of 5`, [
   { name: 'case', width: 62, left: true },
   { name: 'M accesses/s', width: 12 },
   { name: 'hit rate', width: 8 },
 ]);
-for (const [name, large, tlb, pages, random, kind] of cases) {
+for (const [name, large, tlb, pages, random, kind, paging] of cases) {
   const a = addresses(pages, random);
+  const make = paging === 'pae' ? setupPae : setup;
   let best = 0;
-  let m = setup(large, tlb);
+  let m = make(large, tlb);
   for (let r = 0; r < 5; r++) {
-    m = setup(large, tlb);
+    m = make(large, tlb);
     best = Math.max(best, kind === 'read' ? timeReads(m, a) : timeTranslate(m, a));
   }
   row(rates, name, best, m);
