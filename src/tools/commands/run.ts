@@ -25,17 +25,17 @@ export function registerRun(program: Command): void {
     .option('--elf <file>', "the program's ELF file (default: the first log's Command: line)")
     .option('--quantum <n>', 'accesses per time slice', String(DEFAULT_QUANTUM))
     .option('--verify', 'stores write values, loads check them (prints loads checked and mismatches)')
-    .option('--no-pge', 'turn CR4.PGE off after bring-up: kernel pages leave the TLB at every switch')
+    .option('--no-pge', 'no global kernel pages (CR4.PGE left clear): kernel pages leave the TLB at every switch')
     .option('--events <file>', 'write what happened as JSON lines (faults, switches, forks, exits, kills)')
     .option('--json', 'print one JSON document')
     .action((logs: string[], o: RunCliOptions) => runCommand(logs, o));
 }
 
-/** runCommand runs the logs and prints the summary (or JSON); a progress bar only on a terminal. */
+/** runCommand runs the logs and prints the summary (or JSON); a progress bar only on a terminal, not with --quiet. */
 async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
   if (!/^\d+$/.test(o.quantum)) throw new PagelabError(`--quantum ${o.quantum}: expected a whole number >= 1`);
   if (o.events !== undefined) checkOutputPath(o.events, '--events', [...logs, ...(o.elf === undefined ? [] : [o.elf])]);
-  const tty = process.stderr.isTTY === true && o.json !== true;
+  const tty = process.stderr.isTTY === true && o.json !== true && o.quiet !== true;
   let bar: cliProgress.SingleBar | null = null;
   const { json } = await runLogs(logs, {
     ...o,

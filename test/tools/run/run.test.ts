@@ -241,6 +241,29 @@ describe('pagelab run: output', () => {
     expect(quiet).toMatch(/^totals: \d+ accesses/m);
     expect(loud.endsWith(quiet)).toBe(true);
   });
+
+  it('on a terminal a progress bar goes to stderr, but not with --quiet', async () => {
+    const bar = async (args: string[]): Promise<number> => {
+      const err: string[] = [];
+      const w1 = process.stdout.write.bind(process.stdout);
+      const w2 = process.stderr.write.bind(process.stderr);
+      const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+      Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+      process.stdout.write = () => true;
+      process.stderr.write = (s: string) => err.push(s) > 0;
+      try {
+        expect(await main(['run', '--quantum', '100', ...args, ...logsOf('fault.null')])).toBe(0);
+      } finally {
+        process.stdout.write = w1;
+        process.stderr.write = w2;
+        if (tty === undefined) delete (process.stderr as { isTTY?: boolean }).isTTY;
+        else Object.defineProperty(process.stderr, 'isTTY', tty);
+      }
+      return err.length;
+    };
+    expect(await bar([])).toBeGreaterThan(0);
+    expect(await bar(['--quiet'])).toBe(0);
+  });
 });
 
 describe('pagelab run: --verify can fail', () => {
