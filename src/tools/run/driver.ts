@@ -68,8 +68,9 @@ export class Driver {
   private running: RunProc | null = null;
   private done = 0;
   private readonly total: number;
+  private readonly root: NamedLog;
   stackPointer = 0;
-  stackTop = 0;
+  readonly stackTop: number;
 
   constructor(
     private readonly kernel: ProcessKernel,
@@ -82,13 +83,14 @@ export class Driver {
       this.byLogPid.set(l.log.pid, l);
     }
     this.total = logs.reduce((n, l) => n + l.log.length, 0);
+    this.root = this.rootLog(); // the logs are read and placed before run(), which is timed from the exec
+    this.stackTop = stackTopOf(this.root.log);
     kernel.onEvent = (e) => this.event(e);
   }
 
   /** run execs the root log's program and runs every process to its end. */
   run(): void {
-    const root = this.rootLog();
-    this.stackTop = stackTopOf(root.log);
+    const root = this.root;
     const argv = root.log.argv.length > 0 ? root.log.argv : [this.program.path];
     const brk = root.log.calls.find((c) => c.nr === NR_BRK && c.args[0] === 0)?.result ?? null;
     const r = this.kernel.exec(this.program.bytes, argv, [], {
