@@ -44,7 +44,7 @@ function rate(fn: (a: number, i: number) => number): number {
 
 const m = info.machine;
 const table = new BenchTable(`The process kernel's access path: ${N / 1e6}M accesses per case, best of 2`, [
-  { name: 'case', width: 58, left: true },
+  { name: 'case', width: 72, left: true },
   { name: 'rate', width: 10 },
 ]);
 const cases: [string, (a: number, i: number) => number][] = [
