@@ -2,6 +2,8 @@
 // model (model.ts). Physical layout as kernel.asm sets it up: the PDPT at 0x400000, page directories at
 // 0x401000 + i * 4 KiB (PD 0 is the kernel's), page tables from 0x405000, data frames 0x600000-0x7FFFFF.
 
+import { Rng, mixSeed } from '../rng.js';
+
 export const PDPT = 0x400000;
 export const PD = [0x401000, 0x402000, 0x403000, 0x404000] as const;
 export const PT0 = 0x405000;
@@ -44,7 +46,8 @@ export interface PaeOutcome {
   finals: [number, number][];
 }
 
-const WRITTEN = 0xa5c3961e;
+/** What a write stores: its low byte is `ret`, so a later fetch of that dword returns at once. */
+const WRITTEN = 0xa5c396c3;
 const read = (arg: number): PaeOp => ({ kind: 1, arg, value: 0 });
 const write = (arg: number): PaeOp => ({ kind: 2, arg, value: WRITTEN });
 const fetch = (arg: number): PaeOp => ({ kind: 3, arg, value: 0 });
@@ -144,8 +147,14 @@ export function encodePaeBatch(cases: readonly PaeCase[]): Uint8Array {
     w.push(c.ops.length);
     for (const o of c.ops) w.push(o.kind, o.arg, o.value);
   }
+  // QEMU loads the module after the kernel, at about 1 MiB; it must end below the table area at 4 MiB.
+  if (w.length * 4 > MAX_BATCH_BYTES)
+    throw new Error(`a PAE batch of ${w.length * 4} bytes: at most ${MAX_BATCH_BYTES}`);
   return new Uint8Array(Uint32Array.from(w, (x) => x >>> 0).buffer);
 }
+
+/** The largest batch kernel.asm can take (see encodePaeBatch). */
+export const MAX_BATCH_BYTES = 2 << 20;
 
 /** parsePaeResults splits the kernel's output into one outcome per case; a fatal record throws. */
 export function parsePaeResults(bytes: Uint8Array, cases: readonly PaeCase[]): PaeOutcome[] {
@@ -161,4 +170,77 @@ export function parsePaeResults(bytes: Uint8Array, cases: readonly PaeCase[]): P
     ops: c.ops.map(() => ({ vector: next(), code: next(), cr2: next(), value: next() })),
     finals: c.entries.map((): [number, number] => [next(), next()]),
   }));
+}
+
+/** flagsOf draws an entry's low flags: mostly present, R/W and U/S often, A and D sometimes. */
+function flagsOf(r: Rng): number {
+  return (
+    (r.chance(0.9) ? P : 0) |
+    (r.chance(0.7) ? RW : 0) |
+    (r.chance(0.7) ? US : 0) |
+    (r.chance(0.3) ? 0x20 : 0) |
+    (r.chance(0.3) ? 0x40 : 0)
+  );
+}
+
+/** highOf draws an entry's high dword: XD a quarter of the time, a reserved bit (36 or 51) rarely. */
+function highOf(r: Rng): number {
+  return ((r.chance(0.25) ? XD : 0) | (r.chance(0.04) ? r.pick([0x10, 0x80000]) : 0)) >>> 0;
+}
+
+/**
+ * randomTables draws PDPTEs 1-3 and, under the present ones, PDEs 0-7 (2 MiB pages at 0x600000 or page tables
+ * at PT0 + (i * 8 + j) * 4 KiB) and PTEs 0-7 mapping the data area's first 16 frames (the ones cases write).
+ */
+function randomTables(r: Rng, targets: number[]): PaeEntry[] {
+  const out: PaeEntry[] = [];
+  for (let i = 1; i < 4; i++) {
+    if (r.chance(0.15)) continue;
+    const rsvd = r.chance(0.05) ? r.pick([2, 4, 0x20, 0x100]) : 0;
+    out.push(pdpte(i, PD[i] | (r.chance(0.95) ? P : 0) | rsvd, r.chance(0.04) ? 0x10 : 0));
+    for (let n = 1 + r.int(3); n > 0; n--) {
+      const j = r.int(8);
+      if (r.chance(0.3)) {
+        out.push(pde(i, j, 0x600000 | flagsOf(r) | PS | (r.chance(0.05) ? 0x2000 : 0), highOf(r)));
+        targets.push(linear(i, j, r.int(8)));
+        continue;
+      }
+      const t = i * 8 + j;
+      out.push(pde(i, j, (PT0 + t * 0x1000) | flagsOf(r), highOf(r)));
+      for (let n2 = 1 + r.int(3); n2 > 0; n2--) {
+        const k = r.int(8);
+        out.push(pte(t, k, (0x600000 + r.int(16) * 0x1000) | flagsOf(r), highOf(r)));
+        targets.push(linear(i, j, k));
+      }
+    }
+  }
+  // One entry per address, the last drawn (kernel.asm reports and zeroes each listed entry once).
+  return [...new Map(out.map((e) => [e[0], e])).values()];
+}
+
+/**
+ * randomOp draws an access (read, write, fetch), an INVLPG or a MOV CR3: mostly at a page the tables map
+ * (`targets`), else anywhere in PDPTE 1-3, PDE 0-7, page 0-7.
+ */
+function randomOp(r: Rng, targets: readonly number[]): PaeOp {
+  const page = targets.length > 0 && r.chance(0.8) ? r.pick(targets) : linear(1 + r.int(3), r.int(8), r.int(8));
+  const at = (page + r.int(1024) * 4) >>> 0;
+  const x = r.int(100);
+  if (x < 40) return read(at);
+  if (x < 65) return write(at);
+  if (x < 90) return fetch(at);
+  return x < 95 ? invlpg(at) : cr3();
+}
+
+/** generatePaeCases makes `count` cases; case i depends only on `seed` and i. CPL 0 only. */
+export function generatePaeCases(seed: number, count: number): PaeCase[] {
+  return Array.from({ length: count }, (_, i) => {
+    const r = new Rng(mixSeed(seed, i));
+    const cr4 = (r.chance(0.3) ? CR4_SMEP : 0) | (r.chance(0.3) ? CR4_SMAP : 0) | (r.chance(0.3) ? 0x80 : 0);
+    const efer = r.chance(0.5) ? EFER_NXE : 0;
+    const targets: number[] = [];
+    const entries = randomTables(r, targets);
+    const ops = Array.from({ length: 4 + r.int(8) }, () => randomOp(r, targets));
+    return { name: `pae:${seed}:${i}`, cr4, efer, entries, ops };
+  });
 }

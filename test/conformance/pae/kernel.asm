@@ -1,10 +1,11 @@
-; The PAE test kernel: boots from multiboot at CPL 0 with paging off, and for each case of the batch (the
-; multiboot module) zeroes the table area 0x400000-0x5FFFFF, refills the data area 0x600000-0x7FFFFF (the dword
-; at p holds (p & ~0xFF) | 0xC3, so a fetch of a dword-aligned byte is a `ret`), writes the case's entries
+; The PAE test kernel: boots from multiboot at CPL 0 with paging off, zeroes the table area 0x400000-0x5FFFFF
+; and fills the data area 0x600000-0x7FFFFF (the dword at p holds (p & ~0xFF) | 0xC3, so a fetch of a
+; dword-aligned byte is a `ret`). For each case of the batch (the multiboot module) it refills the data area's
+; first 64 KiB (the only bytes cases write; case.ts keeps to it), writes the case's entries
 ; (physical address, low and high dword), then the kernel's own PDEs: PDPTE 0 -> PD 0x401000, whose entries 0-3
 ; identity-map 0-8 MiB with 2 MiB pages (A and D set). It loads CR4 (PAE and the case's bits), IA32_EFER (the
 ; case's NXE), CR3 = 0x400000 and CR0 = PE|PG|WP, runs the ops at CPL 0, turns paging off and reports the final
-; low and high dword of each case entry. Each op reports (vector, error code, CR2, value) to port 0xE9: vector 0
+; low and high dword of each case entry, then zeroes them again. Each op reports (vector, error code, CR2, value) to port 0xE9: vector 0
 ; when nothing faulted; #PF and #GP are caught and the op ends there. Any other exception reports 0xDEADDEAD,
 ; vector, error, EIP and exits with status 0x11; a finished batch exits with 0x10.
 ;
@@ -87,6 +88,17 @@ put32:
     pop ecx
     ret
 
+; fill_data: the data pattern from 0x600000 up to ebx.
+fill_data:
+    mov edi, 0x600000
+.l: mov eax, edi
+    and eax, 0xFFFFFF00
+    or eax, 0xC3
+    stosd
+    cmp edi, ebx
+    jb .l
+    ret
+
 isr_common:
     mov eax, [esp]
     cmp eax, 13
@@ -145,22 +157,17 @@ _start:
     mov esi, [esi]          ; mod_start
     lodsd
     mov ebp, eax            ; cases left
-.case:
-    test ebp, ebp
-    jz .done
-    ; zero the tables, refill the data
     mov edi, PDPT
     mov ecx, 0x200000 / 4
     xor eax, eax
     rep stosd
-    mov edi, 0x600000
-.fill:
-    mov eax, edi
-    and eax, 0xFFFFFF00
-    or eax, 0xC3
-    stosd
-    cmp edi, 0x800000
-    jb .fill
+    mov ebx, 0x800000
+    call fill_data
+.case:
+    test ebp, ebp
+    jz .done
+    mov ebx, 0x610000
+    call fill_data
     lodsd
     mov [case_cr4], eax
     lodsd
@@ -272,6 +279,8 @@ _start:
     call put32
     mov eax, [edi + 4]
     call put32
+    mov dword [edi], 0
+    mov dword [edi + 4], 0
     dec ebx
     jmp .dump
 .next_case:
