@@ -5,7 +5,8 @@
 ; (physical address, low and high dword), then the kernel's own PDEs: PDPTE 0 -> PD 0x401000, whose entries 0-3
 ; identity-map 0-8 MiB with 2 MiB pages (A and D set). It loads CR4 (PAE and the case's bits), IA32_EFER (the
 ; case's NXE), CR3 = 0x400000 and CR0 = PE|PG|WP, runs the ops at CPL 0, turns paging off and reports the final
-; low and high dword of each case entry, then zeroes them again. Each op reports (vector, error code, CR2, value) to port 0xE9: vector 0
+; low and high dword of each case entry, then zeroes them again. Each op reports (vector, error code, CR2,
+; value) to port 0xE9: vector 0
 ; when nothing faulted; #PF and #GP are caught and the op ends there. Any other exception reports 0xDEADDEAD,
 ; vector, error, EIP and exits with status 0x11; a finished batch exits with 0x10.
 ;

@@ -72,18 +72,24 @@ describe.skipIf(missing.length > 0)('PAE conformance with QEMU', () => {
   const RUN_SEED = Number(process.env.CONFORMANCE_SEED ?? Math.floor(Math.random() * 0xffffffff));
   /** Generated cases per seed (PAE_CASES=10000 gives the 20,000-case run). */
   const PER_SEED = Number(process.env.PAE_CASES ?? 1000);
-  it(`the 'qemu' profile agrees on ${PER_SEED} generated cases of seed ${FIXED_SEED} and ${PER_SEED} of seed ${RUN_SEED}`, async () => {
-    console.log(`PAE conformance: changing seed ${RUN_SEED} (CONFORMANCE_SEED=${RUN_SEED} replays it)`);
-    const cases = [...generatePaeCases(FIXED_SEED, PER_SEED), ...generatePaeCases(RUN_SEED, PER_SEED)];
-    const qemu = await runPaeOnQemu(cases);
-    const diffs = differences(cases, qemu, 'qemu');
-    const ops = qemu.flatMap((o) => o.ops);
-    console.log(
-      `PAE conformance: cases=${cases.length} accesses=${ops.length} faults=${ops.filter((o) => o.vector !== 0).length} mismatches=${diffs.length}`,
-    );
-    expect(diffs.slice(0, 20)).toEqual([]);
-    expect(ops.filter((o) => o.vector === 0).length).toBeGreaterThan(ops.length / 5);
-  }, 900_000);
+  const title = `the 'qemu' profile agrees on ${PER_SEED} generated cases of seeds ${FIXED_SEED} and ${RUN_SEED}`;
+  it(
+    title,
+    async () => {
+      console.log(`PAE conformance: changing seed ${RUN_SEED} (CONFORMANCE_SEED=${RUN_SEED} replays it)`);
+      const cases = [...generatePaeCases(FIXED_SEED, PER_SEED), ...generatePaeCases(RUN_SEED, PER_SEED)];
+      const qemu = await runPaeOnQemu(cases);
+      const diffs = differences(cases, qemu, 'qemu');
+      const ops = qemu.flatMap((o) => o.ops);
+      console.log(
+        `PAE conformance: cases=${cases.length} accesses=${ops.length} ` +
+          `faults=${ops.filter((o) => o.vector !== 0).length} mismatches=${diffs.length}`,
+      );
+      expect(diffs.slice(0, 20)).toEqual([]);
+      expect(ops.filter((o) => o.vector === 0).length).toBeGreaterThan(ops.length / 5);
+    },
+    900_000,
+  );
 
   it("the 'sdm' profile departs where the README says: #GP at MOV CR3/CR0, PDPTE.A, re-reads, RSVD's P", async () => {
     const cases = namedPaeCases(true);
