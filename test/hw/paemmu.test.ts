@@ -320,6 +320,21 @@ describe('SDM 4.6.1: SMEP and SMAP, in 32-bit and PAE paging', () => {
     expect(faultOf(() => m.read32(0x2000))).toEqual([0x2000, PF_P | PF_U]);
   });
 
+  it('4.1.3/4.7: EFER.NXE does nothing in 32-bit paging (no XD bit, no I/D); a change of NXE flushes the TLB', () => {
+    const m = new Machine({ ram: 64 << 20, efer: EFER_NXE });
+    m.mem.write32(0x1000, 0x2000 | URW);
+    m.mem.write32(0x2004, 0x300000 | URW);
+    m.mmu.writeCr3(0x1000);
+    m.mmu.writeCr0(CR0_PE | CR0_PG);
+    expect([m.mmu.efer, m.mmu.nx]).toEqual([EFER_NXE, false]);
+    expect(m.fetch(0x1000)).toBe(0);
+    expect(faultOf(() => m.fetch(0x9000))).toEqual([0x9000, 0]);
+    const flushes = m.mmu.counters().flushes;
+    m.mmu.writeEfer(0);
+    m.mmu.writeEfer(0);
+    expect(m.mmu.counters().flushes).toBe(flushes + 1);
+  });
+
   it('32-bit paging without SMEP/SMAP keeps the hit-word path (PAE entries never enter it)', () => {
     const m = flat(0);
     m.read32(0x1000);
