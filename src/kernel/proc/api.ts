@@ -11,6 +11,7 @@
 // is not live throws ProcError('no-process'); a rejected call changes nothing.
 // System calls return what Linux's would: a result >= 0, or -errno.
 
+import type { PagerCounters, PagerOptions } from '../swap/pager.js';
 import type { LinAddr } from '../../hw/addr.js';
 import type { AccessKind } from '../../hw/fault.js';
 import { PagelabError } from '../../errors.js';
@@ -33,7 +34,8 @@ export const EINVAL = 22;
 export type RegionKind = 'file' | 'anon' | 'stack' | 'brk';
 
 /** How a page fault was resolved; 'protection' is an unresolvable fault (the process was killed). */
-export type FaultKind = 'zero' | 'file' | 'stack' | 'cow' | 'protection';
+/** 'swap': a swapped-out page read back (a major fault; not in FAULT_KINDS, struct proc has no count of it). */
+export type FaultKind = 'zero' | 'file' | 'stack' | 'cow' | 'protection' | 'swap';
 export const FAULT_KINDS: readonly FaultKind[] = ['zero', 'file', 'stack', 'cow', 'protection'];
 
 /** A process's state in its descriptor. */
@@ -224,6 +226,10 @@ export interface ProcessKernel {
   kernelMode(): void;
   /** audit checks the process kernel's state in RAM (table, descriptors, regions, reference counts vs PTEs). */
   audit(): string[];
+  /** The pager's counters (null without a budget); swap.used is 0 again once every process has ended. */
+  swapCounters(): PagerCounters | null;
+  /** closeSwap closes the swap file (a temporary one is removed); the process kernel must not page after it. */
+  closeSwap(): void;
 }
 
 /** What went wrong in a process-kernel call (the driver's mistake or corrupted kernel memory). */
@@ -241,4 +247,6 @@ export class ProcError extends PagelabError {
 export interface ProcessKernelOptions {
   /** The event hook to start with. */
   readonly onEvent?: (e: ProcessEvent) => void;
+  /** A budget of user frames with a swap file and a policy (src/kernel/swap/pager.ts); none: no budget. */
+  readonly swap?: PagerOptions;
 }

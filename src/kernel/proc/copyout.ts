@@ -18,8 +18,14 @@ export function copyOut(k: ProcCtx, h: ProcHandle, addr: number, bytes: Uint8Arr
   if (!Number.isInteger(addr) || addr < 0 || addr + bytes.length > USER_END) return -EFAULT;
   const mmu = k.machine.mmu;
   mmu.setCpl(0);
-  for (let page = pageAlignDown(addr); page < addr + bytes.length; page += PAGE_SIZE) {
-    if (writable(k, h, Math.max(page, addr)) < 0) return -EFAULT;
+  // with a frame budget a later page's fault may evict an earlier one: go over them until all stand
+  for (let pass = 0, ok = false; !ok; pass++) {
+    ok = true;
+    for (let page = pageAlignDown(addr); page < addr + bytes.length; page += PAGE_SIZE) {
+      if (mmu.translate(Math.max(page, addr), ACCESS_WRITE) >= 0) continue;
+      if (pass > 3 || writable(k, h, Math.max(page, addr)) < 0) return -EFAULT;
+      ok = false;
+    }
   }
   k.machine.writeBytes(addr, bytes); // every page is present and writable now: no fault
   return 0;

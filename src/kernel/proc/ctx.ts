@@ -9,6 +9,7 @@ import type { KernelVm } from '../vm/kvm.js';
 import type { AddressSpace } from '../vm/space.js';
 import type { ProcessEvent, ProcessStats } from './api.js';
 import type { RefCounts } from './refcount.js';
+import type { Pager } from '../swap/pager.js';
 import type { ProcTable } from './proctable.js';
 
 /** An open process: its descriptor's address and its address-space handle (checked against RAM on lookup). */
@@ -32,6 +33,8 @@ export interface ProcCtx {
   /** Accounting records of ended processes. */
   readonly ended: Map<number, ProcessStats>;
   onEvent: ((e: ProcessEvent) => void) | null;
+  /** The frame budget and swap (null: no budget, frames until RAM runs out). */
+  pager: Pager | null;
 }
 
 /** kread reads a u32 of kernel memory (CPL 0, through the MMU). */

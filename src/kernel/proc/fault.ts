@@ -26,19 +26,22 @@ import {
 } from './layout.js';
 import { fillPage, mapUser, protectUser, replaceFrame, userPte } from './pages.js';
 import { findRegion, regionList, type Vma } from './vma.js';
+import { isSwapEntry } from '../swap/pte.js';
 
 /** What the handler made of a fault. */
 export type FaultOutcome =
   | { readonly ok: true; readonly kind: FaultKind }
   | { readonly ok: false; readonly reason: KillReason; readonly region: Vma | null };
 
-const FAULT_INDEX: Readonly<Record<FaultKind, number>> = { zero: 0, file: 1, stack: 2, cow: 3, protection: 4 };
+const FAULT_INDEX: Readonly<Record<FaultKind, number>> = { zero: 0, file: 1, stack: 2, cow: 3, protection: 4, swap: -1 };
 
 /** handleFault resolves a fault at addr with the hardware's error code for process h, counting it. */
 export function handleFault(k: ProcCtx, h: ProcHandle, addr: number, code: number): FaultOutcome {
   kadd(k, k.globals + G_PAGE_FAULTS, 1);
   const out = resolve(k, h, addr >>> 0, code);
-  kadd(k, h.desc + P_FAULTS + 4 * FAULT_INDEX[out.ok ? out.kind : 'protection'], 1);
+  const index = FAULT_INDEX[out.ok ? out.kind : 'protection'];
+  if (index >= 0) kadd(k, h.desc + P_FAULTS + 4 * index, 1); // struct proc has no swap count: the pager has
+  if (k.pager !== null && out.ok) countFault(k, out.kind);
   if (out.ok)
     emit(k, {
       type: 'fault',
@@ -51,6 +54,14 @@ export function handleFault(k: ProcCtx, h: ProcHandle, addr: number, code: numbe
   return out;
 }
 
+/** countFault counts a resolved fault in the pager's counters (a swap-in counts itself, as a major fault). */
+function countFault(k: ProcCtx, kind: FaultKind): void {
+  if (k.pager === null || kind === 'swap') return;
+  k.pager.count(k, 'minorFaults');
+  if (kind === 'file') k.pager.count(k, 'fileReads');
+  else if (kind !== 'cow') k.pager.count(k, 'zeroFills');
+}
+
 /** resolve decides what the fault is and does it. */
 function resolve(k: ProcCtx, h: ProcHandle, addr: number, code: number): FaultOutcome {
   if (addr >= USER_END) return refuse('kernel address', null);
@@ -59,7 +70,14 @@ function resolve(k: ProcCtx, h: ProcHandle, addr: number, code: number): FaultOu
   if (region.prot === 0) return refuse('no access', region);
   if (code & PF_W && !(region.prot & PROT_WRITE)) return refuse('write to read-only', region);
   const page = pageAlignDown(addr);
-  if (!(code & PF_P)) return pageIn(k, h, region, page);
+  if (!(code & PF_P)) {
+    const pte = k.pager === null ? 0 : userPte(k, h.space, page);
+    if (pte !== 0 && isSwapEntry(pte)) {
+      const ok = k.pager !== null && k.pager.swapIn(k, h, page, pte, (region.prot & PROT_WRITE) !== 0);
+      return ok ? { ok: true, kind: 'swap' } : refuse('out of memory', region);
+    }
+    return pageIn(k, h, region, page);
+  }
   if (code & PF_W) return copyOnWrite(k, h, page);
   return refuse('no access', region); // present, readable region, yet refused: its PTE is supervisor-only
 }
@@ -90,12 +108,13 @@ function belowStackLimit(k: ProcCtx, h: ProcHandle, addr: number): boolean {
 
 /** pageIn gives a not-present page a zeroed frame, with the file's bytes for a file region. */
 function pageIn(k: ProcCtx, h: ProcHandle, v: Vma, page: number): FaultOutcome {
-  const frame = k.frames.alloc({ zero: true });
+  const frame = k.pager === null ? k.frames.alloc({ zero: true }) : k.pager.alloc(k, h, page, true);
   if (frame === null) return refuse('out of memory', v);
   const fileBytes = v.kind === KIND_FILE ? readFilePage(k, v, page, frame) : 0;
   try {
     mapUser(k, h, page, frame, PTE_US | (v.prot & PROT_WRITE ? PTE_RW : 0));
   } catch (e) {
+    k.pager?.release(frame);
     k.frames.free(frame);
     if (e instanceof VmError && e.kind === 'out-of-memory') return refuse('out of memory', v);
     throw e;
@@ -134,7 +153,7 @@ function copyOnWrite(k: ProcCtx, h: ProcHandle, page: number): FaultOutcome {
     kadd(k, k.globals + G_COW_TAKEOVERS, 1);
     return { ok: true, kind: 'cow' };
   }
-  const frame = k.frames.alloc();
+  const frame = k.pager === null ? k.frames.alloc() : k.pager.alloc(k, h, page, false);
   if (frame === null) return refuse('out of memory', null);
   copyFrame(k, old, frame);
   replaceFrame(k, h, page, frame, PTE_US | PTE_RW);

@@ -34,6 +34,7 @@ export function forkProcess(k: ProcCtx, parent: ProcHandle): number {
       insertRegion(k, child.desc, at);
     }
     sharePages(k, parent, child);
+    k.pager?.forkSwap(k, parent, child);
   } catch (e) {
     teardown(k, child);
     if (e instanceof ProcError && e.kind === 'out-of-memory') return -ENOMEM;

@@ -45,7 +45,10 @@ export function unmapUser(k: ProcCtx, h: ProcHandle, page: number): void {
   const u = h.space.unmap(page as LinAddr);
   settle(k, h.space, u.flush);
   kadd(k, h.desc + P_RESIDENT, -1);
-  if (k.refs.dec(u.frame) === 0) k.frames.free(u.frame);
+  if (k.refs.dec(u.frame) === 0) {
+    k.pager?.release(u.frame);
+    k.frames.free(u.frame);
+  }
 }
 
 /** protectUser rewrites a present user page's rights (RW, U/S), keeping its frame and A/D. */
@@ -89,5 +92,6 @@ export function presentPages(k: ProcCtx, space: AddressSpace, start: number, end
 
 /** unmapRange unmaps every present page of [start, end). */
 export function unmapRange(k: ProcCtx, h: ProcHandle, start: number, end: number): void {
+  k.pager?.dropSwap(k, h, start, end); // swapped-out pages: their slots freed
   for (const [page] of presentPages(k, h.space, start, end)) unmapUser(k, h, page);
 }

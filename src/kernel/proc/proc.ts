@@ -48,6 +48,7 @@ import { RefCounts } from './refcount.js';
 import { readStats } from './stats.js';
 import { sysBrk, sysMmap2, sysMprotect, sysMunmap } from './syscalls.js';
 import { describeRegion, regionInfo, regionList } from './vma.js';
+import { Pager, type PagerCounters } from '../swap/pager.js';
 
 /** createProcessKernel brings up processes on a kernel from kernelInit (frames taken here count as "before"). */
 export function createProcessKernel(kernel: Kernel, options: ProcessKernelOptions = {}): ProcessKernel {
@@ -59,7 +60,20 @@ export function createProcessKernel(kernel: Kernel, options: ProcessKernelOption
   if (table === null) throw new ProcError('out-of-memory', 'out of memory for the process table');
   const globals = heap.kcalloc(1, GLOBALS_SIZE);
   if (globals === null) throw new ProcError('out-of-memory', 'out of kernel heap for the process totals');
-  const k: ProcCtx = { machine, vm, frames, heap, refs, table, files: [], globals, ended: new Map(), onEvent: null };
+  const k: ProcCtx = {
+    machine,
+    vm,
+    frames,
+    heap,
+    refs,
+    table,
+    files: [],
+    globals,
+    ended: new Map(),
+    onEvent: null,
+    pager: null,
+  };
+  if (options.swap !== undefined) k.pager = Pager.create(k, options.swap);
   kwrite(k, globals, G_MAGIC);
   kwrite(k, globals + G_FREE_BEFORE, frames.stats().free);
   const pk = new Processes(k);
@@ -143,9 +157,16 @@ class Processes implements ProcessKernel {
 
   /** accessSplit makes an access that straddles two pages: both translated first (as the machine does). */
   private accessSplit(l: number, size: 1 | 2 | 4, kind: AccessKind, value: number): number {
-    const p1 = this.userTranslate(l, kind);
+    let p1 = this.userTranslate(l, kind);
     const second = ((l + size) & ~0xfff) >>> 0;
-    const p2 = p1 < 0 ? -1 : this.userTranslate(second, kind);
+    let p2 = p1 < 0 ? -1 : this.userTranslate(second, kind);
+    // p2's fault may have evicted p1's page (a frame budget): translate both again until they stand
+    for (let i = 0; i < 4 && p2 >= 0 && this.k.pager !== null; i++) {
+      const again = this.userTranslate(l, kind);
+      const q2 = again < 0 ? -1 : this.userTranslate(second, kind);
+      if (again === p1 && q2 === p2) break;
+      [p1, p2] = [again, q2];
+    }
     if (p2 < 0) return ACCESS_KILLED;
     const n1 = 4096 - (l & 0xfff);
     if (kind === ACCESS_WRITE) {
@@ -262,6 +283,15 @@ class Processes implements ProcessKernel {
     this.enter();
     const s = this.k.frames.stats();
     return { total: s.usable, freeBefore: kread(this.k, this.k.globals + G_FREE_BEFORE), freeNow: s.free };
+  }
+
+  swapCounters(): PagerCounters | null {
+    this.enter();
+    return this.k.pager === null ? null : this.k.pager.counters(this.k);
+  }
+
+  closeSwap(): void {
+    this.k.pager?.close();
   }
 
   audit(): string[] {

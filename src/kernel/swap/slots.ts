@@ -44,6 +44,11 @@ export class SwapSlots {
     return new SwapSlots(m, b);
   }
 
+  /** size is the number of slots, read from the header. */
+  size(): number {
+    return this.nslots();
+  }
+
   /** nfree is the free-slot count read from RAM. */
   nfree(): number {
     return this.m.read32(this.base + H_NFREE);
