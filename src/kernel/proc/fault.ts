@@ -33,7 +33,14 @@ export type FaultOutcome =
   | { readonly ok: true; readonly kind: FaultKind }
   | { readonly ok: false; readonly reason: KillReason; readonly region: Vma | null };
 
-const FAULT_INDEX: Readonly<Record<FaultKind, number>> = { zero: 0, file: 1, stack: 2, cow: 3, protection: 4, swap: -1 };
+const FAULT_INDEX: Readonly<Record<FaultKind, number>> = {
+  zero: 0,
+  file: 1,
+  stack: 2,
+  cow: 3,
+  protection: 4,
+  swap: -1,
+};
 
 /** handleFault resolves a fault at addr with the hardware's error code for process h, counting it. */
 export function handleFault(k: ProcCtx, h: ProcHandle, addr: number, code: number): FaultOutcome {

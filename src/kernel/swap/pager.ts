@@ -5,7 +5,8 @@
 // so it is written again when it goes. INVLPG in the current space; other spaces are flushed at their next CR3
 // load (SDM 4.10.4.1). A frame shared after fork (reference count > 1) is never evicted: without a reverse map the
 // kernel cannot find every PTE mapping it. State in kernel RAM: the frame ring, the slot map, the checksums and
-// the counters below. Only fifo and clock are implemented in the kernel.
+// the counters below. When every budgeted frame is shared, a fault takes a frame beyond the budget (overBudget)
+// rather than fail. Only fifo and clock are implemented in the kernel.
 import { PAGE_SIZE, type LinAddr, type PhysAddr } from '../../hw/addr.js';
 import { FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from '../../hw/paging.js';
 import { kadd, kread, kwrite, type ProcCtx, type ProcHandle } from '../proc/ctx.js';
@@ -42,6 +43,8 @@ export interface PagerCounters {
   majorFaults: number;
   minorFaults: number;
   clockInvlpgs: number;
+  /** Frames taken beyond the budget because every budgeted frame was shared after fork. */
+  overBudget: number;
   swap: { slots: number; used: number; peakUsed: number; bytesWritten: number; bytesRead: number };
 }
 
@@ -59,12 +62,15 @@ const C = {
   peakUsed: 36,
   pagesWritten: 40,
   pagesRead: 44,
+  overBudget: 48,
 } as const;
-const C_SIZE = 48;
+const C_SIZE = 52;
 
 /** The pager of one process kernel. */
 export class Pager {
+  /** The page being written out, and the one being read in (an eviction happens between read and map). */
   private readonly buf = new Uint8Array(PAGE_SIZE);
+  private readonly inBuf = new Uint8Array(PAGE_SIZE);
 
   private constructor(
     readonly ring: FrameRing,
@@ -100,7 +106,7 @@ export class Pager {
       if (frame === null) return null;
     } else {
       i = this.victim(k);
-      if (i < 0) return null;
+      if (i < 0) return this.overBudget(k, zero);
       frame = this.evict(k, i);
       if (frame === null) return null;
       if (zero) zeroFrame(k, frame);
@@ -108,6 +114,12 @@ export class Pager {
     this.ring.set(i, frame, h.pid, page);
     this.ring.setHand(i + 1);
     return frame;
+  }
+
+  /** overBudget: every budgeted frame is shared (or stale): a frame outside the ring, never evicted, counted. */
+  private overBudget(k: ProcCtx, zero: boolean): PhysAddr | null {
+    this.count(k, 'overBudget');
+    return k.frames.alloc({ zero });
   }
 
   /** release takes a freed frame out of the ring (a no-op for a frame it does not hold). */
@@ -166,11 +178,11 @@ export class Pager {
   /** swapIn reads a swapped-out page back (checksum verified) into a frame of the budget; false: no frame. */
   swapIn(k: ProcCtx, h: ProcHandle, page: number, pte: number, writable: boolean): boolean {
     const slot = swapSlot(pte);
-    this.file.readSlot(slot, this.buf);
-    this.sums.verify(slot, this.buf);
+    this.file.readSlot(slot, this.inBuf);
+    this.sums.verify(slot, this.inBuf);
     const frame = this.alloc(k, h, page, false);
     if (frame === null) return false;
-    writeFrame(k, frame, this.buf);
+    writeFrame(k, frame, this.inBuf);
     this.writePte(k, h, page, frame | PTE_P | PTE_US | PTE_D | (writable ? PTE_RW : 0));
     k.refs.set(frame, 1);
     const n = kadd(k, h.desc + P_RESIDENT, 1);
@@ -213,6 +225,7 @@ export class Pager {
       majorFaults: r(C.majorFaults),
       minorFaults: r(C.minorFaults),
       clockInvlpgs: r(C.clockInvlpgs),
+      overBudget: r(C.overBudget),
       swap: {
         slots,
         used: slots - this.slots.nfree(),
