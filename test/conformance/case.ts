@@ -34,6 +34,8 @@ export const TAIL_BYTES = 3;
 export const HEAD_BYTES = 5;
 /** QEMU runs as `-cpu qemu32,+pse36`: CPUID.01H:EDX.PSE-36 (bit 17) = 1, no leaf 80000008H, PAE: MAXPHYADDR 36. */
 export const QEMU_CPU = 'qemu32,+pse36';
+/** The PAE runs add NX (CPUID.80000001H:EDX.NX) so that WRMSR can set EFER.NXE. */
+export const QEMU_CPU_PAE = 'qemu32,+pse36,+nx';
 export const CPUID_PSE36 = 1 << 17;
 /** Physical addresses from here up need PSE-36 bits 20:17, reserved with MAXPHYADDR 36 (SDM 4.3): never accessed. */
 export const MAXPHYADDR_LIMIT = 2 ** 36;
@@ -99,6 +101,13 @@ export interface Case {
   readonly tables: readonly number[];
   /** Directories besides CR3's that load-cr3 ops switch to (each also in tables). */
   readonly directories?: readonly number[];
+  /** PAE paging (paecase.ts): CR3 names a PDPT, the directory flag marks the PD of linear 0-1 GiB, 64-bit
+   * entries are written as two dword entries (low, high). */
+  readonly pae?: boolean;
+  /** EFER.NXE (PAE cases only: the kernel writes EFER only when asked for PAE). */
+  readonly nxe?: boolean;
+  /** The data frames to fill, when the case lists them itself (PAE cases); else fillFrames derives them. */
+  readonly fills?: readonly number[];
   /** Initial entries: [physical address, value]. */
   readonly entries: ReadonlyArray<readonly [number, number]>;
   readonly ops: readonly Op[];
@@ -153,6 +162,7 @@ export function everPse(c: Case): boolean {
  * names, and each touched 4 KiB piece of every 4 MiB frame a PDE names.
  */
 export function fillFrames(c: Case): number[] {
+  if (c.fills !== undefined) return [...c.fills];
   const pieces = new Set<number>();
   for (const op of c.ops) {
     if (op.op !== 'access') continue;
@@ -211,7 +221,9 @@ function opWords(op: Op): [number, number, number] {
  * (each list preceded by its length).
  */
 function caseWords(c: Case): number[] {
-  const w: number[] = [(c.wp ? 1 : 0) | (c.pse ? 2 : 0) | (c.pge ? 4 : 0), c.cr3 >>> 0, c.salt >>> 0];
+  const flags =
+    (c.wp ? 1 : 0) | (c.pse ? 2 : 0) | (c.pge ? 4 : 0) | (c.pae === true ? 8 : 0) | (c.nxe === true ? 16 : 0);
+  const w: number[] = [flags, c.cr3 >>> 0, c.salt >>> 0];
   const dirs = directoriesOf(c);
   w.push(c.tables.length, ...c.tables.map((t) => (dirs.includes(t) ? t | 1 : t)));
   w.push(c.entries.length);

@@ -4,7 +4,8 @@
 
 import { Machine } from '../../src/hw/machine.js';
 import { PageFault } from '../../src/hw/fault.js';
-import { CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../../src/hw/paging.js';
+import { CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, PTE_A } from '../../src/hw/paging.js';
+import { EFER_NXE } from '../../src/hw/protect.js';
 import type { AccessedOrder, RsvdErrorCode } from '../../src/hw/walk.js';
 import {
   FETCH_OFFSET,
@@ -28,6 +29,8 @@ export interface ModelOptions {
   readonly tlb?: string;
   /** Default 'qemu': compare with QEMU 7.2's reserved-bit error code (the SDM's is tested in sdm.test.ts). */
   readonly rsvdErrorCode?: RsvdErrorCode;
+  /** A machine for PAE cases: the `qemu` paging profile and QEMU's MAXPHYADDR (36 for qemu32,+pse36). */
+  readonly pae?: boolean;
 }
 
 /** newMachine builds a machine with QEMU's RAM size (costly: reuse it across cases). */
@@ -37,7 +40,13 @@ export function newMachine(options: ModelOptions = {}): Machine {
     accessedOrder: options.accessedOrder ?? 'qemu',
     rsvdErrorCode: options.rsvdErrorCode ?? 'qemu',
     tlb: options.tlb ?? 'sa:16x4',
+    ...(options.pae === true ? { pagingProfile: 'qemu', maxPhysAddr: 36 } : {}),
   });
+}
+
+/** cr4Of is the CR4 the test kernel loads: PSE and PGE as given, PAE for a PAE case. */
+function cr4Of(c: Case, pse: boolean, pge: boolean): number {
+  return (pse ? CR4_PSE : 0) | (pge ? CR4_PGE : 0) | (c.pae === true ? CR4_PAE : 0);
 }
 
 /**
@@ -56,9 +65,16 @@ function setUp(m: Machine, c: Case): void {
     m.mem.fill(f, HEAD_BYTES, RET);
     m.mem.fill(f + 4096 - TAIL_BYTES, TAIL_BYTES, MOV_EAX);
   }
-  m.mmu.writeCr4((c.pse ? CR4_PSE : 0) | (c.pge ? CR4_PGE : 0));
+  m.mmu.writeCr4(cr4Of(c, c.pse, c.pge));
+  if (c.pae === true) m.mmu.writeEfer(c.nxe === true ? EFER_NXE : 0);
   m.mmu.writeCr3(c.cr3);
   m.mmu.writeCr0(CR0_PE | CR0_PG | (c.wp ? CR0_WP : 0));
+  // The test kernel's own code runs through PDPTE 0 (present in every PAE case) once paging is on, and QEMU's
+  // walk sets its A bit; the model has no kernel tables, so it sets the bit as that walk does.
+  if (c.pae === true) {
+    const pdpte0 = (c.cr3 & ~0x1f) >>> 0;
+    m.mem.write32(pdpte0, m.mem.read32(pdpte0) | PTE_A);
+  }
 }
 
 /**
@@ -109,7 +125,7 @@ export function runOnModel(c: Case, machine?: Machine): CaseOutcome {
         m.mmu.writeCr0(op.on ? m.mmu.cr0 | CR0_WP : m.mmu.cr0 & ~CR0_WP);
         break;
       case 'set-cr4':
-        m.mmu.writeCr4((op.pse ? CR4_PSE : 0) | (op.pge ? CR4_PGE : 0));
+        m.mmu.writeCr4(cr4Of(c, op.pse, op.pge));
         break;
     }
   }

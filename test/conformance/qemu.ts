@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PagelabError } from '../../src/errors.js';
-import { QEMU_CPU, QEMU_RAM_MIB, encodeBatch, type Case, type CaseOutcome } from './case.js';
+import { QEMU_CPU, QEMU_CPU_PAE, QEMU_RAM_MIB, encodeBatch, type Case, type CaseOutcome } from './case.js';
 import { KernelFatal, parseResults } from './results.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -134,7 +134,8 @@ export async function runOnQemu(cases: readonly Case[]): Promise<CaseOutcome[]> 
     if (batch.length > 0x280000)
       throw new PagelabError(`batch of ${cases.length} cases is ${batch.length} bytes: split it (limit 2.5 MiB)`);
     writeFileSync(module, batch);
-    const { status, stderr } = await boot(qemuArgs(kernel, module, out));
+    const cpu = cases.some((c) => c.pae === true) ? QEMU_CPU_PAE : QEMU_CPU;
+    const { status, stderr } = await boot(qemuArgs(kernel, module, out, QEMU_RAM_MIB, cpu));
     const bytes = existsSync(out) ? new Uint8Array(readFileSync(out)) : new Uint8Array(0);
     const failed = (): PagelabError =>
       new PagelabError(`qemu-system-i386 exited with status ${status}: ${stderr.trim()}`);

@@ -38,10 +38,11 @@ async function compareBatch(
   let faults = 0;
   const mismatches: Mismatch[] = [];
   const machine = newMachine(model);
+  const paeMachine = newMachine({ ...model, pae: true });
   batch.forEach((c, i) => {
     const q = qemu[i];
     faults += q.accesses.filter((a) => a.fault).length;
-    const ours = runOnModel(c, machine);
+    const ours = runOnModel(c, c.pae === true ? paeMachine : machine);
     const diffs = diffOutcomes(c, q, ours);
     if (diffs.length > 0) mismatches.push({ c, qemu: q, model: ours, diffs });
   });
@@ -50,7 +51,7 @@ async function compareBatch(
 
 /** runSuite compares every case; batches run `jobs` at a time. */
 export async function runSuite(cases: readonly Case[], options: SuiteOptions = {}): Promise<SuiteResult> {
-  for (const c of cases) validateCase(c);
+  for (const c of cases) if (c.pae !== true) validateCase(c); // paecase.ts builds PAE cases valid by construction
   const size = options.batchSize ?? DEFAULT_BATCH;
   const batches: Case[][] = [];
   for (let i = 0; i < cases.length; i += size) batches.push(cases.slice(i, i + size));

@@ -34,6 +34,11 @@ CR0_WP          equ 0x00010000
 CR0_PG          equ 0x80000000
 CR4_PSE         equ 0x10
 CR4_PGE         equ 0x80
+CR4_PAE         equ 0x20
+MSR_EFER        equ 0xC0000080
+EFER_NXE        equ 0x800
+CASE_PAE        equ 8                   ; case flag: PAE paging (entries are written as dword pairs)
+CASE_NXE        equ 16                  ; case flag: EFER.NXE
 
 KCODE           equ 0x08
 KDATA           equ 0x10
@@ -137,6 +142,8 @@ setup_kernel_tables:
         jae .sup
         or edx, 0x04                            ; U/S
 .sup:   mov [kpt + ecx * 4], edx
+        mov [kpt_pae + ecx * 8], edx
+        mov dword [kpt_pae + ecx * 8 + 4], 0
         inc ecx
         cmp ecx, 2048
         jb .loop
@@ -248,13 +255,26 @@ zero_tables:
         jmp .loop
 .done:  ret
 
-; install_kernel_pdes points PDEs 0 and 1 of the directory at edi to kpt.
+; install_kernel_pdes points PDEs 0 and 1 of the directory at edi to kpt
+; (under PAE: 64-bit PDEs 0-3 of the page directory at edi to kpt_pae).
 install_kernel_pdes:
+        test dword [case_flags], CASE_PAE
+        jnz .pae
         mov eax, kpt
         or eax, 0x27                            ; P RW US A
         mov [edi], eax
         add eax, 0x1000
         mov [edi + 4], eax
+        ret
+.pae:   mov eax, kpt_pae
+        or eax, 0x27                            ; P RW US A
+        mov [edi], eax
+        add eax, 0x1000
+        mov [edi + 8], eax
+        add eax, 0x1000
+        mov [edi + 16], eax
+        add eax, 0x1000
+        mov [edi + 24], eax
         ret
 
 ; write_entries stores each (address, value) pair.
@@ -311,7 +331,11 @@ enable_paging:
 .nopse: test dword [case_flags], 4
         jz .nopge
         or eax, CR4_PGE
-.nopge: mov cr4, eax
+.nopge: test dword [case_flags], CASE_PAE
+        jz .nopae
+        or eax, CR4_PAE
+.nopae: mov cr4, eax
+        call set_efer
         mov eax, [case_cr3]
         mov cr3, eax
         mov eax, cr0
@@ -322,6 +346,19 @@ enable_paging:
 .nowp:  or eax, CR0_PG
         mov cr0, eax
         ret
+
+; set_efer writes EFER.NXE from the case's flag (WRMSR only when NX is in CPUID: the PAE runs' -cpu has +nx).
+set_efer:
+        test dword [case_flags], CASE_NXE | CASE_PAE
+        jz .done
+        mov ecx, MSR_EFER
+        xor eax, eax
+        xor edx, edx
+        test dword [case_flags], CASE_NXE
+        jz .write
+        or eax, EFER_NXE
+.write: wrmsr
+.done:  ret
 
 ; run_ops performs each op: [code, a, b] with code = op | size << 8 | cpl << 16 | kind << 24.
 run_ops:
@@ -397,7 +434,10 @@ run_ops:
 .nopse: test esi, 2
         jz .nopge
         or eax, CR4_PGE
-.nopge: mov cr4, eax
+.nopge: test dword [case_flags], CASE_PAE
+        jz .nopae
+        or eax, CR4_PAE
+.nopae: mov cr4, eax
         jmp .loop
 .done:  ret
 
@@ -579,6 +619,7 @@ exc_table:
 section .bss
 alignb 4096
 kpt:    resd 2048                               ; page tables for 0-8 MiB
+kpt_pae: resq 2048                              ; the same under PAE (64-bit entries)
 idt:    resq 256
 tss:    resb 104
 alignb 16
