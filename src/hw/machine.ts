@@ -84,16 +84,20 @@ export class Machine {
 
   /**
    * system runs a descriptor-table access as the implicit supervisor-mode access it is (SDM 4.6: reads of the
-   * GDT or LDT are supervisor accesses whatever the CPL).
+   * GDT or LDT are supervisor accesses whatever the CPL, and SMAP-checked whatever EFLAGS.AC).
    */
   private system<T>(access: () => T): T {
     const cpl = this.mmu.cpl;
-    if (cpl === 0) return access();
+    const ac = this.mmu.ac;
+    if (cpl === 0 && !ac) return access();
     this.mmu.setCpl(0);
+    // SDM 4.6.1: with CR4.SMAP, implicit supervisor accesses to user-mode addresses fault whatever EFLAGS.AC.
+    this.mmu.setAc(false);
     try {
       return access();
     } finally {
       this.mmu.setCpl(cpl);
+      this.mmu.setAc(ac);
     }
   }
 

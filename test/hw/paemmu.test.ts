@@ -22,6 +22,8 @@ import {
   PTE_RW,
 } from '../../src/hw/paging.js';
 import { CR4_SMAP, CR4_SMEP, EFER_NXE } from '../../src/hw/protect.js';
+import { encodeDescriptor } from '../../src/hw/segdesc.js';
+import { DS } from '../../src/hw/segments.js';
 import { URW, faultOf, map4k, paged } from './util.js';
 
 const PDPT = 0x1000;
@@ -318,6 +320,22 @@ describe('SDM 4.6.1: SMEP and SMAP, in 32-bit and PAE paging', () => {
     expect(m.fetch(0x2000)).toBe(0);
     m.mmu.setCpl(3);
     expect(faultOf(() => m.read32(0x2000))).toEqual([0x2000, PF_P | PF_U]);
+  });
+
+  it('SMAP: implicit supervisor accesses (a GDT read) to a user page fault even with EFLAGS.AC=1', () => {
+    const m = flat(CR4_SMAP);
+    const [lo, hi] = encodeDescriptor({ base: 0, limit: 0xfffff, type: 3, dpl: 0, big: true, granular: true });
+    m.mem.write32(0x300010, lo); // the GDT at linear 0x1000 (a user page), selector 0x10
+    m.mem.write32(0x300014, hi);
+    m.mmu.setAc(true);
+    m.seg.lgdt(0x1000, 0x17);
+    expect(m.read32(0x1000)).toBe(0); // an explicit access: AC lets it through
+    expect(faultOf(() => m.seg.load(DS, 0x10))).toEqual([0x1010, PF_P]);
+    expect(m.mmu.ac).toBe(true); // restored after the implicit access
+    map4k(m, 0x1000, 0x300000, PTE_P | PTE_RW); // a supervisor page: the load goes through
+    m.mmu.invlpg(0x1000);
+    m.seg.load(DS, 0x10);
+    expect(m.seg.selector(DS)).toBe(0x10);
   });
 
   it('4.1.3/4.7: EFER.NXE does nothing in 32-bit paging (no XD bit, no I/D); a change of NXE flushes the TLB', () => {
