@@ -10,7 +10,7 @@
 import { PAGE_SIZE, type LinAddr, type PhysAddr } from '../../hw/addr.js';
 import { FRAME_MASK, PDE_PS, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from '../../hw/paging.js';
 import { kadd, kread, kwrite, type ProcCtx, type ProcHandle } from '../proc/ctx.js';
-import { P_MAX_RESIDENT, P_PID, P_RESIDENT } from '../proc/layout.js';
+import { G_PAGE_INS, P_MAX_RESIDENT, P_PAGE_INS, P_PID, P_RESIDENT } from '../proc/layout.js';
 import { settle, userPte } from '../proc/pages.js';
 import { KERNEL_PDE_FIRST } from '../vm/layout.js';
 import { SwapChecksums } from './checksum.js';
@@ -188,6 +188,8 @@ export class Pager {
     const n = kadd(k, h.desc + P_RESIDENT, 1);
     if (n > kread(k, h.desc + P_MAX_RESIDENT)) kwrite(k, h.desc + P_MAX_RESIDENT, n);
     this.slots.put(slot);
+    kadd(k, h.desc + P_PAGE_INS, 1); // a page-in like the others: pageIns = zeroFills + fileReads + swapIns
+    kadd(k, k.globals + G_PAGE_INS, 1);
     this.count(k, 'swapIns');
     this.count(k, 'majorFaults');
     this.count(k, 'pagesRead');

@@ -6,6 +6,8 @@ import { checkOutputPath } from '../outfile.js';
 import { addBootOptions, type BootCliOptions } from './boot.js';
 import { DEFAULT_QUANTUM, runLogs } from '../run/run.js';
 import { summaryLines } from '../run/report.js';
+import { swapLine } from '../run/swap.js';
+import { parseSize } from '../args.js';
 
 interface RunCliOptions extends BootCliOptions {
   quantum: string;
@@ -14,6 +16,10 @@ interface RunCliOptions extends BootCliOptions {
   verify?: boolean;
   pge: boolean;
   elf?: string;
+  userFrames?: string;
+  swap?: string;
+  swapSize?: string;
+  policy?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -28,6 +34,10 @@ export function registerRun(program: Command): void {
     .option('--no-pge', 'no global kernel pages (CR4.PGE left clear): kernel pages leave the TLB at every switch')
     .option('--events <file>', 'write what happened as JSON lines (faults, switches, forks, exits, kills)')
     .option('--json', 'print one JSON document')
+    .option('--user-frames <n>', 'a budget of frames for user pages, all processes together (evicts when full)')
+    .option('--swap <file>', 'the swap file (default: a temporary file removed at exit)')
+    .option('--swap-size <size>', 'the swap file size (default: twice the budget), e.g. 1M')
+    .option('--policy <name>', 'the replacement policy in the kernel: fifo or clock (default clock)')
     .action((logs: string[], o: RunCliOptions) => runCommand(logs, o));
 }
 
@@ -37,9 +47,13 @@ async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
   if (o.events !== undefined) checkOutputPath(o.events, '--events', [...logs, ...(o.elf === undefined ? [] : [o.elf])]);
   const tty = process.stderr.isTTY === true && o.json !== true && o.quiet !== true;
   let bar: cliProgress.SingleBar | null = null;
+  if (o.userFrames !== undefined && !/^\d+$/.test(o.userFrames))
+    throw new PagelabError(`--user-frames ${o.userFrames}: expected a whole number >= 4`);
   const { json } = await runLogs(logs, {
     ...o,
     quantum: Number(o.quantum),
+    userFrames: o.userFrames === undefined ? undefined : Number(o.userFrames),
+    swapSize: o.swapSize === undefined ? undefined : parseSize(o.swapSize, '--swap-size'),
     onProgress: !tty
       ? undefined
       : (done, total) => {
@@ -49,7 +63,11 @@ async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
   });
   (bar as cliProgress.SingleBar | null)?.stop();
   if (o.json === true) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  else process.stdout.write(summaryLines(json, o.quiet === true).join('\n') + '\n');
+  else {
+    const paging = swapLine(json, json.userFrames === null ? null : (json.totals as Parameters<typeof swapLine>[1]));
+    const lines = summaryLines(json, o.quiet === true);
+    process.stdout.write([...lines, ...(paging === null ? [] : [paging])].join('\n') + '\n');
+  }
 }
 
 function newBar(total: number): cliProgress.SingleBar {

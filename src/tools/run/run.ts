@@ -14,8 +14,9 @@ import { Program } from './program.js';
 import { findElf, readProcessLog } from './read.js';
 import { runJson, type RunJson } from './report.js';
 import { INPUT_LIMITS, readInput } from '../io/input.js';
+import { pagerOptions, swapReport, type SwapCliOptions, type SwapReport, type SwapTotals } from './swap.js';
 
-export interface RunOptions extends BootCliOptions {
+export interface RunOptions extends BootCliOptions, SwapCliOptions {
   /** Records per time slice (default 10,000). */
   readonly quantum?: number;
   readonly verify?: boolean;
@@ -29,7 +30,8 @@ export interface RunOptions extends BootCliOptions {
 }
 
 export interface RunResult {
-  readonly json: RunJson;
+  /** With a frame budget, totals also carry SwapTotals' keys. */
+  readonly json: RunJson & SwapReport & { totals: RunJson['totals'] & Partial<SwapTotals> };
   readonly kernel: ProcessKernel;
   readonly driver: Driver;
   /** Wall-clock seconds of the run itself (after boot and reading the logs). */
@@ -51,7 +53,26 @@ export async function runLogs(paths: readonly string[], o: RunOptions = {}): Pro
   const { result, kernelOptions } = bootFromCliOptions(o);
   const machine = result.info.machine;
   const globalKernel = o.pge !== false; // --no-pge: the kernel itself sets neither G nor CR4.PGE
-  const kernel = createProcessKernel(kernelInit(result.info, { ...kernelOptions, quiet: true, globalKernel }));
+  const swap = pagerOptions(o);
+  const kinit = kernelInit(result.info, { ...kernelOptions, quiet: true, globalKernel });
+  const kernel = createProcessKernel(kinit, swap === undefined ? {} : { swap });
+  try {
+    return run(kernel, machine, program, logs, o, quantum, swap);
+  } finally {
+    kernel.closeSwap();
+  }
+}
+
+/** run drives the logs on the process kernel and gathers the report. */
+function run(
+  kernel: ProcessKernel,
+  machine: { mmu: { counters(): MmuCounters; pge: boolean } },
+  program: Program,
+  logs: NamedLog[],
+  o: RunOptions,
+  quantum: number,
+  swap: ReturnType<typeof pagerOptions>,
+): RunResult {
   const events = o.events === undefined ? null : new EventWriter(o.events);
   const driver = new Driver(kernel, program, logs, {
     quantum,
@@ -67,13 +88,15 @@ export async function runLogs(paths: readonly string[], o: RunOptions = {}): Pro
     events?.close();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const json = runJson(kernel, {
+  const base = runJson(kernel, {
     procs: driver.procs,
     divergences: driver.divergences,
     tlb: delta(machine.mmu.counters(), before),
     stack: { pointer: driver.stackPointer, top: driver.stackTop },
     options: { quantum, tlb: o.tlb ?? 'sa:16x4', pge: machine.mmu.pge, frames: o.frames ?? 'bitmap' },
   });
+  const paging = swapReport(kernel, swap);
+  const json = { ...base, ...paging.top, totals: { ...base.totals, ...(paging.totals ?? {}) } };
   return { json, kernel, driver, seconds };
 }
 
