@@ -115,7 +115,9 @@ function addDirectory(b: Build, pd: number, p: number): void {
   }
   // A hole: a PDE left zero (not present).
   const hole = (p === 0 ? 4 : 0) + b.rng.int(p === 0 ? 508 : 512);
-  b.pages.push({ lin: ((p << 30) | (hole << 21) | (b.rng.int(512) << 12)) >>> 0, frame: null });
+  const at = ((p << 30) | (hole << 21)) >>> 0;
+  if (b.pages.some((x) => (x.lin & ~(TWO_MIB - 1)) >>> 0 === at)) return; // that PDE is in use: no hole
+  b.pages.push({ lin: (at | (b.rng.int(512) << 12)) >>> 0, frame: null });
 }
 
 /** addTableAt writes a PDE naming a new page table and fills it. */
@@ -145,8 +147,10 @@ function access(b: Build): Op {
   const size = rng.pick<Size>([1, 2, 4]);
   let off = rng.int(4096 - size + 1);
   if (kind === ACCESS_WRITE) {
-    const span = FETCH_OFFSET - HEAD_BYTES - size;
-    off = rng.int(2) === 0 ? HEAD_BYTES + rng.int(span) : FETCH_OFFSET + RET_BYTES + rng.int(span - TAIL_BYTES);
+    // Below the RET bytes (after the head) or above them (before the tail), inside the page.
+    const low = FETCH_OFFSET - HEAD_BYTES - size + 1;
+    const high = 4096 - TAIL_BYTES - size - (FETCH_OFFSET + RET_BYTES) + 1;
+    off = rng.int(2) === 0 ? HEAD_BYTES + rng.int(low) : FETCH_OFFSET + RET_BYTES + rng.int(high);
   }
   return { op: 'access', kind, size, cpl, lin: page.lin + off, value: rng.u32() };
 }
