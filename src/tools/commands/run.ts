@@ -64,7 +64,10 @@ async function runCommand(logs: string[], o: RunCliOptions): Promise<void> {
   (bar as cliProgress.SingleBar | null)?.stop();
   if (o.json === true) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else {
-    const paging = swapLine(json, json.userFrames === null ? null : (json.totals as Parameters<typeof swapLine>[1]));
+    const paging = swapLine(
+      { userFrames: null, policy: null, swap: null, ...json },
+      json.userFrames === undefined ? null : (json.totals as Parameters<typeof swapLine>[1]),
+    );
     const lines = summaryLines(json, o.quiet === true);
     process.stdout.write([...lines, ...(paging === null ? [] : [paging])].join('\n') + '\n');
   }

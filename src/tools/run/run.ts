@@ -31,7 +31,7 @@ export interface RunOptions extends BootCliOptions, SwapCliOptions {
 
 export interface RunResult {
   /** With a frame budget, totals also carry SwapTotals' keys. */
-  readonly json: RunJson & SwapReport & { totals: RunJson['totals'] & Partial<SwapTotals> };
+  readonly json: RunJson & Partial<SwapReport> & { totals: RunJson['totals'] & Partial<SwapTotals> };
   readonly kernel: ProcessKernel;
   readonly driver: Driver;
   /** Wall-clock seconds of the run itself (after boot and reading the logs). */
@@ -96,7 +96,11 @@ function run(
     options: { quantum, tlb: o.tlb ?? 'sa:16x4', pge: machine.mmu.pge, frames: o.frames ?? 'bitmap' },
   });
   const paging = swapReport(kernel, swap);
-  const json = { ...base, ...paging.top, totals: { ...base.totals, ...(paging.totals ?? {}) } };
+  const json = {
+    ...base,
+    ...(swap === undefined ? {} : paging.top),
+    totals: { ...base.totals, ...(paging.totals ?? {}) },
+  };
   return { json, kernel, driver, seconds };
 }
 

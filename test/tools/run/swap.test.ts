@@ -23,6 +23,7 @@ describe('pagelab run with a frame budget', () => {
   for (const c of cases) {
     it(`${c.prog} in ${c.userFrames} frames (${c.policy}): --verify clean, pages out and in, nothing left over`, async () => {
       const free = await runLogs(logsOf(c.prog), { verify: true });
+      expect(free.json.swap).toBeUndefined();
       const { json } = await runLogs(logsOf(c.prog), { verify: true, ...c });
       expect(json.verify?.mismatches).toBe(0);
       expect(json.verify?.loads).toBe(free.json.verify?.loads);
