@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../../src/hw/addr.js';
 import { ACCESS_READ, ACCESS_WRITE } from '../../../src/hw/fault.js';
@@ -86,5 +89,27 @@ describe('the pager', () => {
     expect(pk.swapCounters()!.swap.used).toBe(0);
     expect(pk.frames().freeNow).toBe(pk.frames().freeBefore);
     pk.closeSwap();
+  });
+
+  it('detects a slot changed in the swap file on swap-in, with an error naming the slot', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagelab-pagertest-'));
+    const file = path.join(dir, 'swap');
+    const info = fakeBoot({ ram: 32 << 20 });
+    const kernel = kernelInit(info, { frames: 'bitmap', ptAccess: 'slot' });
+    const pk = createProcessKernel(kernel, { swap: { userFrames: 8, policy: 'fifo', file, slots: 64 } });
+    const { pid } = pk.exec(sampleElf(), ['prog'], [], { stackTop: STACK_TOP });
+    pk.switchTo(pid);
+    pk.mmap2(pid, MAP, 16 * PAGE_SIZE, RW);
+    for (let p = 0; p < 16; p++) pk.access(pid, MAP + p * PAGE_SIZE, 4, ACCESS_WRITE, 0xa000 + p);
+    expect(pk.swapCounters()!.pageOuts).toBeGreaterThan(0);
+    const fd = fs.openSync(file, 'r+');
+    const used = pk.swapCounters()!.swap.peakUsed;
+    for (let slot = 0; slot < used; slot++) fs.writeSync(fd, Uint8Array.of(0x77), 0, 1, slot * PAGE_SIZE + 8);
+    fs.closeSync(fd);
+    expect(() => {
+      for (let p = 0; p < 16; p++) pk.access(pid, MAP + p * PAGE_SIZE, 4, ACCESS_READ);
+    }).toThrow(/swap slot \d+ changed on disk \(checksum 0x[0-9a-f]{8}, written 0x[0-9a-f]{8}\)/);
+    pk.closeSwap();
+    fs.rmSync(dir, { recursive: true });
   });
 });
