@@ -5,7 +5,7 @@
 // No fault-around, no shared zero page: each first touch takes its own zeroed frame.
 
 import { hex, PAGE_SIZE, pageAlignDown, type PhysAddr } from '../../hw/addr.js';
-import { FRAME_MASK, PF_P, PF_U, PF_W, PTE_RW, PTE_US } from '../../hw/paging.js';
+import { FRAME_MASK, PF_P, PF_U, PF_W, PTE_D, PTE_RW, PTE_US } from '../../hw/paging.js';
 import { VmError } from '../vm/error.js';
 import { ProcError, PROT_WRITE, type FaultKind, type KillReason } from './api.js';
 import { emit, kadd, kread, kwrite, type ProcCtx, type ProcHandle } from './ctx.js';
@@ -163,7 +163,9 @@ function copyOnWrite(k: ProcCtx, h: ProcHandle, page: number): FaultOutcome {
   const frame = k.pager === null ? k.frames.alloc() : k.pager.alloc(k, h, page, false);
   if (frame === null) return refuse('out of memory', null);
   copyFrame(k, old, frame);
-  replaceFrame(k, h, page, frame, PTE_US | PTE_RW);
+  // with a budget the copy is mapped dirty (Linux's pte_mkdirty in wp_page_copy): it differs from where its page
+  // first came from, and another fault before the write is retried (a straddling access) may evict it
+  replaceFrame(k, h, page, frame, PTE_US | PTE_RW | (k.pager === null ? 0 : PTE_D));
   k.refs.set(old, count - 1);
   k.refs.set(frame, 1);
   kadd(k, k.globals + G_COW_COPIES, 1);
