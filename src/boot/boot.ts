@@ -19,6 +19,7 @@ import {
   type IdentityFlush,
 } from './bootstrap.js';
 import { capturedBytes, type CapturedBoot } from './capture.js';
+import { MMAP_AVAILABLE } from './handoff.js';
 import { defaultKernelPath } from './default-kernel.js';
 import {
   BOOT_MAPPED_BYTES,
@@ -30,8 +31,15 @@ import {
 import { PT_LOAD } from './elf.js';
 import { loadKernel, type LoadedKernel } from './kernel-image.js';
 import { lowMemory, machineRam, MAX_RAM, MIN_RAM, overlaps, qemuMemoryMap, ramFromMap } from './memmap.js';
-import { MAX_STRING, MULTIBOOT_BOOTLOADER_MAGIC, parseMultiboot, type MultibootInfo } from './multiboot.js';
-import { qemuLayout, writeMultiboot, type ModuleInput } from './multiboot-build.js';
+import {
+  MAX_STRING,
+  MBI_SIZE,
+  MMAP_ENTRY_SIZE,
+  MULTIBOOT_BOOTLOADER_MAGIC,
+  parseMultiboot,
+  type MultibootInfo,
+} from './multiboot.js';
+import { QEMU_INFO_ADDR, QEMU_MMAP_ADDR, qemuLayout, writeMultiboot, type ModuleInput } from './multiboot-build.js';
 import { multibootRanges, sortRanges } from './ranges.js';
 
 export const DEFAULT_RAM = 128 * 1024 * 1024;
@@ -140,9 +148,19 @@ function checkCaptureOptions(o: BootOptions, ram: number, captured: number): voi
     throw new PagelabError('a command line cannot be given with a captured multiboot structure: it holds its own');
 }
 
-/** ramOfCapture reads the captured memory map to size the machine. */
+/** ramOfCapture sizes the machine from the captured memory map; a structure without a map or RAM is refused. */
 function ramOfCapture(c: CapturedBoot): number {
-  return ramFromMap(parseMultiboot(capturedBytes(c), c.ebx).mmap);
+  const mbi = parseMultiboot(capturedBytes(c), c.ebx);
+  const where = `the captured multiboot structure at ${hex(c.ebx)}`;
+  if (mbi.mmapAddr === null)
+    throw new PagelabError(
+      `${where} has no memory map (flags bit 6 clear${mbi.memUpper === null ? '' : `; mem_lower ${mbi.memLower} KiB, mem_upper ${mbi.memUpper} KiB only`}): the machine is sized from the map`,
+    );
+  if (!mbi.mmap.some((e) => e.type === MMAP_AVAILABLE && e.length > 0))
+    throw new PagelabError(
+      `${where}: its memory map (${mbi.mmap.length} entries at ${hex(mbi.mmapAddr)}) lists no available RAM (type 1)`,
+    );
+  return ramFromMap(mbi.mmap);
 }
 
 /** placeBuilt builds the structure (QEMU's layout) after the kernel and loads the modules. */
@@ -155,6 +173,8 @@ function placeBuilt(
 ): { eax: number; ebx: number } {
   const modules = o.modules ?? [];
   const cmdline = `${name} ${o.cmdline ?? ''}`;
+  checkLatin1('the command line', o.cmdline ?? '');
+  for (const x of modules) checkLatin1(`module ${x.name}'s string`, x.cmdline);
   for (const [what, text] of [
     ['the command line', cmdline],
     ...modules.map((x) => [`module ${x.name}'s string`, x.cmdline] as const),
@@ -165,6 +185,7 @@ function placeBuilt(
       );
   }
   const layout = qemuLayout(kernel.extents.physicalEnd, qemuMemoryMap(ram), cmdline, modules);
+  checkLowStructures(kernel, name, layout.spec.memoryMap.length);
   if (layout.end > lowMemory(ram))
     throw new PagelabError(
       `the modules need RAM up to ${hex(layout.end)}, beyond the machine's ${hex(lowMemory(ram))}`,
@@ -172,6 +193,35 @@ function placeBuilt(
   writeMultiboot(m.mem, layout.spec);
   layout.spec.modules.forEach((mod, i) => m.mem.writeBytes(mod.start, modules[i].bytes));
   return { eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: layout.spec.infoAddr };
+}
+
+/**
+ * checkLowStructures refuses a kernel with a segment where QEMU puts the memory map (0x9000) and the information
+ * structure (0x9500): writing them would overwrite the kernel's bytes.
+ */
+function checkLowStructures(kernel: LoadedKernel, name: string, mapEntries: number): void {
+  const low = [
+    { base: QEMU_MMAP_ADDR, length: mapEntries * (MMAP_ENTRY_SIZE + 4), what: 'the multiboot memory map' },
+    { base: QEMU_INFO_ADDR, length: MBI_SIZE, what: 'the multiboot information structure' },
+  ];
+  for (const seg of kernel.segments) {
+    const hit = low.find((r) => overlaps(seg.paddr, seg.memsz, r.base, r.length));
+    if (hit !== undefined)
+      throw new PagelabError(
+        `${name}: its PT_LOAD segment at physical [${hex(seg.paddr)}, ${hex(seg.paddr + seg.memsz)}) overlaps ${hit.what} at [${hex(hit.base)}, ${hex(hit.base + hit.length)}), where the boot loader puts it`,
+      );
+  }
+}
+
+/** checkLatin1 refuses a string with a character that is not one Latin-1 byte (a multiboot string is C bytes). */
+function checkLatin1(what: string, text: string): void {
+  const chars = [...text];
+  const at = chars.findIndex((ch) => ch.codePointAt(0)! > 0xff);
+  if (at < 0) return;
+  const code = chars[at].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  throw new PagelabError(
+    `${what} has ${JSON.stringify(chars[at])} (U+${code}) at character ${at + 1}: multiboot strings are stored as Latin-1, one byte per character`,
+  );
 }
 
 /** placeCaptured writes the captured regions into RAM, refusing any that overlap the kernel. */

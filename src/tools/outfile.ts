@@ -37,9 +37,18 @@ export function outputErrors<T>(path: string, option: string, write: () => T): T
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === undefined) throw e;
-    throw new PagelabError(`${option} ${path}: cannot write: ${code}`);
+    throw new PagelabError(`${option} ${path}: cannot write: ${code}${ERRNO_WORDS[code] ?? ''}`);
   }
 }
+
+/** What the usual write errors mean, for the message. */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOSPC: ' (no space left on the device)',
+  EACCES: ' (permission denied)',
+  EROFS: ' (a read-only file system)',
+  EPIPE: ' (the reader has gone)',
+  EFBIG: ' (larger than the file system allows)',
+};
 
 /** statOrNull stats a path, or gives null where it does not exist. */
 export function statOrNull(path: string): Stats | null {

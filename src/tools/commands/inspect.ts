@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { createColors } from 'picocolors';
 import { colorWanted } from '../term.js';
 import { PagelabError } from '../../errors.js';
-import { hex } from '../../hw/addr.js';
+import { hex, MAX_PHYS_4G, PAGE_SIZE } from '../../hw/addr.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/fault.js';
 import { CR0_WP, CR4_PSE } from '../../hw/paging.js';
 import { WalkState, largeReservedMask, walk } from '../../hw/walk.js';
@@ -147,6 +147,14 @@ function positiveSize(text: string, option: string): number {
   return n;
 }
 
+/** ramSize reads --lint's --ram: a whole number of pages, from one page to the 4 GiB that 32-bit frames reach. */
+function ramSize(text: string): number {
+  const n = positiveSize(text, '--ram');
+  if (n > MAX_PHYS_4G || n % PAGE_SIZE !== 0)
+    throw new PagelabError(`--ram ${text}: expected a multiple of 4 KiB up to 4 GiB, got ${n} bytes`);
+  return n;
+}
+
 /** checkCombination refuses options that the chosen mode would silently ignore. */
 function checkCombination(o: InspectOptions): void {
   const refuse = (why: string): never => {
@@ -258,8 +266,12 @@ export function parseRange(spec: string): AddressRange {
   const m = /^\s*([^-+\s]+)\s*([-+])\s*(\S+)\s*$/.exec(spec);
   if (m === null) throw new PagelabError(`--code ${spec}: expected START-END or START+LENGTH`);
   const start = parseAddress(m[1], '--code');
-  const end = m[2] === '-' ? parseAddress(m[3], '--code') : start + parseSize(m[3], '--code') - 1;
+  const length = m[2] === '+' ? parseSize(m[3], '--code') : null;
+  if (length === 0) throw new PagelabError(`--code ${spec}: a length of 0 holds no code`);
+  const end = length === null ? parseAddress(m[3], '--code') : start + length - 1;
   if (end < start) throw new PagelabError(`--code ${spec}: the range ends before it starts`);
+  if (end > 0xffffffff)
+    throw new PagelabError(`--code ${spec}: the range ends at ${hex(end, 9)}, past the 4 GiB linear address space`);
   return { start, end };
 }
 
@@ -267,7 +279,7 @@ export function parseRange(spec: string): AddressRange {
 function lintImage(img: PhysReader, regs: Registers, opts: InspectOptions): InspectResult {
   const view = scanDirectory(img, regs);
   const findings = lint(view, {
-    ramSize: opts.ram !== undefined ? positiveSize(opts.ram, '--ram') : img.size,
+    ramSize: opts.ram !== undefined ? ramSize(opts.ram) : img.size,
     kernelBase: parseAddress(opts.kernelBase ?? hex(KERNEL_BASE), '--kernel-base'),
     code: [...(opts.code ?? []).map(parseRange), ...(opts.kernel === undefined ? [] : codeRangesOfElf(opts.kernel))],
   });

@@ -24,7 +24,11 @@ const EIP_LINE = /(?:^|\s)[ER]IP=([0-9a-fA-F]{8,16})\b/;
 export function parseQemuRegisters(text: string, what = 'info registers'): Registers {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => CR_LINE.test(l));
-  if (at < 0) throw new ParseError(what, lines.length, 'a line "CR0=... CR2=... CR3=... CR4=..."', 'line');
+  if (at < 0) {
+    const count = Math.max(1, lines.length - (lines[lines.length - 1] === '' ? 1 : 0)); // a final \n ends a line
+    const expected = `a line "CR0=... CR2=... CR3=... CR4=..." by its last line (none of its ${count} line(s) has one)`;
+    throw new ParseError(what, count, expected, 'line');
+  }
   const m = CR_LINE.exec(lines[at])!;
   const [cr0, cr3, cr4] = [m[1], m[3], m[4]].map((h, i) => reg32(h, what, at + 1, ['CR0', 'CR3', 'CR4'][i]));
   const eipLine = lines.findIndex((l) => EIP_LINE.test(l));

@@ -126,7 +126,7 @@ async function convertInto(
         input,
         'lackey text stream',
         new LackeyParser(writer, skipOptions(stats, options)),
-        false,
+        null,
         drain,
       );
     writer.flush();
@@ -164,7 +164,7 @@ async function parseFile(
 ): Promise<void> {
   const size = inputSize(path);
   let read = 0;
-  const { raw, gz, stream } = await openInputStream(path, (n) => (read += n));
+  const { raw, gz, stream, compressedRead } = await openInputStream(path, (n) => (read += n));
   const parser =
     formatOf(path) === 'binary' ? new BinaryParser(sink) : new LackeyParser(sink, skipOptions(stats, options));
   const afterChunk = async (): Promise<void> => {
@@ -172,7 +172,7 @@ async function parseFile(
     if (between !== undefined) await between();
   };
   try {
-    await parseStream(stream, path, parser, gz, afterChunk);
+    await parseStream(stream, path, parser, gz ? compressedRead : null, afterChunk);
   } finally {
     raw.destroy();
   }
@@ -180,13 +180,14 @@ async function parseFile(
 
 /**
  * parseStream feeds every chunk of a stream to the parser, naming `name` in
- * errors; afterChunk runs after each chunk (progress, backpressure).
+ * errors (and where in the compressed bytes, from gzAt, when it is gzip); afterChunk runs after each chunk (progress,
+ * backpressure).
  */
 async function parseStream(
   stream: Readable,
   name: string,
   parser: BinaryParser | LackeyParser,
-  gz: boolean,
+  gzAt: (() => number) | null,
   afterChunk?: () => Promise<void>,
 ): Promise<void> {
   try {
@@ -196,15 +197,23 @@ async function parseStream(
     }
     parser.end();
   } catch (e) {
-    throw fileError(name, gz, e);
+    throw fileError(name, gzAt === null ? null : gzAt(), e);
   }
 }
 
-/** fileError names the file in a parse error, and turns stream errors into a PagelabError. */
-function fileError(path: string, gz: boolean, e: unknown): Error {
+/**
+ * fileError names the file in a parse error, and turns stream errors into a PagelabError; `gzAt` is where in the
+ * compressed bytes a gzip error came (null: not gzip).
+ */
+function fileError(path: string, gzAt: number | null, e: unknown): Error {
   if (e instanceof ParseError) return new ParseError(`${path} (${e.what})`, e.offset, e.expected, e.unit);
   if (e instanceof PagelabError) return e;
-  return new PagelabError(`${path}: ${gz ? 'bad gzip data' : 'read failed'}: ${(e as Error).message}`);
+  const message = (e as Error).message;
+  if (gzAt === null) return new PagelabError(`${path}: read failed: ${message}`);
+  const at = `0x${gzAt.toString(16)} (${gzAt})`;
+  if ((e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR')
+    return new PagelabError(`${path}: the gzip data ends at compressed offset ${at} before its end: truncated?`);
+  return new PagelabError(`${path}: bad gzip data in the compressed bytes up to offset ${at}: ${message}`);
 }
 
 /** skipOptions makes the text parser count skipped lines into stats. */
@@ -220,20 +229,23 @@ function skipOptions(stats: SkipStats, options: ReadOptions): LackeyOptions {
 
 /**
  * openInputStream opens a file, pipe or device (`-`: standard input) for streaming, gzip undone when its first
- * bytes say so; `onBytes` counts the raw bytes read. The caller destroys `raw` when done.
+ * bytes say so; `onBytes` counts the raw bytes read, `compressedRead` gives those handed to the gunzip so far. The
+ * caller destroys `raw` when done.
  */
 export async function openInputStream(
   path: string,
   onBytes?: (n: number) => void,
-): Promise<{ raw: Readable; gz: boolean; stream: Readable }> {
+): Promise<{ raw: Readable; gz: boolean; stream: Readable; compressedRead: () => number }> {
   const raw = path === '-' ? process.stdin : createReadStream('', { fd: openFile(path), highWaterMark: CHUNK });
   if (onBytes !== undefined) raw.on('data', (c: Buffer | string) => onBytes(c.length));
   const sniffed = await sniffGzip(raw).catch((e: unknown) => {
-    throw fileError(path, false, e);
+    throw fileError(path, null, e);
   });
   const stream = sniffed.gz ? sniffed.stream.pipe(createGunzip({ chunkSize: CHUNK })) : sniffed.stream;
   sniffed.stream.on('error', (e) => stream.destroy(e));
-  return { raw, gz: sniffed.gz, stream };
+  const fed = { bytes: 0 }; // what the gunzip has been given: a gzip error lies in the chunk that ends there
+  if (sniffed.gz) sniffed.stream.on('data', (c: Buffer) => (fed.bytes += c.length));
+  return { raw, gz: sniffed.gz, stream, compressedRead: () => fed.bytes };
 }
 
 /** inputSize is a regular file's size, 0 for a pipe or device (its length is not known in advance). */
